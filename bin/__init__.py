@@ -1,0 +1,1 @@
+"""The mlxk executables, one module each (installed as the package ``mlxk_bin``)."""

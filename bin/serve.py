@@ -1,0 +1,15 @@
+"""mlxk-serve (not implemented yet)."""
+
+import sys
+
+from mlxk_common.cli import placeholder_tool
+
+TOOL = placeholder_tool("mlxk-serve")
+
+
+def main(argv=None, env=None) -> int:
+    return TOOL.main(argv, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

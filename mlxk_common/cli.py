@@ -1,0 +1,258 @@
+"""The tool framework: one declaration per executable feeds argparse, ``--help``,
+the man page and the shell completions, and one ``main()`` gives every tool the
+same error handling, exit codes, output modes, logging and signal behaviour.
+
+A tool module looks like::
+
+    TOOL = Tool(name="mlxk-list", command="list", summary="...",
+                configure=add_my_arguments, run=run)
+    def main(argv=None, env=None):
+        return TOOL.main(argv, env)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Sequence
+
+from . import __version__
+from .errors import EXIT_OK, EXIT_USAGE, MlxkError
+from .iox import IOEnv
+from .output import HUMAN, JSON, NDJSON, Output
+
+STANDARD_EXIT_STATUS = (
+    (0, "success"),
+    (1, "the operation failed or found a problem (not found, ambiguous, unhealthy, per-item errors)"),
+    (2, "usage error"),
+    (130, "interrupted (SIGINT or SIGTERM)"),
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, delivered the same way as Ctrl-C."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that writes to the tool's IOEnv and raises usage errors instead
+    of exiting, so in-process runs behave like subprocesses."""
+
+    def __init__(self, *args, io_env: IOEnv | None = None, **kwargs):
+        self.io_env = io_env
+        super().__init__(*args, **kwargs)
+
+    def _print_message(self, message, file=None):
+        if not message:
+            return
+        env = self.io_env
+        if env is not None:
+            file = env.stderr if file is sys.stderr else env.stdout
+        (file or sys.stdout).write(message)
+
+    def error(self, message):
+        raise MlxkError("usage_error", message, usage=self.format_usage().strip())
+
+    def exit(self, status=0, message=None):
+        if message:
+            self._print_message(message, sys.stderr)
+        raise SystemExit(status)
+
+
+class Context:
+    """What a tool's ``run`` gets: parsed args, the IOEnv and the Output."""
+
+    def __init__(self, tool: "Tool", args: argparse.Namespace, env: IOEnv, out: Output):
+        self.tool = tool
+        self.args = args
+        self.env = env
+        self.out = out
+        self._log = None
+
+    @property
+    def mode(self) -> str:
+        return self.out.mode
+
+    @property
+    def log(self):
+        """The tool's logger, configured on first use (logging is not free to import)."""
+        if self._log is None:
+            from .logs import resolve_level, setup_logging
+
+            level = resolve_level(getattr(self.args, "log_level", None), self.env.environ)
+            json_lines = getattr(self.args, "log_json", False) or self.env.get("MLXK2_LOG_JSON", "0") == "1"
+            self._log = setup_logging(level, json_lines, self.env.stderr, self.env.environ).getChild(self.tool.command)
+        return self._log
+
+    def setting(self, flag_value, env_name, default=None, cast=str):
+        from .config import setting
+
+        return setting(flag_value, env_name, self.env.environ, default, cast)
+
+
+class Tool:
+    def __init__(
+        self,
+        name: str,
+        command: str,
+        summary: str,
+        run: Callable[[Context], int | None],
+        configure: Callable[[argparse.ArgumentParser], None] | None = None,
+        description: str = "",
+        modes: Sequence[str] = (JSON, NDJSON),
+        examples: Iterable[tuple[str, str]] = (),
+        env_vars: Iterable[str] = (),
+        exit_status: Iterable[tuple[int, str]] = STANDARD_EXIT_STATUS,
+        see_also: Iterable[str] = (),
+        handle_sigterm: bool = True,
+    ):
+        self.name = name
+        self.command = command
+        self.summary = summary
+        self.run = run
+        self.configure = configure
+        self.description = description.strip()
+        self.modes = tuple(modes)
+        self.examples = tuple(examples)
+        self.env_vars = tuple(env_vars)
+        self.exit_status = tuple(exit_status)
+        self.see_also = tuple(see_also)
+        self.handle_sigterm = handle_sigterm
+
+    # -- the parser: the one source for --help, man pages and completions --
+    def parser(self, env: IOEnv | None = None) -> ArgumentParser:
+        epilog = ""
+        if self.examples:
+            epilog = "examples:\n" + "\n".join(f"  {cmd}\n      {text}" for cmd, text in self.examples)
+        parser = ArgumentParser(
+            prog=self.name,
+            description=self.summary + ("\n\n" + self.description if self.description else ""),
+            epilog=epilog or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            io_env=env,
+        )
+        if self.configure:
+            self.configure(parser)
+        common = parser.add_argument_group("output and logging")
+        if JSON in self.modes or NDJSON in self.modes:
+            modes = common.add_mutually_exclusive_group()
+            if JSON in self.modes:
+                modes.add_argument("--json", dest="output_mode", action="store_const", const=JSON,
+                                   help="print one JSON envelope on stdout")
+            if NDJSON in self.modes:
+                modes.add_argument("--ndjson", dest="output_mode", action="store_const", const=NDJSON,
+                                   help="print newline-delimited JSON, one object per line, flushed per line")
+        common.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None,
+                            help="log level on stderr (env MLXK2_LOG_LEVEL; default warning)")
+        common.add_argument("--log-json", action="store_true", default=None,
+                            help="log lines on stderr as JSON objects (env MLXK2_LOG_JSON=1)")
+        common.add_argument("--version", action="version", version=f"{self.name} {__version__}",
+                            help="print the version and exit")
+        parser.set_defaults(output_mode=HUMAN)
+        return parser
+
+    # -- running ----------------------------------------------------------
+    def _guess_mode(self, argv: Sequence[str]) -> str:
+        # Used only when argument parsing itself fails, to report the usage
+        # error in the format the caller asked for.
+        if "--" in argv:
+            argv = argv[: list(argv).index("--")]
+        if "--json" in argv and JSON in self.modes:
+            return JSON
+        if "--ndjson" in argv and NDJSON in self.modes:
+            return NDJSON
+        return HUMAN
+
+    def main(self, argv: Sequence[str] | None = None, env: IOEnv | None = None) -> int:
+        env = IOEnv.from_process() if env is None else env
+        argv = list(sys.argv[1:] if argv is None else argv)
+        out = Output(self.name, self.command, self._guess_mode(argv), env)
+        previous_sigterm = None
+        if self.handle_sigterm and env.is_process:
+            previous_sigterm = _install_sigterm()
+        try:
+            try:
+                parser = self.parser(env)
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # --help / --version
+                env.stdout.flush()
+                return int(exc.code or 0)
+            except MlxkError as exc:
+                if out.mode == HUMAN and exc.details.get("usage"):
+                    env.stderr.write(exc.details["usage"] + "\n")
+                out.fail(exc)
+                return EXIT_USAGE
+            out.mode = args.output_mode
+            ctx = Context(self, args, env, out)
+            code = self.run(ctx)
+            env.stdout.flush()
+            return EXIT_OK if code is None else int(code)
+        except BrokenPipeError:
+            return _quiet_broken_pipe(env)
+        except MlxkError as exc:
+            return _report(out, exc, env)
+        except KeyboardInterrupt:
+            return _report(out, MlxkError("interrupted", "interrupted"), env)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            from .config import debug
+
+            if debug(env.environ):
+                import traceback
+
+                traceback.print_exc(file=env.stderr)
+            error = MlxkError("internal_error", f"{type(exc).__name__}: {exc}",
+                              hint="rerun with MLXK2_DEBUG=1 to see the traceback")
+            return _report(out, error, env)
+        finally:
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _report(out: Output, error: MlxkError, env: IOEnv) -> int:
+    try:
+        out.fail(error)
+        env.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe(env)
+    return error.exit_code
+
+
+def _quiet_broken_pipe(env: IOEnv) -> int:
+    """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
+    file descriptor at /dev/null so the interpreter's final flush cannot raise."""
+    if env.is_process:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+    return EXIT_OK
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+def _install_sigterm():
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupted)
+    except ValueError:  # not in the main thread
+        return None
+
+
+def placeholder_tool(executable: str) -> Tool:
+    """A built-in whose implementation has not landed yet: exits 2 saying so."""
+    from .commands import BUILTINS
+
+    command = next(sub for sub, (exe, _, _) in BUILTINS.items() if exe == executable)
+    summary = BUILTINS[command][2]
+
+    def run(ctx: Context):
+        raise MlxkError("not_implemented", f"{executable} is not implemented yet")
+
+    def configure(parser):
+        parser.add_argument("args", nargs="*", help="arguments (ignored)")
+
+    return Tool(executable, command, summary, run, configure)

@@ -1,0 +1,72 @@
+"""The injectable I/O environment of a tool run.
+
+A tool never touches ``sys.stdin``/``sys.stdout``/``os.environ`` directly; it gets
+an ``IOEnv``.  Tests build one around ``io.StringIO`` objects and a plain dict to
+drive tools in-process, exactly as a subprocess would see them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class IOEnv:
+    """stdin/stdout/stderr, their TTY-ness and the environment of one tool run.
+
+    (A plain class, not a dataclass: importing dataclasses costs start-up time.)
+    """
+
+    def __init__(
+        self,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+        stdin_isatty: bool | None = None,
+        stdout_isatty: bool | None = None,
+        stderr_isatty: bool | None = None,
+        is_process: bool = False,
+    ):
+        self.stdin = sys.stdin if stdin is None else stdin
+        self.stdout = sys.stdout if stdout is None else stdout
+        self.stderr = sys.stderr if stderr is None else stderr
+        self.environ = os.environ if environ is None else environ
+        self.stdin_isatty = _isatty(self.stdin) if stdin_isatty is None else stdin_isatty
+        self.stdout_isatty = _isatty(self.stdout) if stdout_isatty is None else stdout_isatty
+        self.stderr_isatty = _isatty(self.stderr) if stderr_isatty is None else stderr_isatty
+        # True when this IOEnv wraps the real process streams (so file-descriptor
+        # tricks such as pointing a closed stdout at /dev/null are allowed).
+        self.is_process = is_process
+
+    @classmethod
+    def from_process(cls) -> "IOEnv":
+        return cls(is_process=True)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.environ.get(name)
+        return default if value is None or value == "" else value
+
+    @property
+    def color(self) -> bool:
+        """Colour only on a TTY, never with NO_COLOR (any value) or TERM=dumb."""
+        return bool(
+            self.stdout_isatty
+            and "NO_COLOR" not in self.environ
+            and self.environ.get("TERM") != "dumb"
+        )
+
+    @property
+    def stderr_color(self) -> bool:
+        return bool(
+            self.stderr_isatty
+            and "NO_COLOR" not in self.environ
+            and self.environ.get("TERM") != "dumb"
+        )

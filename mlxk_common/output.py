@@ -1,0 +1,109 @@
+"""The three output modes every tool speaks.
+
+* human: text on stdout, diagnostics on stderr as ``TOOL: error: MESSAGE``;
+* ``--json``: exactly one envelope document on stdout;
+* ``--ndjson``: one JSON object per line, flushed per line.
+
+Records (list/show/health) are plain objects; working tools emit events
+``{"event": "progress"|"delta"|"result"|"error", ...}``.
+"""
+
+from __future__ import annotations
+
+from .errors import MlxkError
+from .iox import IOEnv
+from .logs import redact
+
+HUMAN, JSON, NDJSON = "human", "json", "ndjson"
+
+
+class Output:
+    def __init__(self, tool: str, command: str, mode: str, env: IOEnv):
+        self.tool = tool  # executable name, e.g. "mlxk-list"
+        self.command = command  # envelope "command", e.g. "list"
+        self.mode = mode
+        self.env = env
+        self.envelope_written = False
+
+    # -- stdout -----------------------------------------------------------
+    def write(self, text: str) -> None:
+        self.env.stdout.write(text)
+
+    def line(self, text: str = "") -> None:
+        self.env.stdout.write(text + "\n")
+
+    def flush(self) -> None:
+        self.env.stdout.flush()
+
+    def json_line(self, obj) -> None:
+        """One NDJSON line, flushed at once so a consumer sees it now."""
+        from .jsonio import dumps
+
+        self.env.stdout.write(dumps(obj) + "\n")
+        self.env.stdout.flush()
+
+    record = json_line
+
+    def event(self, kind: str, **fields) -> None:
+        self.json_line({"event": kind, **fields})
+
+    def envelope(self, data=None, error: MlxkError | dict | None = None, indent: bool = True) -> None:
+        from .jsonio import dumps
+
+        if isinstance(error, MlxkError):
+            error = self._error_dict(error)
+        doc = {
+            "status": "error" if error else "success",
+            "command": self.command,
+            "data": data,
+            "error": error,
+        }
+        self.env.stdout.write(dumps(doc, indent=indent) + "\n")
+        self.env.stdout.flush()
+        self.envelope_written = True
+
+    # -- stderr -----------------------------------------------------------
+    def stderr(self, text: str) -> None:
+        self.env.stderr.write(redact(text, self.env.environ) + "\n")
+        self.env.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.stderr(f"{self.tool}: warning: {message}")
+
+    def info(self, message: str) -> None:
+        """Human notes on stderr (never on stdout, so pipes stay clean)."""
+        self.stderr(message)
+
+    # -- failures ---------------------------------------------------------
+    def _error_dict(self, error: MlxkError) -> dict:
+        info = error.to_dict()
+        info["message"] = redact(info["message"], self.env.environ)
+        return info
+
+    def fail(self, error: MlxkError) -> None:
+        """Report a fatal error in the current mode."""
+        if self.mode == JSON:
+            if not self.envelope_written:
+                self.envelope(None, error)
+            else:
+                self.stderr(f"{self.tool}: error: {error.message}")
+        elif self.mode == NDJSON:
+            self.event("error", error=self._error_dict(error))
+        else:
+            self.stderr(f"{self.tool}: error: {error.message}")
+            hint = error.details.get("hint")
+            if hint:
+                self.stderr(f"{self.tool}: hint: {hint}")
+
+    def item_error(self, error: MlxkError, **context) -> dict:
+        """A per-item failure (one bad stdin line, one missing model) that does
+        not stop the tool: an NDJSON error record, or a stderr line.  Returns
+        the error dict for callers that collect errors into a JSON envelope."""
+        info = {**self._error_dict(error), **context}
+        if self.mode == NDJSON:
+            self.event("error", error=info)
+        elif self.mode == HUMAN:
+            where = context.get("input")
+            prefix = f"{where}: " if where else ""
+            self.stderr(f"{self.tool}: error: {prefix}{error.message}")
+        return info

@@ -34,7 +34,7 @@ class RefItem:
 def parse_reference_line(line: str, line_no: int) -> RefItem:
     source = f"stdin:{line_no}"
     text = line.strip()
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         from .jsonio import JSONDecodeError, loads
 
         try:

@@ -1,0 +1,42 @@
+"""Start-up discipline: tools import only what they need (DESIGN §10)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fixtures.tooling import base_env
+
+HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch")
+INVENTORY = ("list", "show", "health", "rm")
+
+PROBE = """
+import sys
+from mlxk_bin import {module} as tool
+code = tool.main({argv!r})
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
+sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')
+"""
+
+
+def heavy_modules_after(module: str, argv: list[str], env: dict) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(module=module, argv=argv, heavy=HEAVY)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    line = [l for l in proc.stderr.splitlines() if l.startswith("HEAVY=")]
+    assert line, proc.stderr
+    return [m for m in line[-1][len("HEAVY="):].split(",") if m]
+
+
+@pytest.mark.parametrize("module", ["mlxk", "list", "show", "health", "rm", "pull", "run", "serve", "clone",
+                                    "convert", "push"])
+def test_help_imports_nothing_heavy(module):
+    assert heavy_modules_after(module, ["--help"], base_env()) == []
+
+
+@pytest.mark.parametrize("module", INVENTORY)
+@pytest.mark.parametrize("mode", [[], ["--json"], ["--ndjson"]])
+def test_inventory_tools_stay_light_on_a_real_run(module, mode, tmp_path):
+    argv = {"list": [], "show": ["some/model"], "health": [], "rm": ["--force", "some/model"]}[module] + mode
+    assert heavy_modules_after(module, argv, base_env(HF_HOME=str(tmp_path))) == []

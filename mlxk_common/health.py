@@ -179,7 +179,9 @@ def _check_weights(folder: _Folder, reasons: list[str], lfs: set[str]) -> None:
     if empty:
         reasons.append("Empty weight files: " + _names(empty))
     index_ok = _check_index(folder, reasons)
-    _check_shard_pattern(folder, reasons, index_present=folder.has(INDEX_NAME) or INDEX_NAME in folder.dangling)
+    reported = {n for n in (index_ok or {}).values() if not folder.has(n)}
+    _check_shard_pattern(folder, reasons, index_present=folder.has(INDEX_NAME) or INDEX_NAME in folder.dangling,
+                         reported=reported)
     skip = lfs | set(empty)
     _check_headers(folder, reasons, [n for n in weights if n.endswith(".safetensors") and n not in skip],
                    index_ok)
@@ -213,7 +215,9 @@ def _check_index(folder: _Folder, reasons: list[str]) -> dict | None:
     return weight_map
 
 
-def _check_shard_pattern(folder: _Folder, reasons: list[str], index_present: bool) -> None:
+def _check_shard_pattern(folder: _Folder, reasons: list[str], index_present: bool, reported: set[str]) -> None:
+    """model-NNNNN-of-TTTTT: one total per set, no gaps (shards the index
+    check already named as missing are not named twice)."""
     groups: dict[str, list[tuple[int, int]]] = {}
     for name in list(folder.files) + list(folder.dangling):
         if "/" in name:
@@ -229,6 +233,7 @@ def _check_shard_pattern(folder: _Folder, reasons: list[str], index_present: boo
         total = totals[0]
         present = {i for i, _ in shards}
         absent = [f"{stem}-{i:05d}-of-{total:05d}.safetensors" for i in range(1, total + 1) if i not in present]
+        absent = [name for name in absent if name not in reported]
         if absent:
             reasons.append(f"Missing shards by pattern: {len(present & set(range(1, total + 1)))}/{total} present "
                            f"(missing {_names(absent)})")

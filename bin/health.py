@@ -1,10 +1,242 @@
-"""mlxk-health (not implemented yet)."""
+"""mlxk-health: integrity and runtime-compatibility checks of models."""
 
+from __future__ import annotations
+
+import os
 import sys
 
-from mlxk_common.cli import placeholder_tool
+from mlxk_common.cli import Context, Tool
+from mlxk_common.errors import MlxkError
+from mlxk_common.output import HUMAN, JSON, NDJSON
 
-TOOL = placeholder_tool("mlxk-health")
+
+def configure(parser):
+    parser.add_argument("refs", nargs="*", metavar="REF",
+                        help="models to check: ORG/NAME, NAME, a substring, NAME@HASH, a folder path, "
+                             "or '-' to read references from stdin (default: every cached model and "
+                             "every workspace in MLXK_WORKSPACE_HOME)")
+    parser.add_argument("--deep", action="store_true",
+                        help="also verify every blob of the revision against its name (sha256 for LFS "
+                             "files, git blob sha1 for small files), reading files in parallel on all cores")
+
+
+class Target:
+    """One model to check: where its files are and how to name it."""
+
+    __slots__ = ("name", "model_dir", "repo_dir", "repo_id", "hash", "cached", "managed")
+
+    def __init__(self, name, model_dir, *, repo_dir=None, repo_id=None, hash=None, cached=True, managed=None):
+        self.name = name
+        self.model_dir = model_dir
+        self.repo_dir = repo_dir
+        self.repo_id = repo_id
+        self.hash = hash
+        self.cached = cached
+        self.managed = managed
+
+
+def from_cache(repo, revision) -> Target:
+    return Target(repo.repo_id, revision.path, repo_dir=repo.path, repo_id=repo.repo_id, hash=revision.hash)
+
+
+def from_workspace(ws) -> Target:
+    return Target(ws.name, ws.path, cached=False, managed=ws.managed)
+
+
+def all_targets(store) -> list[Target]:
+    found = [from_workspace(ws) for ws in store.home_workspaces()]
+    for repo in store.repos():
+        revision = repo.record()
+        if revision is None:
+            found.append(Target(repo.repo_id, os.path.join(repo.path, "snapshots"), repo_dir=repo.path,
+                                repo_id=repo.repo_id))
+        else:
+            found.append(from_cache(repo, revision))
+    return found
+
+
+def resolve(store, ref: str) -> list[Target]:
+    """The models one reference names (several for a path pattern such as ``.``)."""
+    from mlxk_common import store as st
+
+    if st.is_explicit_path(ref):
+        found = st.match_path_pattern(ref)
+        if not found:
+            raise MlxkError("model_not_found", f"no model folder at {ref}", ref=ref)
+        return [from_workspace(ws) for ws in found]
+    name, _, rev = ref.partition("@")
+    repo = store.repo(name)
+    if repo is None:
+        raise MlxkError("model_not_found", f"no cached model named {name}", ref=ref)
+    if not rev:
+        revision = repo.record()
+        if revision is None:
+            raise MlxkError("not_cached", f"{name} has no snapshot in the cache", ref=ref)
+        return [from_cache(repo, revision)]
+    matches = repo.find_revisions(rev)
+    if len(matches) != 1:
+        raise MlxkError("hash_not_found" if not matches else "ambiguous_match",
+                        f"{len(matches)} revisions of {name} match @{rev}", ref=ref)
+    return [from_cache(repo, matches[0])]
+
+
+def check(target: Target, deep: bool, ctx: Context) -> dict:
+    from mlxk_common.health import model_health
+
+    record = {"name": target.name, "hash": target.hash}
+    health = model_health(target.model_dir, repo_dir=target.repo_dir, repo_id=target.repo_id)
+    if deep:
+        health["deep"] = deep_check(target, health, ctx)
+    integrity = health.pop("integrity_reasons")
+    record["status"] = health["health"]  # mlx-knife's health entry field
+    record.update(health)
+    record["integrity_reasons"] = integrity
+    record["cached"] = target.cached
+    if not target.cached:
+        record["managed"] = bool(target.managed)
+    return record
+
+
+def deep_check(target: Target, health: dict, ctx: Context) -> dict:
+    """Verify the revision's blobs; a mismatch makes the model unhealthy."""
+    if not target.cached or target.repo_dir is None or not os.path.isdir(target.model_dir):
+        return {"blobs_verified": 0, "bytes_verified": 0, "unverifiable_files": [],
+                "note": "a workspace has no content-addressed blobs to verify"}
+    from mlxk_common.hashing import deep_reasons
+
+    bar = None
+    if ctx.mode == HUMAN and ctx.env.stderr_isatty:
+        from mlxk_common.progress import ProgressBar
+
+        bar = ProgressBar(ctx.env, None, f"verifying {target.name}")
+    try:
+        reasons, stats = deep_reasons(target.model_dir, target.repo_dir,
+                                      progress=(lambda done, total: bar.set(done, total)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    if reasons:
+        health["integrity_reasons"].extend(reasons)
+        health["health"] = "unhealthy"
+        health["runtime_compatible"] = False
+        if health["reason"] is None or health["integrity_reasons"][0] == reasons[0]:
+            health["reason"] = reasons[0]
+    return stats
+
+
+def run(ctx: Context):
+    from mlxk_common.refs import expand_references
+    from mlxk_common.store import Store
+
+    store = Store.from_environ(ctx.env.environ)
+    report = Report(ctx)
+    if not ctx.args.refs:
+        for target in all_targets(store):
+            report.add(check(target, ctx.args.deep, ctx))
+    else:
+        for item in expand_references(ctx.args.refs, ctx.env.stdin):
+            if item.error is not None:
+                report.error(item.error, item.source, None)
+                continue
+            try:
+                targets = resolve(store, item.ref)
+            except MlxkError as exc:
+                report.error(exc, item.source, item.ref)
+                continue
+            for target in targets:
+                report.add(check(target, ctx.args.deep, ctx))
+    return report.finish()
+
+
+class Report:
+    """Streams records (NDJSON), prints rows (human) or collects the envelope (JSON)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.healthy: list[dict] = []
+        self.unhealthy: list[dict] = []
+        self.errors: list[dict] = []
+
+    def add(self, record: dict) -> None:
+        (self.healthy if record["health"] == "healthy" else self.unhealthy).append(record)
+        if self.ctx.mode == NDJSON:
+            self.ctx.out.record(record)
+        elif self.ctx.mode == HUMAN:
+            self.ctx.out.line(human_row(record, self.ctx.env.color))
+
+    def error(self, error: MlxkError, source: str, ref: str | None) -> None:
+        context = {"input": ref or source, "source": source}
+        self.errors.append(self.ctx.out.item_error(error, **context))
+
+    def finish(self) -> int:
+        summary = {"total": len(self.healthy) + len(self.unhealthy), "healthy_count": len(self.healthy),
+                   "unhealthy_count": len(self.unhealthy)}
+        if self.ctx.mode == JSON:
+            data = {"healthy": self.healthy, "unhealthy": self.unhealthy, "summary": summary}
+            if self.errors:
+                data["errors"] = self.errors
+            self.ctx.out.envelope(data)
+        elif self.ctx.mode == HUMAN:
+            self.ctx.out.line(human_summary(summary, self.healthy))
+        return 1 if self.unhealthy or self.errors else 0
+
+
+_COLORS = {"healthy": "32", "healthy*": "33", "unhealthy": "31"}
+
+
+def status_word(record: dict) -> str:
+    if record["health"] != "healthy":
+        return "unhealthy"
+    return "healthy" if record["runtime_compatible"] else "healthy*"
+
+
+def human_row(record: dict, color: bool) -> str:
+    word = status_word(record)
+    shown = f"\x1b[{_COLORS[word]}m{word:<9}\x1b[0m" if color else f"{word:<9}"
+    name = record["name"] + (f"@{record['hash'][:7]}" if record.get("hash") else "")
+    lines = [f"{shown}  {name}"]
+    reasons = record["integrity_reasons"] or ([record["reason"]] if record["reason"] else [])
+    lines += [f"           {reason}" for reason in reasons]
+    deep = record.get("deep")
+    if deep and deep.get("blobs_verified"):
+        lines.append(f"           deep: {deep['blobs_verified']} blobs verified")
+    return "\n".join(lines)
+
+
+def human_summary(summary: dict, healthy: list[dict]) -> str:
+    limited = sum(1 for r in healthy if not r["runtime_compatible"])
+    total = summary["total"]
+    text = f"{total} model{'s' if total != 1 else ''}: {summary['healthy_count']} healthy"
+    if limited:
+        text += f" ({limited} cannot run here)"
+    return text + f", {summary['unhealthy_count']} unhealthy"
+
+
+TOOL = Tool(
+    name="mlxk-health",
+    command="health",
+    summary="check model integrity and runtime compatibility",
+    description=(
+        "Integrity (fast, reads no weights beyond safetensors headers): config.json valid, tokenizer files "
+        "consistent, weights present and complete (index and shards agree, no empty shards, no Git-LFS "
+        "pointer files, no partial downloads, no dangling symlinks, safetensors headers parse and fit their "
+        "files).  With --deep, every blob of the revision is also hashed and compared with its name.\n"
+        "Runtime compatibility: the framework is MLX, the installed mlx-lm / mlx-vlm / mlx-audio has a "
+        "module for the model_type, and the model asks for no code of its own.\n"
+        "Status: healthy, healthy* (files fine, cannot run here: see the reason) or unhealthy.  "
+        "The exit status is 1 when any model is unhealthy or any reference fails."
+    ),
+    configure=configure,
+    run=run,
+    examples=(
+        ("mlxk-health", "check every cached model and workspace"),
+        ("mlxk-health --deep mlx-community/SmolLM2-135M-Instruct-Q4", "verify every blob's checksum too"),
+        ("mlxk-list --ndjson | jq -c 'select(.framework==\"MLX\")' | mlxk-health --ndjson -",
+         "check the models another tool selected"),
+    ),
+    env_vars=("HF_HOME", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    see_also=("mlxk-list", "mlxk-show", "mlxk-convert"),
+)
 
 
 def main(argv=None, env=None) -> int:

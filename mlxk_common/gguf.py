@@ -113,12 +113,18 @@ def _meta_int(meta: dict, key: str, default=None):
     return value
 
 
+_REQUIRED = ("llama.block_count", "llama.embedding_length", "llama.attention.head_count")
+
+
 def _plan(header: GGUFHeader) -> dict:
     meta = header.metadata
     arch = meta.get("general.architecture")
     if arch != "llama":
         raise MlxkError("unsupported_format", f"architecture {arch!r} is not supported (only 'llama')",
                         architecture=arch)
+    for key in _REQUIRED:
+        if not isinstance(meta.get(key), (int, list)):
+            raise MlxkError("unsupported_format", f"the GGUF lacks the metadata key {key}", key=key)
     names: dict[str, str] = {}
     infos: dict[str, TensorInfo] = {}
     rope_freqs = None
@@ -148,7 +154,7 @@ def _plan(header: GGUFHeader) -> dict:
         infos[info.name] = info
     if "token_embd.weight" not in infos:
         raise MlxkError("unsupported_format", "the GGUF has no token_embd.weight tensor")
-    n_layers = int(_meta_int(meta, "llama.block_count", 0))
+    n_layers = int(_meta_int(meta, "llama.block_count"))
     layers = {int(n.split(".")[1]) for n in infos if n.startswith("blk.")}
     if layers != set(range(n_layers)):
         raise MlxkError("unsupported_format", f"llama.block_count is {n_layers} but the file has blocks "

@@ -75,8 +75,11 @@ def build_tokenizer(meta: dict):
     for i, tok in enumerate(tokens):
         vocab.setdefault(tok, i)  # a duplicate string keeps its first id, as llama.cpp's lookup does
     merges = [tuple(m.split(" ", 1)) for m in meta["tokenizer.ggml.merges"]]
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=ignore_merges,
-                               fuse_unk=False, byte_fallback=False))
+    try:
+        tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=ignore_merges,
+                                   fuse_unk=False, byte_fallback=False))
+    except Exception as e:  # the tokenizers library says what is inconsistent
+        raise MlxkError("unsupported_format", f"the GGUF vocabulary does not form a BPE tokenizer: {e}") from None
     tok.pre_tokenizer = pre_tok
     tok.decoder = decoders.ByteLevel()
     special = [AddedToken(t, special=True, normalized=False)

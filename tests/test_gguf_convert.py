@@ -316,6 +316,29 @@ def test_synthetic_chat_template_and_eos(tmp_path):
     assert tok.eos_token == "<|im_end|>"
 
 
+@pytest.mark.parametrize("pre, pieces, bos", [
+    # GPT-2 regex: digit runs stay whole
+    ("gpt-2", ["abc", "Ġ12345", "Ġdon", "'t", "Ċ"], False),
+    # SmolLM/StarCoder: every digit alone first, then the GPT-2 regex
+    ("smollm", ["abc", "Ġ", "1", "2", "3", "4", "5", "Ġdon", "'t", "Ċ"], False),
+    # Llama 3: digits in threes, space not glued to digits; BOS by default
+    ("llama-bpe", ["abc", "Ġ", "123", "45", "Ġdon", "'t", "Ċ"], True),
+    # Qwen2: single digits, otherwise as Llama 3
+    ("qwen2", ["abc", "Ġ", "1", "2", "3", "4", "5", "Ġdon", "'t", "Ċ"], False),
+])
+def test_pre_tokenizer_families(pre, pieces, bos, tmp_path):
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    write_tiny_llama(tmp_path / "t.gguf", "F16", pre=pre, add_bos=None)
+    convert_gguf(tmp_path / "t.gguf", tmp_path / "out")
+    tok = Tokenizer.from_file(str(tmp_path / "out" / "tokenizer.json"))
+    assert [p for p, _ in tok.pre_tokenizer.pre_tokenize_str("abc 12345 don't\n")] == pieces
+    hf = AutoTokenizer.from_pretrained(str(tmp_path / "out"))
+    assert (hf.encode("abc")[0] == 1) is bos
+    assert _json(tmp_path / "out", "tokenizer_config.json")["add_bos_token"] is bos
+
+
 def test_llama3_rope_scaling_from_rope_freqs(tmp_path):
     from mlx_lm import load
 

@@ -52,7 +52,10 @@ def _report(ctx: Context, result: dict):
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
     elif ctx.mode == HUMAN:
-        ctx.out.line(f"converted {result.get('source')} -> {result.get('target')}")
+        from mlxk_common.progress import human_bytes
+
+        ctx.out.line(f"converted {result['source']} -> {result['path']} "
+                     f"({result['tensors']} tensors, {human_bytes(result['size_bytes'])})")
     else:
         ctx.out.envelope(result)
     return 0

@@ -305,13 +305,34 @@ def backend_installed(package: str) -> bool:
     return _package_dirs(package) is not None
 
 
+# A loadable model module binds both names: ``class Model`` (or imports it)
+# and ``ModelArgs``; helper modules beside them (base.py, cache.py, …) do not.
+_BINDS_MODEL = re.compile(r"^(class Model\b|Model\s*=|from\s+\S+\s+import\s+(\(?\s*)?([\w\s,]*,\s*)?Model\b(?!\s+as))",
+                          re.MULTILINE)
+_MODULE_CACHE: dict[tuple[str, str, str], bool] = {}
+
+
 def has_model_module(package: str, subdir: str, model_type: str) -> bool:
-    """True when ``<package>/<subdir>/<model_type>.py`` or ``…/<model_type>/`` exists."""
-    if not model_type or not re.fullmatch(r"[A-Za-z0-9_]+", model_type):
+    """True when ``<package>/<subdir>/<model_type>.py`` defines a model, or
+    ``…/<model_type>/`` is a package (mlx-vlm, mlx-audio); cached per process."""
+    if not model_type or not re.fullmatch(r"[A-Za-z0-9_-]+", model_type):
         return False
+    key = (package, subdir, model_type)
+    if key not in _MODULE_CACHE:
+        _MODULE_CACHE[key] = _find_model_module(package, subdir, model_type)
+    return _MODULE_CACHE[key]
+
+
+def _find_model_module(package: str, subdir: str, model_type: str) -> bool:
     for root in _package_dirs(package) or ():
         base = root / subdir
-        if (base / f"{model_type}.py").is_file() or (base / model_type / "__init__.py").is_file():
+        if (base / model_type / "__init__.py").is_file():
+            return True
+        try:
+            source = (base / f"{model_type}.py").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "ModelArgs" in source and _BINDS_MODEL.search(source):
             return True
     return False
 

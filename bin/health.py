@@ -20,107 +20,74 @@ def configure(parser):
                              "files, git blob sha1 for small files), reading files in parallel on all cores")
 
 
-class Target:
-    """One model to check: where its files are and how to name it."""
-
-    __slots__ = ("name", "model_dir", "repo_dir", "repo_id", "hash", "cached", "managed")
-
-    def __init__(self, name, model_dir, *, repo_dir=None, repo_id=None, hash=None, cached=True, managed=None):
-        self.name = name
-        self.model_dir = model_dir
-        self.repo_dir = repo_dir
-        self.repo_id = repo_id
-        self.hash = hash
-        self.cached = cached
-        self.managed = managed
+def all_entries(store) -> list:
+    """Every workspace of MLXK_WORKSPACE_HOME, then every cached model (its revision of record)."""
+    return [(ws, None) for ws in store.home_workspaces()] + [(repo, None) for repo in store.repos()]
 
 
-def from_cache(repo, revision) -> Target:
-    return Target(repo.repo_id, revision.path, repo_dir=repo.path, repo_id=repo.repo_id, hash=revision.hash)
+def resolve(store, ref: str) -> list:
+    """The (entry, revision) pairs one reference names: a path pattern such as
+    ``.`` or ``./gemma-`` may name several workspaces, anything else one model."""
+    from mlxk_common.names import resolve as resolve_name, validate_reference
+    from mlxk_common.store import is_explicit_path, is_model_folder, match_path_pattern
+
+    ref = validate_reference(ref)
+    if is_explicit_path(ref) and not is_model_folder(os.path.expanduser(ref)):
+        found = match_path_pattern(ref)
+        if found:
+            return [(ws, None) for ws in found]
+    resolved = resolve_name(ref, store)
+    return [(resolved.entry, resolved.revision)]
 
 
-def from_workspace(ws) -> Target:
-    return Target(ws.name, ws.path, cached=False, managed=ws.managed)
+def check(entry, revision, deep: bool, ctx: Context) -> dict:
+    """The model record (as mlxk-list prints it) plus ``status`` (mlx-knife's
+    health field), every integrity reason, the runtime reason and, with
+    --deep, what blob verification found."""
+    from mlxk_common.health import check_integrity
+    from mlxk_common.records import record_for
 
-
-def all_targets(store) -> list[Target]:
-    found = [from_workspace(ws) for ws in store.home_workspaces()]
-    for repo in store.repos():
-        revision = repo.record()
-        if revision is None:
-            found.append(Target(repo.repo_id, os.path.join(repo.path, "snapshots"), repo_dir=repo.path,
-                                repo_id=repo.repo_id))
-        else:
-            found.append(from_cache(repo, revision))
-    return found
-
-
-def resolve(store, ref: str) -> list[Target]:
-    """The models one reference names (several for a path pattern such as ``.``)."""
-    from mlxk_common import store as st
-
-    if st.is_explicit_path(ref):
-        found = st.match_path_pattern(ref)
-        if not found:
-            raise MlxkError("model_not_found", f"no model folder at {ref}", ref=ref)
-        return [from_workspace(ws) for ws in found]
-    name, _, rev = ref.partition("@")
-    repo = store.repo(name)
-    if repo is None:
-        raise MlxkError("model_not_found", f"no cached model named {name}", ref=ref)
-    if not rev:
-        revision = repo.record()
-        if revision is None:
-            raise MlxkError("not_cached", f"{name} has no snapshot in the cache", ref=ref)
-        return [from_cache(repo, revision)]
-    matches = repo.find_revisions(rev)
-    if len(matches) != 1:
-        raise MlxkError("hash_not_found" if not matches else "ambiguous_match",
-                        f"{len(matches)} revisions of {name} match @{rev}", ref=ref)
-    return [from_cache(repo, matches[0])]
-
-
-def check(target: Target, deep: bool, ctx: Context) -> dict:
-    from mlxk_common.health import model_health
-
-    record = {"name": target.name, "hash": target.hash}
-    health = model_health(target.model_dir, repo_dir=target.repo_dir, repo_id=target.repo_id)
-    if deep:
-        health["deep"] = deep_check(target, health, ctx)
-    integrity = health.pop("integrity_reasons")
-    record["status"] = health["health"]  # mlx-knife's health entry field
-    record.update(health)
+    if entry.kind == "cache" and revision is None:
+        revision = entry.record()
+    record = record_for(entry, revision)
+    repo_dir = entry.path if entry.kind == "cache" else None
+    if record["health"] == "healthy":
+        integrity, runtime_reason = [], record["reason"]
+    else:  # only broken models pay for a second look, to list all their reasons
+        integrity = check_integrity(record["path"], repo_dir=repo_dir).reasons or [record["reason"]]
+        runtime_reason = None
     record["integrity_reasons"] = integrity
-    record["cached"] = target.cached
-    if not target.cached:
-        record["managed"] = bool(target.managed)
+    record["runtime_reason"] = runtime_reason
+    if deep:
+        record["deep"] = deep_check(record, repo_dir, ctx)
+    record["status"] = record["health"]
     return record
 
 
-def deep_check(target: Target, health: dict, ctx: Context) -> dict:
+def deep_check(record: dict, repo_dir: str | None, ctx: Context) -> dict:
     """Verify the revision's blobs; a mismatch makes the model unhealthy."""
-    if not target.cached or target.repo_dir is None or not os.path.isdir(target.model_dir):
-        return {"blobs_verified": 0, "bytes_verified": 0, "unverifiable_files": [],
-                "note": "a workspace has no content-addressed blobs to verify"}
+    if repo_dir is None or not record.get("hash"):
+        note = "a workspace has no content-addressed blobs to verify" if repo_dir is None else "no snapshot"
+        return {"blobs_verified": 0, "bytes_verified": 0, "unverifiable_files": [], "note": note}
     from mlxk_common.hashing import deep_reasons
 
     bar = None
     if ctx.mode == HUMAN and ctx.env.stderr_isatty:
         from mlxk_common.progress import ProgressBar
 
-        bar = ProgressBar(ctx.env, None, f"verifying {target.name}")
+        bar = ProgressBar(ctx.env, None, f"verifying {record['name']}")
     try:
-        reasons, stats = deep_reasons(target.model_dir, target.repo_dir,
+        reasons, stats = deep_reasons(record["path"], repo_dir,
                                       progress=(lambda done, total: bar.set(done, total)) if bar else None)
     finally:
         if bar is not None:
             bar.close()
     if reasons:
-        health["integrity_reasons"].extend(reasons)
-        health["health"] = "unhealthy"
-        health["runtime_compatible"] = False
-        if health["reason"] is None or health["integrity_reasons"][0] == reasons[0]:
-            health["reason"] = reasons[0]
+        if record["health"] == "healthy":
+            record["reason"] = reasons[0]
+        record["integrity_reasons"].extend(reasons)
+        record["health"] = "unhealthy"
+        record["runtime_compatible"] = False
     return stats
 
 
@@ -131,20 +98,20 @@ def run(ctx: Context):
     store = Store.from_environ(ctx.env.environ)
     report = Report(ctx)
     if not ctx.args.refs:
-        for target in all_targets(store):
-            report.add(check(target, ctx.args.deep, ctx))
+        for entry, revision in all_entries(store):
+            report.add(check(entry, revision, ctx.args.deep, ctx))
     else:
         for item in expand_references(ctx.args.refs, ctx.env.stdin):
             if item.error is not None:
                 report.error(item.error, item.source, None)
                 continue
             try:
-                targets = resolve(store, item.ref)
+                found = resolve(store, item.ref)
             except MlxkError as exc:
                 report.error(exc, item.source, item.ref)
                 continue
-            for target in targets:
-                report.add(check(target, ctx.args.deep, ctx))
+            for entry, revision in found:
+                report.add(check(entry, revision, ctx.args.deep, ctx))
     return report.finish()
 
 

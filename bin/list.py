@@ -1,10 +1,143 @@
-"""mlxk-list (not implemented yet)."""
+"""mlxk-list: the models in the cache and the workspaces, one record each."""
+
+from __future__ import annotations
 
 import sys
 
-from mlxk_common.cli import placeholder_tool
+from mlxk_common.cli import Context, Tool
+from mlxk_common.output import JSON, NDJSON
 
-TOOL = placeholder_tool("mlxk-list")
+
+def configure(parser):
+    parser.add_argument("pattern", nargs="?", metavar="PATTERN",
+                        help="case-insensitive substring of ORG/NAME (NAME@HASH selects revisions); "
+                             "a path (., ./gemma-, /models/) lists workspaces there instead")
+    parser.add_argument("-a", "--all", action="store_true",
+                        help="human output: show every model, not only those that run here")
+    parser.add_argument("--health", action="store_true",
+                        help="human output: add the Health column (healthy, healthy* = cannot run here, unhealthy)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="human output: full names, Framework and Source columns; with --health "
+                             "Integrity, Runtime and Reason")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only full model names, one per line")
+
+
+def entries(ctx: Context):
+    """(entry, revision) pairs the pattern selects, in output order."""
+    from mlxk_common.store import Store, is_explicit_path, match_path_pattern
+
+    pattern = (ctx.args.pattern or "").strip()
+    if pattern and is_explicit_path(pattern):
+        return [(w, None) for w in match_path_pattern(pattern)], None
+    store = Store.from_environ(ctx.env.environ)
+    selected = []
+    name, _, revision = pattern.partition("@") if "@" in pattern else (pattern, "", None)
+    if pattern:
+        from mlxk_common.names import validate_reference
+
+        validate_reference(pattern)
+    needle = name.lower()
+    for repo in store.repos():
+        if needle not in repo.repo_id.lower():
+            continue
+        if revision is None:
+            selected.append((repo, None))
+        else:
+            selected.extend((repo, rev) for rev in repo.find_revisions(revision))
+    if revision is None:
+        selected.extend((w, None) for w in store.home_workspaces() if needle in w.name.lower())
+    selected.sort(key=lambda pair: (pair[0].name, pair[1].hash if pair[1] else ""))
+    return selected, store
+
+
+def run(ctx: Context):
+    from mlxk_common.records import record_for, runnable
+
+    args = ctx.args
+    selected, store = entries(ctx)
+    if ctx.mode == NDJSON:
+        for entry, revision in selected:
+            ctx.out.record(record_for(entry, revision))
+        return 0
+    records = [record_for(entry, revision) for entry, revision in selected]
+    if ctx.mode == JSON:
+        ctx.out.envelope({"models": records, "count": len(records), "system": system_info()})
+        return 0
+    if not args.all:
+        records = [r for r in records if runnable(r)]
+    if args.quiet:
+        for record in records:
+            ctx.out.line(record["name"])
+        return 0
+    if store is not None and not records and not store.repos() and not store.home_workspaces():
+        import os
+
+        if not os.path.isdir(store.hub):
+            ctx.out.info(f"{ctx.tool.name}: note: no model cache at {store.hub}")
+    ctx.out.line(human_table(records, args.verbose, args.health, ctx.env.stdout_isatty))
+    return 0
+
+
+def human_table(records: list[dict], verbose: bool, health: bool, tty: bool) -> str:
+    from mlxk_common import table as t
+
+    headers = ["Name", "Hash", "Size", "Modified"]
+    headers += ["Framework", "Type", "Source"] if verbose else ["Type"]
+    if health:
+        headers += ["Integrity", "Runtime", "Reason"] if verbose else ["Health"]
+    rows = []
+    for r in records:
+        row = [t.display_name(r, verbose), t.short_hash(r), t.size(r.get("size_bytes")), t.age(r.get("last_modified"))]
+        row += [str(r.get("framework") or "-"), t.type_label(r), t.source_label(r)] if verbose else [t.type_label(r)]
+        if health and verbose:
+            healthy = r.get("health") == "healthy"
+            runtime = ("yes" if r.get("runtime_compatible") else "no") if healthy else "-"
+            row += [str(r.get("health") or "-"), runtime, str(r.get("reason") or "-")]
+        elif health:
+            row.append(t.health_label(r))
+        rows.append(row)
+    # On a terminal a long reason is cut to keep one model per line; piped, it is whole.
+    widths = {len(headers) - 1: 60} if (health and verbose and tty) else None
+    return t.render(headers, rows, widths)
+
+
+def system_info() -> dict | None:
+    """The envelope's ``system`` block (mlx-knife 0.2.4): what this machine has."""
+    import os
+
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return {"memory_total_bytes": memory} if memory > 0 else None
+
+
+TOOL = Tool(
+    name="mlxk-list",
+    command="list",
+    summary="list models in the cache and workspaces",
+    description=(
+        "Lists the models in the Hugging Face cache ($HF_HOME/hub) and the workspaces in "
+        "$MLXK_WORKSPACE_HOME, or the workspaces a path pattern names.  The human table shows "
+        "the models that run here unless --all is given; --json and --ndjson always carry every "
+        "model, each with its health fields.  Cached revisions are shown as the revision refs/main "
+        "names (else the newest snapshot); names from the mlx-community organisation are shortened "
+        "in the table unless --verbose."
+    ),
+    configure=configure,
+    run=run,
+    examples=(
+        ("mlxk-list", "the models that run here"),
+        ("mlxk-list --all --health", "every model with its health"),
+        ("mlxk-list qwen --json | jq '.data.models[].name'", "names of the models matching 'qwen'"),
+        ("mlxk-list ./", "the workspaces in the current folder"),
+        ("mlxk-list --ndjson | jq -c 'select(.health == \"unhealthy\")' | mlxk-rm --force -",
+         "delete every broken model"),
+    ),
+    env_vars=("HF_HOME", "MLXK_WORKSPACE_HOME"),
+    see_also=("mlxk-show", "mlxk-health", "mlxk-rm"),
+)
 
 
 def main(argv=None, env=None) -> int:

@@ -1,0 +1,108 @@
+"""The model object that list, show and health print (mlx-knife JSON API 0.2.4
+field names, plus mlxk's additions; fields are added, never removed):
+
+``name, hash, size_bytes, last_modified`` (UTC, ``Z``), ``framework,
+model_type, capabilities, context_length, health, runtime_compatible, reason,
+cached``, the workspace fields ``origin, content_hash, hash_modified, clean``,
+and ``architecture, path, workspace, managed, source_repo, source_revision,
+refs``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .store import CacheRepo, Revision, TreeStats, Workspace, content_hash, tree_stats
+
+
+def utc_iso(timestamp: float | None) -> str | None:
+    if not timestamp:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _health(model_dir: str, repo_dir: str | None, repo_id: str | None) -> dict:
+    from .health import model_health
+
+    return model_health(model_dir, repo_dir=repo_dir, repo_id=repo_id)
+
+
+def _base(name: str, hash: str | None, stats: TreeStats, health: dict, cached: bool, path: str) -> dict:
+    return {
+        "name": name,
+        "hash": hash,
+        "size_bytes": stats.size,
+        "last_modified": utc_iso(stats.mtime),
+        "framework": health["framework"],
+        "model_type": health["model_type"],
+        "capabilities": health["capabilities"],
+        "context_length": health["context_length"],
+        "health": health["health"],
+        "runtime_compatible": health["runtime_compatible"],
+        "reason": health["reason"],
+        "cached": cached,
+        "architecture": health.get("architecture"),
+        "path": path,
+        "workspace": not cached,
+    }
+
+
+def cache_record(repo: CacheRepo, revision: Revision | None = None, *, name: str | None = None) -> dict:
+    """The record of one cached revision (default: the revision of record)."""
+    revision = revision if revision is not None else repo.record()
+    path = revision.path if revision is not None else repo.path
+    stats = tree_stats(path) if revision is not None else TreeStats()
+    if revision is None:
+        health = _no_snapshot(repo)
+    else:
+        health = _health(path, repo.path, repo.repo_id)
+    record = _base(name or repo.repo_id, revision.hash if revision else None, stats, health, True, path)
+    record.update({
+        "managed": None,
+        "source_repo": None,
+        "source_revision": None,
+        "origin": None,
+        "content_hash": None,
+        "hash_modified": None,
+        "clean": None,
+        "refs": list(revision.refs) if revision is not None else [],
+    })
+    return record
+
+
+def _no_snapshot(repo: CacheRepo) -> dict:
+    reason = "No snapshots in the cache (interrupted download?)"
+    return {"health": "unhealthy", "runtime_compatible": False, "reason": reason, "framework": "Unknown",
+            "model_type": "base", "architecture": None, "capabilities": [], "context_length": None,
+            "integrity_reasons": [reason], "runtime_reason": None}
+
+
+def workspace_record(workspace: Workspace) -> dict:
+    sentinel = workspace.sentinel or {}
+    managed = workspace.managed
+    source_repo = sentinel.get("source_repo") if isinstance(sentinel.get("source_repo"), str) else None
+    stats = workspace.stats()
+    health = _health(workspace.path, None, source_repo if managed else None)
+    record = _base(workspace.name, None, stats, health, False, workspace.path)
+    record.update({
+        "managed": managed,
+        "source_repo": source_repo,
+        "source_revision": sentinel.get("source_revision"),
+        "origin": source_repo,
+        "content_hash": content_hash(sentinel),
+        "hash_modified": sentinel.get("created_at"),
+        "clean": workspace.clean(),
+        "refs": [],
+    })
+    return record
+
+
+def record_for(entry: CacheRepo | Workspace, revision: Revision | None = None) -> dict:
+    if entry.kind == "cache":
+        return cache_record(entry, revision)
+    return workspace_record(entry)
+
+
+def runnable(record: dict) -> bool:
+    """What the human list shows by default (and the server offers)."""
+    return record.get("health") == "healthy" and record.get("runtime_compatible") is True

@@ -139,6 +139,11 @@ class Report:
         summary = {"total": len(self.healthy) + len(self.unhealthy), "healthy_count": len(self.healthy),
                    "unhealthy_count": len(self.unhealthy)}
         if self.ctx.mode == JSON:
+            if self.errors and not summary["total"]:
+                # Nothing could be checked: an error envelope, as for any failed command.
+                error = dict(self.errors[0], **({"errors": self.errors} if len(self.errors) > 1 else {}))
+                self.ctx.out.envelope(None, error)
+                return 1
             data = {"healthy": self.healthy, "unhealthy": self.unhealthy, "summary": summary}
             if self.errors:
                 data["errors"] = self.errors

@@ -86,6 +86,27 @@ def test_stdin_references_and_bad_lines(inproc, mixed_home):
     assert out[2]["event"] == "error" and out[2]["error"]["source"] == "stdin:3"
 
 
+def test_json_errors(inproc, mixed_home):
+    only_bad = inproc(main, ["--json", "nothing-like-this"], environ=mixed_home)
+    assert only_bad.code == 1
+    doc = only_bad.json()
+    assert (doc["status"], doc["data"], doc["error"]["type"]) == ("error", None, "model_not_found")
+    ambiguous = inproc(main, ["--json", "tiny"], environ=mixed_home).json()["error"]
+    assert ambiguous["type"] == "ambiguous_match"
+    assert ambiguous["candidates"] == ["mlx-community/tiny-ok", "someorg/tiny-broken", "someorg/tiny-pt", "tiny-ws"]
+    mixed = inproc(main, ["--json", "tiny-ok", "nothing-like-this"], environ=mixed_home)
+    assert mixed.code == 1
+    data = mixed.json()["data"]
+    assert data["summary"]["total"] == 1 and [e["input"] for e in data["errors"]] == ["nothing-like-this"]
+
+
+def test_human_errors_go_to_stderr(inproc, mixed_home):
+    result = inproc(main, ["tiny-ok", "nothing-like-this"], environ=mixed_home)
+    assert result.code == 1
+    assert result.stderr.startswith("mlxk-health: error: nothing-like-this: no model matches")
+    assert result.stdout.splitlines()[-1] == "1 model: 1 healthy, 0 unhealthy"
+
+
 def test_revision_by_hash_prefix(inproc, tmp_path):
     hub = tmp_path / "hub"
     folder = build_odd(tmp_path / "src", "healthy")

@@ -177,3 +177,49 @@ def test_healthy_real_model(smollm2_workspace, smollm2_hf_home):
     snapshot = next((repo_dir / "snapshots").iterdir())
     cached = model_health(snapshot, repo_dir=repo_dir, repo_id="mlx-community/SmolLM2-135M-Instruct-Q4")
     assert cached == record
+
+
+# -- blob verification (--deep) ---------------------------------------------
+
+def test_blob_names_match_git_and_sha256(odd_cache):
+    """Our hashes are the names git and the Hub give: git hash-object for small
+    files, sha256 for LFS files; every snapshot file maps to one blob."""
+    import shutil
+    import subprocess
+
+    from mlxk_common.hashing import hash_blob, revision_blobs, verify_blobs
+
+    home, repo_dir, snapshot = odd_cache("sharded")
+    blobs, unverifiable = revision_blobs(snapshot, repo_dir)
+    assert unverifiable == [] and sorted(f for b in blobs for f in b.files) == sorted(os.listdir(snapshot))
+    assert {b.algorithm for b in blobs} == {"sha256", "git-sha1"}
+    git = shutil.which("git")
+    for blob in blobs:
+        assert hash_blob(blob) == blob.expected
+        if git and blob.algorithm == "git-sha1":
+            out = subprocess.run([git, "hash-object", str(blob.path)], capture_output=True, text=True, check=True)
+            assert out.stdout.strip() == blob.expected
+    assert set(verify_blobs(blobs, workers=2).values()) == {None}
+
+
+def test_verify_reports_each_bad_blob(odd_cache):
+    from mlxk_common.hashing import deep_reasons
+
+    home, repo_dir, snapshot = odd_cache("sharded")
+    break_blob(repo_dir, snapshot, "model-00003-of-00003.safetensors", "flip")
+    break_blob(repo_dir, snapshot, "config.json", "flip")
+    seen = []
+    reasons, stats = deep_reasons(snapshot, repo_dir, workers=3, progress=lambda done, total: seen.append((done, total)))
+    assert [r.split(" (")[0] for r in reasons] == ["Checksum mismatch: config.json",
+                                                   "Checksum mismatch: model-00003-of-00003.safetensors"]
+    assert stats["blobs_verified"] == len(os.listdir(snapshot))
+    assert seen[-1] == (stats["bytes_verified"], stats["bytes_verified"])
+
+
+def test_files_outside_blobs_are_unverifiable(tmp_path, odd_cache):
+    from mlxk_common.hashing import revision_blobs
+
+    home, repo_dir, snapshot = odd_cache("healthy")
+    (snapshot / "notes.txt").write_text("a real file, not a link into blobs/")
+    blobs, unverifiable = revision_blobs(snapshot, repo_dir)
+    assert unverifiable == ["notes.txt"] and "notes.txt" not in {f for b in blobs for f in b.files}

@@ -103,7 +103,7 @@ def _load_json_file(path: Path):
         return None, "invalid JSON"
 
 
-def check_integrity(model_dir: Path, *, repo_dir: Path | None = None) -> "IntegrityResult":
+def check_integrity(model_dir: Path, *, repo_dir: Path | None = None) -> IntegrityResult:
     """Run every integrity rule over ``model_dir``; ``repo_dir`` (the
     ``models--ORG--NAME`` folder) adds the cache-level rule for
     ``blobs/*.incomplete`` downloads of this model."""
@@ -169,8 +169,7 @@ def _check_lfs_pointers(folder: _Folder, reasons: list[str]) -> set[str]:
 
 
 def _check_weights(folder: _Folder, reasons: list[str], lfs: set[str]) -> None:
-    weights = [n for n in folder.files if n.endswith(WEIGHT_SUFFIXES)
-               and not n.endswith(".index.json") and n.rsplit("/", 1)[-1] not in ("training_args.bin",)]
+    weights = [n for n in folder.files if n.endswith(WEIGHT_SUFFIXES) and n.rsplit("/", 1)[-1] != "training_args.bin"]
     missing_weights = [n for n in folder.dangling if n.endswith(WEIGHT_SUFFIXES)]
     if not weights and not missing_weights and not folder.has(INDEX_NAME):
         reasons.append("No model weights found")
@@ -179,7 +178,7 @@ def _check_weights(folder: _Folder, reasons: list[str], lfs: set[str]) -> None:
     if empty:
         reasons.append("Empty weight files: " + _names(empty))
     index_ok = _check_index(folder, reasons)
-    reported = {n for n in (index_ok or {}).values() if not folder.has(n)}
+    reported = {n for n in (index_ok or {}).values() if not folder.has(n) and n not in folder.dangling}
     _check_shard_pattern(folder, reasons, index_present=folder.has(INDEX_NAME) or INDEX_NAME in folder.dangling,
                          reported=reported)
     skip = lfs | set(empty)
@@ -200,7 +199,8 @@ def _check_index(folder: _Folder, reasons: list[str]) -> dict | None:
         reasons.append("Empty or invalid weight_map in index")
         return None
     referenced = set(weight_map.values())
-    missing = {n for n in referenced if not folder.has(n)}
+    # A shard behind a dangling symlink is reported once, as dangling.
+    missing = {n for n in referenced if not folder.has(n) and n not in folder.dangling}
     present = set(folder.top(".safetensors"))
     unreferenced = present - referenced
     if missing and unreferenced:

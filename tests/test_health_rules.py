@@ -124,6 +124,13 @@ def test_dangling_symlink_is_a_finding(odd_cache):
     assert any(r.startswith("Dangling symlinks (missing blobs): tokenizer.json") for r in reasons), reasons
 
 
+def test_dangling_shard_is_reported_once(odd_cache):
+    home, repo_dir, snapshot = odd_cache("sharded")
+    break_blob(repo_dir, snapshot, "model-00002-of-00003.safetensors", "delete")
+    reasons = check_integrity(snapshot, repo_dir=repo_dir).reasons
+    assert reasons == ["Dangling symlinks (missing blobs): model-00002-of-00003.safetensors"]
+
+
 def test_dangling_weight_blob(odd_cache):
     home, repo_dir, snapshot = odd_cache("healthy")
     break_blob(repo_dir, snapshot, "model.safetensors", "delete")

@@ -1,0 +1,72 @@
+"""The inference engines shared by mlx-run and mlxk-serve.
+
+Importing this package is cheap; mlx and mlx-lm load with the first model.
+
+API::
+
+    from mlxk_common.engine import load_engine, SamplingParams
+
+    engine = load_engine(model_dir)          # picks text/vision/audio from config.json
+    engine.context_length, engine.eos_ids, engine.markers, engine.load_s
+
+    req = engine.prepare(prompt="Hi", system=None,          # or messages=[{role, content}, ...]
+                         chat_template=True, template_args={"enable_thinking": False},
+                         max_tokens=256,                     # None: up to the context window
+                         sampling=SamplingParams(temperature=0.7, seed=1),
+                         stop=["\\n\\n"])
+    # -> GenerationRequest (tokens, budget); raises MlxkError context_length_exceeded,
+    #    usage_error, capability_not_supported (image/audio parts)
+
+    for event in engine.generate(req):       # one request, streamed, raw mlx-lm speed
+        if event.kind == "delta":            # Delta: .content, .reasoning (new text)
+            ...
+        else:                                # Finished: .finish_reason "stop"|"length"|"cancelled",
+            ...                              #   .content, .reasoning, .usage, .timing, .limit_source
+
+    sched = engine.batch(max_batch=8)        # continuous batching (mlx-lm BatchGenerator)
+    rid = sched.submit(req, rid="a")         # at any time, also while others run
+    events = sched.step()                    # Delta/Finished events of one step; same thread always
+    sched.cancel("a"); sched.close()
+
+Modules: modelinfo (config → kind, context window; no mlx), loader (TextEngine),
+prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
+samplers), stops (incremental stop strings), reasoning (thinking markers and the
+reasoning/content split), textstream (detokenizer + stops + reasoning per
+request), generate (single request), batch (BatchScheduler).
+
+Errors are ``MlxkError``: model_not_found, unhealthy (unreadable folder,
+unsupported architecture), capability_not_supported (vision/audio for now),
+context_length_exceeded (details prompt_tokens, context_length), usage_error.
+"""
+
+from __future__ import annotations
+
+from .modelinfo import AUDIO, TEXT, VISION, ModelInfo, read_model_info
+from .request import Delta, Finished, GenerationRequest
+from .sampling import SamplingParams
+
+__all__ = ["load_engine", "read_model_info", "ModelInfo", "SamplingParams", "GenerationRequest", "Delta",
+           "Finished", "TEXT", "VISION", "AUDIO"]
+
+
+def load_engine(model_dir, kind: str | None = None):
+    """Load the engine for the model in ``model_dir`` (a resolved folder).
+
+    The kind comes from the model's config unless ``kind`` asks for one; only
+    text is implemented so far, so vision and audio models (or requests)
+    raise ``capability_not_supported`` before any weights are read.
+    """
+    from ..errors import MlxkError
+
+    info = model_dir if isinstance(model_dir, ModelInfo) else read_model_info(model_dir)
+    wanted = kind or info.kind
+    if wanted != info.kind and not (wanted == TEXT and info.kind == VISION):
+        raise MlxkError("capability_not_supported", f"{info.path.name} is a {info.kind} model, not {wanted}",
+                        kind=info.kind, requested=wanted)
+    if wanted != TEXT or info.kind != TEXT:
+        raise MlxkError("capability_not_supported",
+                        f"{info.path.name} is a {info.kind} model; {info.kind} generation is not available yet",
+                        kind=info.kind, requested=wanted)
+    from .loader import load_text_engine
+
+    return load_text_engine(info)

@@ -1,0 +1,166 @@
+"""Continuous batching over mlx-lm's ``BatchGenerator``.
+
+``BatchScheduler`` keeps one ``BatchGenerator`` and any number of requests
+in flight: ``submit`` adds a request at any time (it joins the running batch
+after its prompt is processed), ``cancel`` drops one, and each ``step()``
+runs one decoding step for every active request and returns the events it
+produced: ``Delta`` (new text) and ``Finished`` (finish_reason, usage,
+timing).  Each request keeps its own sampler (seed), logits processors,
+token budget, stop strings, detokenizer and reasoning split.
+
+Thread rule: the scheduler has no thread of its own and no locks.  Call all
+its methods from one thread (the one that calls ``step()``); a server runs
+it on a dedicated OS thread and hands it requests through a queue.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .request import Delta, Finished, GenerationRequest, timing
+from .sampling import make_logits_processors, make_sampler
+from .textstream import TextStream
+
+
+class _Live:
+    __slots__ = ("rid", "request", "text", "t_start", "t_first", "sampled", "produced", "want_cache")
+
+    def __init__(self, rid, request: GenerationRequest, text: TextStream, want_cache: bool):
+        self.rid = rid
+        self.request = request
+        self.text = text
+        self.t_start = time.perf_counter()
+        self.t_first = None
+        self.sampled = 0
+        self.produced = 0
+        self.want_cache = want_cache
+
+
+class BatchScheduler:
+    """Options: ``max_batch`` (sequences decoded together, default 8),
+    ``prefill_batch_size`` (prompts processed together, default min(8,
+    max_batch)), ``prefill_step_size`` (prompt tokens per forward pass)."""
+
+    def __init__(self, engine, *, max_batch: int = 8, prefill_batch_size: int | None = None,
+                 prefill_step_size: int = 2048):
+        from mlx_lm.generate import BatchGenerator
+
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.engine = engine
+        self.max_batch = max_batch
+        self._gen = BatchGenerator(
+            engine.model,
+            stop_tokens=[[t] for t in sorted(engine.eos_ids)],
+            completion_batch_size=max_batch,
+            prefill_batch_size=min(prefill_batch_size or 8, max_batch),
+            prefill_step_size=prefill_step_size,
+        )
+        self._live: dict[int, _Live] = {}
+        self._rids: dict[object, int] = {}
+
+    # -- requests -----------------------------------------------------------
+    def submit(self, request: GenerationRequest, rid=None, *, cache=None, cache_tokens=None,
+               return_cache: bool = False):
+        """Queue ``request``; returns its id (``rid`` if given, else a new int).
+
+        ``cache``/``cache_tokens``: a KV cache that already holds the first
+        ``len(cache_tokens)`` prompt tokens (from an earlier ``Finished`` with
+        ``return_cache=True``); only the rest of the prompt is processed.
+        """
+        engine = self.engine
+        tokens = request.prompt_tokens
+        if cache is not None:
+            done = len(cache_tokens or ())
+            if done >= len(tokens) or list(tokens[:done]) != list(cache_tokens):
+                raise ValueError("cache_tokens must be a proper prefix of the prompt")
+            tokens = tokens[done:]
+        uid = self._gen.insert(
+            [list(tokens)],
+            max_tokens=[request.max_tokens],
+            caches=[cache] if cache is not None else None,
+            all_tokens=[list(cache_tokens)] if cache is not None else None,
+            samplers=[make_sampler(request.sampling, engine.vocab_size)],
+            logits_processors=[make_logits_processors(request.sampling)],
+        )[0]
+        if rid is None:
+            rid = uid
+        if rid in self._rids:
+            self._gen.remove([uid])
+            raise ValueError(f"request id {rid!r} is already in flight")
+        text = TextStream(engine.tokenizer.detokenizer, request.stop, request.markers, request.in_reasoning)
+        self._live[uid] = _Live(rid, request, text, return_cache)
+        self._rids[rid] = uid
+        return rid
+
+    def cancel(self, rid) -> Finished | None:
+        """Stop a request now; returns its ``Finished`` ("cancelled"), or None
+        if it is not in flight."""
+        uid = self._rids.get(rid)
+        if uid is None:
+            return None
+        self._gen.remove([uid])
+        return self._finish(uid, "cancelled")
+
+    @property
+    def active(self) -> int:
+        """Requests in flight (queued, prefilling or decoding)."""
+        return len(self._live)
+
+    def __len__(self):
+        return len(self._live)
+
+    # -- the work -------------------------------------------------------------
+    def step(self) -> list:
+        """One scheduling step: prompt processing and/or one decoded token per
+        active request.  Returns the events, in order."""
+        if not self._live:
+            return []
+        _, responses = self._gen.next()
+        events = []
+        now = time.perf_counter()
+        for r in responses:
+            live = self._live.get(r.uid)
+            if live is None:
+                continue
+            if live.t_first is None:
+                live.t_first = now
+            live.sampled += 1
+            if r.finish_reason == "stop":  # an end-of-sequence token: never shown
+                events.append(self._finish(r.uid, "stop", r.prompt_cache, r.all_tokens, events))
+                continue
+            live.produced += 1
+            content, reasoning, stopped = live.text.add(r.token)
+            if content or reasoning:
+                events.append(Delta(live.rid, content, reasoning))
+            if stopped:
+                cache = self._gen.remove([r.uid], return_prompt_caches=live.want_cache).get(r.uid, (None, None))
+                events.append(self._finish(r.uid, "stop", cache[0], cache[1], events))
+            elif r.finish_reason is not None:
+                events.append(self._finish(r.uid, "length", r.prompt_cache, r.all_tokens, events))
+        return events
+
+    def _finish(self, uid, reason: str, cache=None, cache_tokens=None, events=None) -> Finished:
+        live = self._live.pop(uid)
+        del self._rids[live.rid]
+        content, reasoning = live.text.finish()
+        if events is not None and (content or reasoning):
+            events.append(Delta(live.rid, content, reasoning))
+        request = live.request
+        info = timing(request.prompt_len, live.sampled, live.t_start, live.t_first, time.perf_counter())
+        keep = live.want_cache and reason != "cancelled"
+        return Finished(live.rid, reason, live.text.text, live.text.reasoning_text, request.prompt_len,
+                        live.produced, info, request.limit_source,
+                        cache if keep else None, cache_tokens if keep else None)
+
+    def run(self):
+        """Step until every request has finished, yielding events."""
+        while self._live:
+            yield from self.step()
+
+    def close(self) -> None:
+        if self._live:
+            self._gen.remove(list(self._live))
+            self._live.clear()
+            self._rids.clear()
+        self._gen.close()

@@ -1,0 +1,64 @@
+"""Single-request streaming generation at mlx-lm's own speed.
+
+Drives ``mlx_lm.generate.generate_step`` directly (the loop inside
+``stream_generate``) and adds per token only what ``stream_generate`` does
+anyway: one detokenizer step.  Stop strings and the reasoning split run only
+for requests that have them, and only on tokens that produced text.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .request import Delta, Finished, GenerationRequest, timing
+from .sampling import make_logits_processors, make_sampler
+from .textstream import TextStream
+
+
+def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None):
+    """Yield ``Delta`` events as text arrives, then one ``Finished``.
+
+    Closing the generator early (a client went away, Ctrl-C) stops the
+    computation after the step in flight.
+    """
+    import mlx.core as mx
+    from mlx_lm.generate import generate_step, generation_stream, wired_limit
+
+    model, tokenizer = engine.model, engine.tokenizer
+    eos = engine.eos_ids
+    stream = TextStream(tokenizer.detokenizer, request.stop, request.markers, request.in_reasoning)
+    add = stream.add
+    prompt = mx.array(request.prompt_tokens)
+    sampler = make_sampler(request.sampling, engine.vocab_size)
+    processors = make_logits_processors(request.sampling)
+    finish = "length"
+    sampled = produced = 0
+    t_first = None
+    t_start = time.perf_counter()
+    with wired_limit(model, [generation_stream]):
+        steps = generate_step(prompt, model, max_tokens=request.max_tokens, sampler=sampler,
+                              logits_processors=processors or None, prompt_cache=prompt_cache)
+        try:
+            for token, _ in steps:
+                if t_first is None:
+                    t_first = time.perf_counter()
+                sampled += 1
+                if token in eos:
+                    finish = "stop"
+                    break
+                produced += 1
+                content, reasoning, stopped = add(token)
+                if content or reasoning:
+                    yield Delta(rid, content, reasoning)
+                if stopped:
+                    finish = "stop"
+                    break
+        finally:
+            steps.close()
+    t_end = time.perf_counter()
+    content, reasoning = stream.finish()
+    if content or reasoning:
+        yield Delta(rid, content, reasoning)
+    info = timing(request.prompt_len, sampled, t_start, t_first, t_end)
+    yield Finished(rid, finish, stream.text, stream.reasoning_text, request.prompt_len, produced, info,
+                   request.limit_source)

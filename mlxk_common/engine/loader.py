@@ -1,0 +1,143 @@
+"""Loading a text model with mlx-lm, and the ``TextEngine`` that holds it.
+
+Everything that can be checked without weights is checked first (folder,
+config, engine kind, architecture support), so a wrong model fails in
+milliseconds with a clear error instead of a traceback after loading.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import MlxkError
+from .modelinfo import TEXT, ModelInfo, eos_ids_from_config, read_model_info
+from .request import GenerationRequest
+from .sampling import SamplingParams
+
+DEFAULT_MAX_TOKENS_NO_WINDOW = 4096  # when a model names no context window
+
+
+def check_architecture(info: ModelInfo) -> None:
+    """Raise ``unhealthy`` unless the installed mlx-lm can build this model."""
+    from ..runtime import MODEL_FILE_REASON, mlx_lm_supports
+
+    if not info.model_type:
+        raise MlxkError("unhealthy", f"{info.path}/config.json has no model_type", path=str(info.path),
+                        reason="config.json has no model_type")
+    if info.config.get("model_file") is not None:
+        raise MlxkError("unhealthy", f"{info.path.name} {MODEL_FILE_REASON}", path=str(info.path),
+                        reason=MODEL_FILE_REASON, runtime_compatible=False)
+    if not mlx_lm_supports(info.config):
+        raise MlxkError("unhealthy", f"model type {info.model_type!r} is not supported by the installed mlx-lm",
+                        path=str(info.path), reason=f"model_type '{info.model_type}' not supported by mlx-lm",
+                        runtime_compatible=False)
+
+
+def load_text_engine(path_or_info) -> "TextEngine":
+    info = path_or_info if isinstance(path_or_info, ModelInfo) else read_model_info(path_or_info)
+    if info.kind != TEXT:
+        raise MlxkError("capability_not_supported", f"{info.path.name} is a {info.kind} model; "
+                        "mlx-run handles text models only for now", kind=info.kind)
+    check_architecture(info)
+    start = time.perf_counter()
+    from mlx_lm.utils import load
+
+    try:
+        model, tokenizer = load(str(info.path))
+    except FileNotFoundError as exc:
+        raise MlxkError("unhealthy", f"cannot load {info.path.name}: {exc}", path=str(info.path)) from None
+    except (ValueError, KeyError, OSError) as exc:
+        raise MlxkError("unhealthy", f"cannot load {info.path.name}: {type(exc).__name__}: {exc}",
+                        path=str(info.path)) from None
+    return TextEngine(info, model, tokenizer, time.perf_counter() - start)
+
+
+class TextEngine:
+    """A loaded text model: ``prepare`` requests, ``generate`` one, or batch many."""
+
+    kind = TEXT
+
+    def __init__(self, info: ModelInfo, model, tokenizer, load_s: float = 0.0):
+        from .prompting import end_of_turn_ids
+        from .reasoning import detect_markers
+
+        self.info = info
+        self.model = model
+        self.tokenizer = tokenizer
+        self.load_s = load_s
+        self.context_length = info.context_length
+        # Generation ends at any of these: the tokenizer's eos, the config's and
+        # generation_config's eos ids, and the chat template's end-of-turn token.
+        eos = set(tokenizer.eos_token_ids) | eos_ids_from_config(info) | end_of_turn_ids(tokenizer)
+        tokenizer.eos_token_ids = eos
+        self.eos_ids = frozenset(eos)
+        self.markers = detect_markers(tokenizer)
+        self.vocab_size = len(tokenizer)
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "has_chat_template", False))
+
+    def prepare(self, *, prompt: str | None = None, messages: list[dict] | None = None, system: str | None = None,
+                chat_template: bool = True, template_args: dict | None = None, max_tokens: int | None = None,
+                sampling: SamplingParams | None = None, stop=(), tag=None) -> GenerationRequest:
+        """Render and tokenize a request and fix its token budget.
+
+        Give ``prompt`` (one user turn, with optional ``system``) or
+        ``messages``.  ``max_tokens=None`` means "up to the context window".
+        Raises ``context_length_exceeded`` (details ``prompt_tokens``,
+        ``context_length``) when the prompt leaves no room to answer.
+        """
+        from .prompting import build_messages, normalize_messages, render
+        from .reasoning import starts_in_reasoning
+
+        if (prompt is None) == (messages is None):
+            raise MlxkError("usage_error", "give either a prompt or messages")
+        if prompt is not None:
+            if not isinstance(prompt, str):
+                raise MlxkError("usage_error", "prompt must be a string")
+            messages = build_messages(prompt, system)
+        else:
+            messages = normalize_messages(messages)
+            if system:
+                messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
+        text, tokens = render(self.tokenizer, messages, chat_template=chat_template, template_args=template_args)
+        if not tokens:
+            raise MlxkError("usage_error", "the prompt is empty")
+        budget, source = self.budget(len(tokens), max_tokens)
+        if isinstance(stop, str):
+            stop = (stop,)
+        if not all(isinstance(s, str) for s in stop):
+            raise MlxkError("usage_error", "stop must be a string or a list of strings")
+        markers = self.markers
+        return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
+                                 starts_in_reasoning(text, markers), text, source, tag)
+
+    def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
+        """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt)."""
+        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
+                                       or max_tokens < 1):
+            raise MlxkError("usage_error", f"max_tokens must be a positive integer, not {max_tokens!r}")
+        window = self.context_length
+        if window is None:
+            return (max_tokens or DEFAULT_MAX_TOKENS_NO_WINDOW), "max_tokens"
+        room = window - prompt_tokens
+        if room < 1:
+            raise MlxkError("context_length_exceeded",
+                            f"the prompt has {prompt_tokens} tokens; the model's context window is {window}",
+                            prompt_tokens=prompt_tokens, context_length=window)
+        if max_tokens is None or max_tokens > room:
+            return room, "context"
+        return max_tokens, "max_tokens"
+
+    def generate(self, request: GenerationRequest, rid=None, prompt_cache=None):
+        """Stream one request: ``Delta`` events, then one ``Finished``."""
+        from .generate import generate
+
+        return generate(self, request, rid=rid, prompt_cache=prompt_cache)
+
+    def batch(self, **options):
+        """A ``BatchScheduler`` over this model (see batch.py for options)."""
+        from .batch import BatchScheduler
+
+        return BatchScheduler(self, **options)

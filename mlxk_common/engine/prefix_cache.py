@@ -1,0 +1,63 @@
+"""A prompt cache for one loaded model: KV caches of finished requests, found
+again by the longest shared token prefix and bounded in bytes.
+
+A multi-turn chat resends its whole history each turn; the KV cache of the
+previous turn (prompt + answer) already holds all of it, so only the new
+user message is processed.  Built on mlx-lm's ``LRUPromptCache`` (a token
+trie with LRU eviction); used with ``BatchScheduler.submit(cache=...,
+cache_tokens=...)`` and ``Finished.prompt_cache``/``cache_tokens``.
+
+Same thread rule as the scheduler: MLX objects stay on the engine thread.
+"""
+
+from __future__ import annotations
+
+_KEY = "model"  # one cache per model, so the trie needs no model key of its own
+
+
+class PrefixCache:
+    def __init__(self, max_bytes: int, max_entries: int = 64):
+        from mlx_lm.models.cache import LRUPromptCache
+
+        self.max_bytes = max_bytes
+        self._lru = LRUPromptCache(max_size=max_entries, max_bytes=max_bytes)
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._lru.nbytes
+
+    def __len__(self):
+        return len(self._lru)
+
+    def lookup(self, tokens: list[int]):
+        """(a copy of the nearest KV cache, how many leading prompt tokens it
+        holds), or (None, 0).  At least one prompt token is always left to
+        process, since generation starts from the last prompt token's logits."""
+        if not self.enabled or len(tokens) < 2:
+            return None, 0
+        from mlx_lm.models.cache import can_trim_prompt_cache, trim_prompt_cache
+
+        cache, rest = self._lru.fetch_nearest_cache(_KEY, list(tokens))
+        if cache is None:
+            return None, 0
+        cached = len(tokens) - len(rest)
+        if cached >= len(tokens):
+            if not can_trim_prompt_cache(cache):
+                return None, 0
+            trim_prompt_cache(cache, 1)
+            cached = len(tokens) - 1
+        if cached <= 0:
+            return None, 0
+        return cache, cached
+
+    def store(self, tokens: list[int], cache) -> None:
+        if not self.enabled or cache is None or not tokens:
+            return
+        self._lru.insert_cache(_KEY, list(tokens), cache)
+
+    def clear(self) -> None:
+        self._lru.trim_to(n_sequences=0)

@@ -430,6 +430,7 @@ def test_commit_ids_are_content_addressed(tmp_path):
     b = store.commit_snapshot("model", "o/b", {"y.bin": b"2", "x.txt": b"1"})
     assert a == b and len(a) == 40 and a == a.lower()
     assert a == commit_id(None, store.get_commit("model", "o/a", a)["files"])
+    assert store.commit_snapshot("model", "o/b", {"x.txt": b"1", "y.bin": b"2"}) == b  # re-seeding: no-op
     c = store.commit_snapshot("model", "o/b", {"y.bin": b"2", "x.txt": b"changed"})
     assert c != b and store.get_commit("model", "o/b", c)["parent"] == b
     blobs = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and p.suffix != ".sha1"]

@@ -352,14 +352,17 @@ class Store:
 
     def commit_snapshot(self, repo_type: str, repo_id: str, files: dict, branch: str = "main",
                         message: str = "Upload files", author: str = "tester") -> str:
-        """Commit exactly ``files`` ({path: bytes | str | Path}) on ``branch``."""
+        """Commit exactly ``files`` ({path: bytes | str | Path}) on ``branch``; when the branch
+        already holds exactly these files, nothing is committed and its head is returned, so
+        seeding the same repo twice keeps the same commit id."""
         records = {check_file_path(p): self.file_record(p, self.ingest(v)) for p, v in files.items()}
         return self.commit_ops(repo_type, repo_id, branch, [("replace_all", records)], message,
-                               author=author, create_branch=True)
+                               author=author, create_branch=True, skip_unchanged=True)
 
     def commit_ops(self, repo_type: str, repo_id: str, branch: str, ops: list, title: str,
                    description: str = "", parent_commit: str | None = None, author: str = "tester",
-                   create_branch: bool = False, create_pr: bool = False) -> tuple | str:
+                   create_branch: bool = False, create_pr: bool = False,
+                   skip_unchanged: bool = False) -> tuple | str:
         """Apply ``ops`` on top of ``branch``: ("add", path, record), ("delete", path),
         ("delete_folder", path), ("replace_all", {path: record}). Returns the commit id,
         or (commit id, pr number) when ``create_pr``."""
@@ -372,7 +375,8 @@ class Store:
                 head = repo["branches"].get("main")
             if parent_commit is not None and parent_commit != head:
                 raise StoreError(412, None, "A commit has happened since. Please refresh and try again.")
-            files = dict(self.get_commit(repo_type, repo_id, head)["files"]) if head else {}
+            before = self.get_commit(repo_type, repo_id, head)["files"] if head else {}
+            files = dict(before)
             for op in ops:
                 kind = op[0]
                 if kind == "replace_all":
@@ -389,6 +393,11 @@ class Store:
                         raise StoreError(404, "EntryNotFound", f"A folder with this name doesn't exist: {op[1]}")
                     for p in gone:
                         del files[p]
+            if skip_unchanged and head and _same_tree(files, before):
+                if repo["branches"].get(branch) != head:  # a new branch: point it at the fork
+                    repo["branches"][branch] = head
+                    self._save_repo(repo_type, repo_id, repo)
+                return head
             cid = self._new_commit(repo_type, repo_id, head, files, title, description, author)
             if create_pr:
                 num = str(max((int(n) for n in repo["prs"]), default=0) + 1)
@@ -428,6 +437,10 @@ class Store:
             if repo[table].pop(name, None) is None:
                 raise revision_not_found(name)
             self._save_repo(repo_type, repo_id, repo)
+
+def _same_tree(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(a[p]["sha256"] == b[p]["sha256"] for p in a)
+
 
 def _target(ref) -> str:
     return ref["commit"] if isinstance(ref, dict) else ref

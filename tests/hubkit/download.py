@@ -20,7 +20,8 @@ def file_key(repo_type: str, repo_id: str, path: str) -> str:
 
 
 class DownloadRoutes:
-    # -- download side ----------------------------------------------------------------------
+    """Endpoint methods mixed into the request handler (see base.HandlerBase)."""
+
     def _repo_info(self, rtype: str, repo_id: str, rev: str) -> None:
         store = self.hub.store
         repo = self._read_repo(rtype, repo_id)
@@ -235,7 +236,7 @@ class DownloadRoutes:
                         pass
                     raise Dropped()
 
-    # -- misc endpoints ---------------------------------------------------------------------
+    # -- account and client probes ---------------------------------------------------------
     def _whoami(self) -> None:
         if not self._authorized():
             raise StoreError(401, None, "Invalid credentials in Authorization header")

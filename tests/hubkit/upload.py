@@ -17,11 +17,12 @@ from .store import REPO_TYPES, Store, StoreError, check_file_path, is_lfs_path, 
 
 
 class UploadRoutes:
+    """Endpoint methods mixed into the request handler (see base.HandlerBase)."""
+
     def _validate_yaml(self) -> None:
-        self._json_body()
+        self._json_body()  # any README front matter is fine here
         self._send_json({"errors": [], "warnings": []})
 
-    # -- upload side ------------------------------------------------------------------------
     def _create_repo(self) -> None:
         user = self._require_write()
         data = self._json_body()
@@ -90,7 +91,7 @@ class UploadRoutes:
         ignore = _gitignore_patterns(data.get("gitIgnore"), files, store)
         out = []
         for item in data.get("files") or []:
-            path, size = item.get("path"), int(item.get("size") or 0)
+            path, size = check_file_path(item.get("path") or ""), int(item.get("size") or 0)
             if self.hub.inline_uploads or not is_lfs_path(path, size, store.lfs_threshold):
                 mode = "regular"
             else:

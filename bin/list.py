@@ -10,7 +10,7 @@ from mlxk_common.output import JSON, NDJSON
 
 def configure(parser):
     parser.add_argument("pattern", nargs="?", metavar="PATTERN",
-                        help="case-insensitive substring of ORG/NAME (NAME@HASH selects revisions); "
+                        help="case-insensitive substring of ORG/NAME (or of a workspace-home folder name); "
                              "a path (., ./gemma-, /models/) lists workspaces there instead")
     parser.add_argument("-a", "--all", action="store_true",
                         help="human output: show every model, not only those that run here")
@@ -24,43 +24,35 @@ def configure(parser):
 
 
 def entries(ctx: Context):
-    """(entry, revision) pairs the pattern selects, in output order."""
+    """The entries (cached repos, workspaces) the pattern selects, by name,
+    and the store they come from (None for a path pattern)."""
     from mlxk_common.store import Store, is_explicit_path, match_path_pattern
 
     pattern = (ctx.args.pattern or "").strip()
     if pattern and is_explicit_path(pattern):
-        return [(w, None) for w in match_path_pattern(pattern)], None
+        return match_path_pattern(pattern), None
     store = Store.from_environ(ctx.env.environ)
-    selected = []
-    name, _, revision = pattern.partition("@") if "@" in pattern else (pattern, "", None)
     if pattern:
         from mlxk_common.names import validate_reference
 
         validate_reference(pattern)
-    needle = name.lower()
-    for repo in store.repos():
-        if needle not in repo.repo_id.lower():
-            continue
-        if revision is None:
-            selected.append((repo, None))
-        else:
-            selected.extend((repo, rev) for rev in repo.find_revisions(revision))
-    if revision is None:
-        selected.extend((w, None) for w in store.home_workspaces() if needle in w.name.lower())
-    selected.sort(key=lambda pair: (pair[0].name, pair[1].hash if pair[1] else ""))
+    needle = pattern.lower()
+    selected = [r for r in store.repos() if needle in r.repo_id.lower()]
+    selected += [w for w in store.home_workspaces() if needle in w.name.lower()]
+    selected.sort(key=lambda entry: entry.name)
     return selected, store
 
 
 def run(ctx: Context):
-    from mlxk_common.records import record_for, runnable
+    from mlxk_common.records import build_records, runnable
 
     args = ctx.args
     selected, store = entries(ctx)
+    records = build_records(selected)
     if ctx.mode == NDJSON:
-        for entry, revision in selected:
-            ctx.out.record(record_for(entry, revision))
+        for record in records:
+            ctx.out.record(record)
         return 0
-    records = [record_for(entry, revision) for entry, revision in selected]
     if ctx.mode == JSON:
         ctx.out.envelope({"models": records, "count": len(records), "system": system_info()})
         return 0

@@ -35,6 +35,7 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "payload_too_large": (EXIT_FAILURE, "the input exceeds a size limit"),
     "unsupported_media": (EXIT_FAILURE, "the input's media type is not supported"),
     "unsupported_format": (EXIT_FAILURE, "the input file's format or content is not supported"),
+    "confirmation_required": (EXIT_FAILURE, "the operation needs a yes on a terminal, or --force"),
     "not_implemented": (EXIT_USAGE, "the command is not implemented yet"),
     "interrupted": (EXIT_INTERRUPTED, "the operation was interrupted (SIGINT/SIGTERM)"),
     "internal_error": (EXIT_FAILURE, "an unexpected error; rerun with MLXK2_DEBUG=1 for details"),

@@ -106,4 +106,7 @@ class Output:
             where = context.get("input")
             prefix = f"{where}: " if where else ""
             self.stderr(f"{self.tool}: error: {prefix}{error.message}")
+            hint = error.details.get("hint")
+            if hint:
+                self.stderr(f"{self.tool}: hint: {hint}")
         return info

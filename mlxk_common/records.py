@@ -10,6 +10,7 @@ refs``.
 
 from __future__ import annotations
 
+import os
 import time
 
 from .store import CacheRepo, Revision, TreeStats, Workspace, content_hash, tree_stats
@@ -101,6 +102,54 @@ def record_for(entry: CacheRepo | Workspace, revision: Revision | None = None) -
     if entry.kind == "cache":
         return cache_record(entry, revision)
     return workspace_record(entry)
+
+
+def build_records(entries: list, build=record_for, workers: int | None = None) -> list[dict]:
+    """``[build(e) for e in entries]``, spread over forked worker processes
+    when there are many (the checks are CPU-bound Python; threads would
+    share one core).  Records travel back through a pipe with ``marshal``;
+    a worker that fails has its share built here instead."""
+    count = len(entries)
+    workers = _worker_count(count) if workers is None else max(1, min(workers, count))
+    if workers <= 1 or not hasattr(os, "fork"):
+        return [build(e) for e in entries]
+    import marshal
+
+    children = []
+    for share in range(1, workers):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: build its share, send it, vanish without cleanup
+            code = 1
+            try:
+                os.close(read_fd)
+                data = marshal.dumps([build(e) for e in entries[share::workers]])
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        children.append((share, pid, read_fd))
+    results: list = [None] * count
+    results[0::workers] = [build(e) for e in entries[0::workers]]
+    for share, pid, read_fd in children:
+        with os.fdopen(read_fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        part = marshal.loads(data) if status == 0 and data else None
+        results[share::workers] = part if part is not None else [build(e) for e in entries[share::workers]]
+    return results
+
+
+def _worker_count(count: int) -> int:
+    if count < 64:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8, count // 32))
 
 
 def runnable(record: dict) -> bool:

@@ -497,6 +497,11 @@ class Store:
             return next((r for r in self._repos if r.repo_id == repo_id), None)
         return cache_repo(self.hub, repo_id)
 
+    def refresh(self) -> None:
+        """Forget what was scanned (after a change to the cache)."""
+        self._repos = None
+        self._home = None
+
     def home_workspaces(self) -> list[Workspace]:
         if self._home is None:
             self._home = scan_workspace_home(self.workspace_home) if self.workspace_home else []

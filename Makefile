@@ -34,5 +34,9 @@ test: install
 test-fast: install
 	MLXK_TEST_DATA=$(abspath $(DATA)) $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# Man pages (man/) and shell completions (completions/) from the tools' parsers; commit them.
+docs: install
+	$(BIN)/python scripts/gen_docs.py
+
 clean:
 	rm -rf $(VENV) .cache models build *.egg-info .pytest_cache

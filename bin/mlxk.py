@@ -136,31 +136,63 @@ def run_external(path: str, args: list[str], env: IOEnv) -> int:
     return proc.returncode
 
 
-def find_manual(sub: str) -> list[str] | None:
-    """The ``man`` command line that shows SUB's page, or None."""
+def man_folders() -> list[str]:
+    """Where mlxk's man pages are: this checkout's man/ when running from a
+    source tree (so an editable install never shows stale copies), then the
+    share/man/man1 folders a wheel installs into (prefix and user installs)."""
+    import sysconfig
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folders = [os.path.join(here, "man")]
+    data_roots = [sysconfig.get_path("data"), sys.prefix]
+    try:
+        data_roots.append(sysconfig.get_path("data", sysconfig.get_preferred_scheme("user")))
+    except (KeyError, AttributeError):
+        pass
+    for root in data_roots:
+        folder = os.path.join(root, "share", "man", "man1")
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def find_manual(page: str, environ=None) -> list[str] | None:
+    """The ``man`` command line that shows PAGE (an executable's name, e.g.
+    ``mlxk-list``), or None when there is no man program or no page."""
     import shutil
 
-    if not shutil.which("man"):
+    environ = os.environ if environ is None else environ
+    man = shutil.which("man", path=environ.get("PATH", os.defpath))
+    if not man:
         return None
-    exe = BUILTINS[sub][0]
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for folder in (os.path.join(sys.prefix, "share", "man", "man1"), os.path.join(here, "man")):
-        page = os.path.join(folder, exe + ".1")
-        if os.path.isfile(page):
-            return ["man", "-l", page]
-    return None
+    for folder in man_folders():
+        path = os.path.join(folder, page + ".1")
+        if os.path.isfile(path):
+            # A path with a slash is a file to man-db, mandoc and BSD man alike
+            # (``-l`` is man-db's alone).
+            return [man, path]
+    import subprocess
+
+    # Installed elsewhere on MANPATH (e.g. by a system package)?
+    found = subprocess.run([man, "-w", page], capture_output=True, text=True, env=dict(environ))
+    return [man, page] if found.returncode == 0 and found.stdout.strip() else None
 
 
 def show_help(sub: str, env: IOEnv) -> int:
-    name = canonical(sub)
-    if name is None:
-        plugins = find_plugins(env.environ)
-        if sub in plugins:
-            return run_external(plugins[sub], ["--help"], env)
-        return unknown_command(sub, env)
-    manual = find_manual(name)
+    if sub in META_COMMANDS or sub == "mlxk":
+        page, name = "mlxk", None
+    else:
+        name = canonical(sub)
+        if name is None:
+            plugins = find_plugins(env.environ)
+            if sub in plugins:
+                return run_external(plugins[sub], ["--help"], env)
+            return unknown_command(sub, env)
+        page = BUILTINS[name][0]
+    manual = find_manual(page, env.environ)
     if manual and env.is_process and env.stdout_isatty:
-        os.execvp(manual[0], manual)
+        sys.stdout.flush()
+        os.execvpe(manual[0], manual, dict(env.environ))
     if manual:
         import subprocess
 
@@ -169,6 +201,9 @@ def show_help(sub: str, env: IOEnv) -> int:
         if proc.returncode == 0 and proc.stdout:
             env.stdout.write(proc.stdout)
             return 0
+    if name is None:
+        env.stdout.write(command_listing(env.environ))
+        return 0
     return run_builtin(name, ["--help"], env)
 
 

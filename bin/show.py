@@ -98,8 +98,9 @@ def describe(resolved, files: bool, config: bool) -> dict:
         "revisions": revisions,
         "workspace_metadata": sentinel,
     }
-    if files:
-        details["files"] = file_list(folder, entry.path if resolved.is_cache else None)
+    if files:  # a cached repo without any snapshot has no files to show (its blobs are no model)
+        snapshot = not resolved.is_cache or resolved.revision is not None
+        details["files"] = file_list(folder, entry.path if resolved.is_cache else None) if snapshot else []
     if config:
         details["config"] = raw_config(folder)
     return details

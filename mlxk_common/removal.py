@@ -173,7 +173,20 @@ def check_inside(hub: str, paths: list[str]) -> None:
 
 
 def execute(p: Plan) -> None:
-    """Carry out a plan (see the module doc for the order)."""
+    """Carry out a plan (see the module doc for the order); a file system
+    that refuses becomes ``permission_denied``."""
+    import errno
+
+    try:
+        _execute(p)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.EBUSY):
+            raise MlxkError("permission_denied", f"cannot delete {exc.filename or p.repo.path}: {exc.strerror}",
+                            path=exc.filename) from None
+        raise
+
+
+def _execute(p: Plan) -> None:
     repo = p.repo
     hub = repo.hub
     if p.revision is None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import calendar
 import os
 import re
-import shutil
 import subprocess
 import time
 
 import pytest
 
 from mlxk_bin.list import main
+from fixtures.caches import as_unprivileged
 from fixtures.tooling import base_env, executable
 
 MODEL_FIELDS = ("name", "hash", "size_bytes", "last_modified", "framework", "model_type", "capabilities",
@@ -181,12 +181,7 @@ def test_unreadable_files_as_an_unprivileged_user(cache_home):
     cache_home.add("org/no-snapshots")
     os.chmod(cache_home.repo_dir("org/no-snapshots") / "snapshots", 0)
     cache_home.add("org/fine")
-    command = [executable("mlxk-list"), "--json"]
-    if os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv to drop CAP_DAC_OVERRIDE")
-        drop = "-dac_override,-dac_read_search"
-        command = ["setpriv", "--bounding-set", drop, "--inh-caps", drop, *command]
+    command = as_unprivileged([executable("mlxk-list"), "--json"])
     try:
         proc = subprocess.run(command, capture_output=True, text=True, env=cache_home.env, timeout=60)
     finally:

@@ -238,6 +238,21 @@ def test_links_out_of_the_cache_are_removed_not_followed(inproc, two_revisions):
     assert outside.read_bytes() == b"keep me"
 
 
+def test_read_only_cache_is_permission_denied(cache_home):
+    from fixtures.caches import as_unprivileged
+
+    cache_home.add("org/a")
+    before = tree(cache_home.hub)
+    os.chmod(cache_home.hub, 0o555)
+    try:
+        proc = subprocess.run(as_unprivileged([executable("mlxk-rm"), "org/a", "--force", "--json"]),
+                              capture_output=True, text=True, env=cache_home.env, timeout=60)
+    finally:
+        os.chmod(cache_home.hub, 0o755)
+    assert proc.returncode == 1 and '"permission_denied"' in proc.stdout, proc
+    assert tree(cache_home.hub) == before
+
+
 def test_leftovers_of_a_killed_run_are_cleared(inproc, cache_home):
     cache_home.add("org/m")
     dead = cache_home.hub / ".mlxk-trash" / "999999999-xyz" / "repo"
@@ -247,6 +262,35 @@ def test_leftovers_of_a_killed_run_are_cleared(inproc, cache_home):
     alive.mkdir()
     assert inproc(main, ["org/m", "-f"], environ=cache_home.env).code == 0
     assert os.listdir(cache_home.hub / ".mlxk-trash") == [alive.name]
+
+
+def snapshots_intact(repo) -> bool:
+    """Every link of every remaining snapshot resolves; every ref names a snapshot."""
+    snapshots = repo / "snapshots"
+    for snapshot in (snapshots.iterdir() if snapshots.exists() else ()):
+        if not all(p.exists() for p in snapshot.rglob("*")):
+            return False
+    refs = repo / "refs"
+    return all((snapshots / p.read_text()).is_dir() for p in (refs.rglob("*") if refs.exists() else ()) if p.is_file())
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.15, 0.2, 0.3])
+def test_killed_at_any_moment_the_cache_stays_consistent(two_revisions, delay):
+    import signal
+    import time
+
+    repo = two_revisions.repo_dir("org/multi")
+    proc = subprocess.Popen([executable("mlxk-rm"), "org/multi@bbb", "--force"], env=two_revisions.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert snapshots_intact(repo)
+    assert (repo / "snapshots" / A).is_dir() and (repo / "refs" / "main").read_text() == A
+    # The next run finishes the job (a killed run's trash is cleared) and leaves nothing behind.
+    assert subprocess.run([executable("mlxk-rm"), "org/multi", "--force"], env=two_revisions.env,
+                          capture_output=True, timeout=60).returncode == 0
+    assert os.listdir(two_revisions.hub) == []
 
 
 def test_missing_cache(inproc, tmp_path):

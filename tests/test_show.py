@@ -155,3 +155,11 @@ def test_list_pipes_into_show(cache_home):
                           shell=True, capture_output=True, text=True, env=cache_home.env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(line)["name"] for line in proc.stdout.splitlines()] == ["org/a-tiny", "org/b-tiny"]
+
+
+def test_repo_without_snapshots(inproc, cache_home):
+    (cache_home.hub / "models--org--empty" / "blobs").mkdir(parents=True)
+    (cache_home.hub / "models--org--empty" / "blobs" / "abc.incomplete").write_bytes(b"x")
+    data = inproc(main, ["org/empty", "--files", "--config", "--json"], environ=cache_home.env).json()["data"]
+    assert data["model"]["hash"] is None and data["model"]["health"] == "unhealthy"
+    assert data["files"] == [] and data["revisions"] == [] and data["config"] is None and data["metadata"] is None

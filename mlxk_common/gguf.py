@@ -4,8 +4,8 @@ A llama-architecture GGUF becomes a folder that ``mlx_lm.load`` loads:
 ``config.json``, ``model.safetensors`` (quantized blocks stay quantized),
 a tokenizer rebuilt from the GGUF vocabulary, ``README.md`` and the
 ``.mlxk_workspace.json`` sentinel.  The folder is built next to DEST under a
-hidden name and renamed into place at the end, so DEST is either complete or
-absent, even after an error or Ctrl-C.
+hidden name and renamed into place at the end (``mlxk_common.atomic``), so
+DEST is either complete or absent, even after an error or Ctrl-C.
 
 mlx is imported inside functions: importing this module stays cheap.
 """
@@ -13,10 +13,8 @@ mlx is imported inside functions: importing this module stays cheap.
 from __future__ import annotations
 
 import math
-import os
 import re
-import secrets
-import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -45,19 +43,52 @@ _NAME = re.compile(r"^(?:blk\.(\d+)\.)?([a-z_]+)\.(weight|bias)$")
 Progress = Callable[[dict], None]
 
 
-def convert_gguf(src: Path, dest: Path, *, progress: Progress | None = None) -> dict:
+def convert_gguf(src: Path, dest: Path, *, progress: Progress | None = None,
+                 environ: Mapping[str, str] | None = None, **provenance) -> dict:
     """Convert the GGUF file ``src`` into a new MLX model folder ``dest``.
 
     Calls ``progress`` with ``{"event": "progress", "stage", "done", "total"}``
     dicts.  Returns a summary (``path, source, model_type, tensors,
     quantization, tie_word_embeddings, size_bytes, files``).  Raises
     ``MlxkError`` (``model_not_found``, ``usage_error``, ``unsupported_format``,
-    ``target_exists``, ``permission_denied``); nothing is left behind on error.
+    ``target_exists``, ``cache_write_refused``, ``permission_denied``);
+    nothing is left behind on error.  ``provenance`` (``source``,
+    ``source_repo``, ``source_revision``) goes into the sentinel.
     """
-    src, dest = Path(src), Path(dest)
+    from .atomic import staging_folder
+
+    dest = Path(dest)
+    job = prepare_gguf(src, dest, progress=progress)
+    with staging_folder(dest, environ) as tmp:
+        summary = job.build(tmp, **provenance)
+    return {"path": str(dest), **summary}
+
+
+class GGUFJob:
+    """A checked and planned GGUF import: everything that can be refused has
+    been refused before ``build`` writes anything."""
+
+    def __init__(self, src: Path, header: GGUFHeader, plan: dict, emit: Progress):
+        self.src = src
+        self.header = header
+        self.plan = plan
+        self.emit = emit
+
+    def build(self, out: Path, *, max_shard_bytes: int | None = None, **provenance) -> dict:
+        """Write the model into the existing empty folder ``out``, in shards of
+        at most ``max_shard_bytes`` (default 5 GB)."""
+        return _build(self.src, Path(out), self.header, self.plan, self.emit, provenance, max_shard_bytes)
+
+
+def prepare_gguf(src: Path, dest: Path | None = None, *, progress: Progress | None = None) -> GGUFJob:
+    """Check the source (and ``dest``, when given) and plan the import."""
+    from .atomic import check_target_free
+
+    src = Path(src)
     emit = progress or (lambda event: None)
     _check_source(src)
-    _check_target(dest)
+    if dest is not None:
+        check_target_free(Path(dest))
     emit(_event("header", 0, 1))
     header = read_header(src)
     plan = _plan(header)
@@ -65,25 +96,7 @@ def convert_gguf(src: Path, dest: Path, *, progress: Progress | None = None) -> 
 
     check_supported(header.metadata)
     emit(_event("header", 1, 1))
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.parent / f".{dest.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-        os.mkdir(tmp)
-    except PermissionError as e:
-        raise MlxkError("permission_denied", f"cannot create {dest}: {e.strerror}", path=str(dest)) from None
-    try:
-        summary = _build(src, tmp, header, plan, emit)
-        _check_target(dest)  # someone may have filled it meanwhile
-        if dest.exists():
-            dest.rmdir()  # empty: make way for the rename
-        os.rename(tmp, dest)
-    except BaseException as exc:  # also KeyboardInterrupt: leave nothing behind
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, PermissionError):
-            raise MlxkError("permission_denied", f"{exc.filename or dest}: {exc.strerror}",
-                            path=str(dest)) from None
-        raise
-    return {"path": str(dest), **summary}
+    return GGUFJob(src, header, plan, emit)
 
 
 def _event(stage: str, done: int, total: int) -> dict:
@@ -95,11 +108,6 @@ def _check_source(src: Path) -> None:
         raise MlxkError("model_not_found", f"{src}: no such file", path=str(src))
     if not src.is_file():
         raise MlxkError("usage_error", f"{src}: not a file (--from-gguf takes a .gguf file)", path=str(src))
-
-
-def _check_target(dest: Path) -> None:
-    if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
-        raise MlxkError("target_exists", f"{dest} exists and is not empty", path=str(dest))
 
 
 # -- planning: everything that can be refused is refused before any write ----
@@ -262,10 +270,12 @@ def _unpermute(a, n_head: int):
     return a.reshape(n_head, rows // n_head // 2, 2, *a.shape[1:]).swapaxes(1, 2).reshape(a.shape)
 
 
-def _build(src: Path, out: Path, header: GGUFHeader, plan: dict, emit: Progress) -> dict:
+def _build(src: Path, out: Path, header: GGUFHeader, plan: dict, emit: Progress, provenance: dict,
+           max_shard_bytes: int | None) -> dict:
     import mlx.core as mx
 
     from .gguf_tokenizer import write_tokenizer_files
+    from .shards import DEFAULT_MAX_SHARD, parse_size, write_shards
     from .workspace_sentinel import write_sentinel
 
     config = plan["config"]
@@ -305,7 +315,7 @@ def _build(src: Path, out: Path, header: GGUFHeader, plan: dict, emit: Progress)
     del loaded
 
     emit(_event("write", 0, 1))
-    mx.save_safetensors(str(out / "model.safetensors"), weights, metadata={"format": "mlx"})
+    write_shards(out, weights, max_shard_bytes or parse_size(DEFAULT_MAX_SHARD))
     del weights
     _write_json(out / "config.json", dict(sorted(config.items())))
     meta = header.metadata
@@ -315,10 +325,11 @@ def _build(src: Path, out: Path, header: GGUFHeader, plan: dict, emit: Progress)
     (out / "README.md").write_text(_readme(src.name, meta, config), encoding="utf-8")
     emit(_event("write", 1, 1))
     emit(_event("index", 0, 1))
-    record = write_sentinel(out, operation=OPERATION, source=src.name)
+    provenance = {"source": src.name, **provenance}
+    record = write_sentinel(out, operation=OPERATION, **provenance)
     emit(_event("index", 1, 1))
     return {
-        "source": src.name,
+        "source": provenance["source"],
         "model_type": "llama",
         "tensors": total,
         "quantization": config.get("quantization"),

@@ -43,8 +43,10 @@ def utc_now() -> str:
 
 
 def write_sentinel(folder: Path, *, operation: str, source: str | None,
-                   source_repo: str | None = None, source_revision: str | None = None) -> dict:
-    """Index ``folder`` and write its sentinel atomically; return what was written."""
+                   source_repo: str | None = None, source_revision: str | None = None,
+                   parameters: dict | None = None) -> dict:
+    """Index ``folder`` and write its sentinel atomically; return what was written.
+    ``parameters`` (optional) records how the operation ran (e.g. quantization bits)."""
     from . import __version__
 
     folder = Path(folder)
@@ -56,6 +58,7 @@ def write_sentinel(folder: Path, *, operation: str, source: str | None,
         "source_revision": source_revision,
         "managed": True,
         "operation": operation,
+        **({"parameters": parameters} if parameters else {}),
         "files": file_index(folder),
     }
     tmp = folder / (SENTINEL_NAME + ".tmp")

@@ -24,7 +24,7 @@ $(MODEL)/config.json: $(DATA)/SmolLM2-135M-Instruct.Q4_1.gguf
 
 # The main job on the bundled real model: import the GGUF, ask it a question.
 demo: $(MODEL)/config.json
-	$(BIN)/mlx-run ./$(MODEL) "What is the capital of France?" --max-tokens 48
+	$(BIN)/mlx-run ./$(MODEL) "What is the capital of France?" --temperature 0 --max-tokens 48
 
 # The whole test suite, including the slow end-to-end tests on the real model.
 test: install

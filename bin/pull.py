@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from mlxk_common.cli import Context, Tool
-from mlxk_common.output import JSON, NDJSON
+from mlxk_common.output import HUMAN
 from mlxk_common.pull import add_transfer_arguments, confirmer
 
 
@@ -27,14 +27,9 @@ def run(ctx: Context):
     req = request_from_args(args, args.model, args.include, args.exclude)
     result = pull(settings_from_args(args, ctx.env.environ), req, ctx.out, ctx.env,
                   confirm=confirmer(ctx.mode, ctx.env))
-    if ctx.mode == NDJSON:
-        ctx.out.event("result", **result)
-    elif ctx.mode == JSON:
-        ctx.out.envelope(result)
-    else:
-        ctx.out.line(human_summary(result))
-        if result["health"] != "healthy":
-            ctx.out.warn(f"{result['model']} is {result['health']}: {result['reason']}")
+    ctx.out.result(result, human_summary(result))
+    if ctx.mode == HUMAN and result["health"] != "healthy":
+        ctx.out.warn(f"{result['model']} is {result['health']}: {result['reason']}")
     return 0
 
 

@@ -29,6 +29,7 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "repo_not_found": (EXIT_FAILURE, "the hub has no such repository or revision"),
     "download_failed": (EXIT_FAILURE, "a download did not complete or did not verify"),
     "network_error": (EXIT_FAILURE, "the network failed after retries"),
+    "upload_failed": (EXIT_FAILURE, "an upload or commit to the hub did not complete"),
     "permission_denied": (EXIT_FAILURE, "the file system refused an operation"),
     "context_length_exceeded": (EXIT_FAILURE, "the prompt does not fit the model's context window"),
     "capability_not_supported": (EXIT_FAILURE, "the model cannot do what was asked"),

@@ -154,11 +154,11 @@ def transient(exc: BaseException) -> bool:
 
     if isinstance(exc, (httpx2.TransportError, ConnectionError, TimeoutError)):
         return not _is_offline(exc)
-    status = _status(exc)
-    return status is not None and (status >= 500 or status in (408, 429))
+    status = status_of(exc)
+    return status is not None and (status >= 500 and status not in (501, 505) or status in (408, 429))
 
 
-def _status(exc: BaseException) -> int | None:
+def status_of(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
 
@@ -193,7 +193,7 @@ def as_mlxk_error(exc: BaseException, settings: HubSettings, repo_id: str, revis
                          revision=revision)
     if isinstance(exc, RemoteEntryNotFoundError):
         return MlxkError("repo_not_found", f"{repo_id}: file not found ({detail})", repo=repo_id)
-    status = _status(exc)
+    status = status_of(exc)
     if status in (401, 403):
         why = "the token was refused" if settings.token else "this needs a token (HF_TOKEN or --token)"
         return MlxkError("access_denied", f"{settings.endpoint} refused access to {repo_id}: {why}",

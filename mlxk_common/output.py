@@ -62,6 +62,16 @@ class Output:
         self.env.stdout.flush()
         self.envelope_written = True
 
+    def result(self, data: dict, human: str | None = None) -> None:
+        """A working tool's final report: a ``result`` event (NDJSON), the
+        envelope's data (JSON), or the ``human`` text on stdout."""
+        if self.mode == NDJSON:
+            self.event("result", **data)
+        elif self.mode == JSON:
+            self.envelope(data)
+        elif human is not None:
+            self.line(human)
+
     # -- stderr -----------------------------------------------------------
     def stderr(self, text: str) -> None:
         self.env.stderr.write(redact(text, self.env.environ) + "\n")

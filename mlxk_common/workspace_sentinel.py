@@ -44,9 +44,11 @@ def utc_now() -> str:
 
 def write_sentinel(folder: Path, *, operation: str, source: str | None,
                    source_repo: str | None = None, source_revision: str | None = None,
-                   parameters: dict | None = None) -> dict:
+                   parameters: dict | None = None, files: dict[str, dict] | None = None) -> dict:
     """Index ``folder`` and write its sentinel atomically; return what was written.
-    ``parameters`` (optional) records how the operation ran (e.g. quantization bits)."""
+    ``parameters`` (optional) records how the operation ran (e.g. quantization bits).
+    ``files`` (optional) is an index the caller already knows (a clone knows its
+    blobs' sha256 from their names); without it every file is hashed here."""
     from . import __version__
 
     folder = Path(folder)
@@ -59,7 +61,7 @@ def write_sentinel(folder: Path, *, operation: str, source: str | None,
         "managed": True,
         "operation": operation,
         **({"parameters": parameters} if parameters else {}),
-        "files": file_index(folder),
+        "files": file_index(folder) if files is None else files,
     }
     tmp = folder / (SENTINEL_NAME + ".tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

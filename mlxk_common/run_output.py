@@ -37,7 +37,9 @@ class AnswerPrinter:
 
     def end(self) -> None:
         """Finish the answer with a newline; in buffered mode, write it all now."""
-        self._close_reasoning()
+        if self._in_reasoning:  # the answer ended inside its reasoning
+            self._in_reasoning = False
+            self._put(RESET if self.color else "\n" + self.markers[1])
         if self.wrote:
             self._put("\n")
         if not self.stream and self._parts:

@@ -78,4 +78,5 @@ class TextStream:
 
     @property
     def reasoning_text(self) -> str:
-        return "".join(self.reasoning)
+        # Models close their reasoning with a line break or two before the end marker.
+        return "".join(self.reasoning).rstrip()

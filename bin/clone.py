@@ -158,6 +158,8 @@ TOOL = Tool(
     examples=(
         ("mlxk-clone mlx-community/SmolLM2-135M-Instruct ./smol", "copy a cached model into ./smol"),
         ("MLXK_WORKSPACE_HOME=~/models mlxk-clone org/model", "into ~/models/model, pulling it first if needed"),
+        ("mlxk-clone org/model ./ws --ndjson | jq -c 'select(.event==\"result\") | {target_dir, method, health}'",
+         "machine-readable result: where it went and how it was copied"),
     ),
     env_vars=("HF_HOME", "MLXK_WORKSPACE_HOME", "HF_ENDPOINT", "HF_TOKEN"),
     see_also=("mlxk-pull", "mlxk-push", "mlxk-convert", "mlxk-list"),

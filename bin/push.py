@@ -114,6 +114,8 @@ TOOL = Tool(
         ("mlxk-push ./my-model me/my-model --private --create", "create a private repo and upload"),
         ("mlxk-push ./my-model me/my-model --private --dry-run", "list what a push would change"),
         ("mlxk-push ./my-model me/my-model --check-only", "check the workspace locally"),
+        ("mlxk-push ./my-model me/my-model --private --dry-run --json | jq '.data.change_summary'",
+         "count what a push would add, modify and delete"),
     ),
     env_vars=("HF_TOKEN", "HUGGINGFACE_HUB_TOKEN", "HF_ENDPOINT", "HF_HUB_DISABLE_XET"),
     see_also=("mlxk-clone", "mlxk-convert", "mlxk-health"),

@@ -386,3 +386,24 @@ def test_invalid_names_are_refused_before_any_request(hub, tmp_path):
         res = pull(hub, tmp_path, name, "--json")
         assert res.code != 0 and res.json()["error"]["type"] in ("invalid_reference", "usage_error"), (name, res)
     assert hub.requests == []
+
+
+def test_concurrent_hf_download_shares_the_cache_safely(hub, model_repo, tmp_path):
+    """Both take huggingface_hub's per-blob lock: every file crosses the wire once and
+    both tools end with the same, verified cache."""
+    hub.throttle_bps = 30 * MiB
+    stock = subprocess.Popen([executable("hf"), "download", REPO_ID], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=hub.client_env(tmp_path, token=HUB_TOKEN))
+    deadline = time.monotonic() + 60
+    while hub.stats.file_bytes(REPO_ID, BIG_SHARD) < MiB and time.monotonic() < deadline:
+        time.sleep(0.01)  # start while huggingface_hub is in the middle of the big file
+    ours = pull(hub, tmp_path, REPO_ID, "--json")
+    assert stock.wait(timeout=120) == 0, stock.stderr.read()
+    assert ours.code == 0, ours
+    assert hub.stats.bytes_sent == sum(f["size"] for f in model_repo["files"].values())
+    assert ours.json()["data"]["reused_files"] >= 1  # at least the big file came from the other tool
+    folder = repo_dir(tmp_path)
+    for rel, meta in model_repo["files"].items():
+        link = folder / "snapshots" / model_repo["commit"] / rel
+        assert sha256_file(link) == meta["sha256"], rel
+    assert not list(folder.rglob("*.incomplete"))

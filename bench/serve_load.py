@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Load benchmark: mlxk-serve against mlx_lm.server, same model, same load.
+
+Starts each server in turn on loopback (mlxk-serve on --port, mlx_lm.server
+on --port + 1; never both at once, so they do not share the CPU), drives it
+with N concurrent streaming clients for each N in --clients (fixed prompts,
+fixed max_tokens, greedy), and prints per server and level: aggregate
+generated tokens/s, time to first token p50/p95, request latency p50/p95 and
+errors.  Then the prompt-cache check: one 5-turn chat with a shared history,
+TTFT of each turn on mlxk-serve with and without its prompt cache.
+
+Both servers get temperature 0, top_p 1 and no repetition penalty (mlxk:
+repetition_penalty 1.0, which its engine treats as off; mlx_lm.server: the
+field left out, off by default there).  Generated tokens are counted from
+each stream's final usage chunk.
+
+usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
+           [--max-tokens 32] [--requests 2] [--port 18400] [--level-timeout 600]
+           [--skip-mlx-lm] [--skip-multiturn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PROMPTS = [
+    "Name a color.",
+    "Say hello.",
+    "Name a fruit.",
+    "Count to three.",
+    "Name an animal.",
+    "Say a number.",
+    "Name a city.",
+    "Name a tree.",
+]
+TURNS = [
+    "My name is Ada and I like chess. Please remember that.",
+    "What game do I like?",
+    "Suggest a chess opening for me.",
+    "Why is that opening good?",
+    "Summarize our conversation in one sentence.",
+]
+BIN = Path(sys.executable).parent
+
+
+def percentile(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+# -- one streaming request over raw HTTP ----------------------------------------
+
+def stream_chat(port, body, timeout):
+    """(ttft_s, latency_s, completion_tokens, text) of one streaming request."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        if resp.status != 200:
+            raise RuntimeError(f"HTTP {resp.status}: {resp.read()[:200]!r}")
+        ttft = None
+        tokens = None
+        text = []
+        for raw in resp:
+            line = raw.strip()
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                break
+            chunk = json.loads(data)
+            if "error" in chunk:
+                raise RuntimeError(f"stream error: {chunk['error']}")
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+            for choice in chunk.get("choices") or ():
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    if ttft is None:
+                        ttft = time.perf_counter() - start
+                    text.append(piece)
+        if tokens is None:
+            raise RuntimeError("no usage in the stream")
+        return ttft if ttft is not None else time.perf_counter() - start, time.perf_counter() - start, tokens, \
+            "".join(text)
+    finally:
+        conn.close()
+
+
+def request_body(server, prompt_or_messages, max_tokens, model):
+    messages = prompt_or_messages if isinstance(prompt_or_messages, list) else [
+        {"role": "user", "content": prompt_or_messages}]
+    body = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0,
+            "stream": True, "stream_options": {"include_usage": True}}
+    if server == "mlxk-serve":
+        body["repetition_penalty"] = 1.0
+    return body
+
+
+# -- servers -----------------------------------------------------------------------
+
+class Running:
+    def __init__(self, name, cmd, port, env, log_path):
+        self.name = name
+        self.port = port
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, env=env,
+                                     start_new_session=True)
+
+    def wait_ready(self, model, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} (log: {self.log.name})")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/health")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    # A real request proves the model is loaded and warms it up.
+                    stream_chat(self.port, request_body(self.name, "Hi", 4, model), timeout)
+                    return
+            except (OSError, RuntimeError, http.client.HTTPException):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} was not ready within {timeout} s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def start_mlxk(model, port, extra=(), log_dir="."):
+    cmd = [str(BIN / "mlxk-serve"), "--model", model, "--port", str(port), "--max-batch", "32", *extra]
+    return Running("mlxk-serve", cmd, port, dict(os.environ), Path(log_dir) / "mlxk-serve.log")
+
+
+def start_mlx_lm(model, port, log_dir="."):
+    exe = BIN / "mlx_lm.server"
+    cmd = [str(exe) if exe.exists() else shutil.which("mlx_lm.server") or "mlx_lm.server", "--model", model,
+           "--port", str(port), "--host", "127.0.0.1", "--log-level", "WARNING"]
+    return Running("mlx_lm.server", cmd, port, dict(os.environ), Path(log_dir) / "mlx_lm.server.log")
+
+
+# -- load --------------------------------------------------------------------------
+
+def run_level(server, port, model, clients, requests, max_tokens, timeout):
+    results, errors = [], []
+    lock = threading.Lock()
+    deadline = time.monotonic() + timeout
+
+    def client(i):
+        for r in range(requests):
+            if time.monotonic() > deadline:
+                return
+            prompt = PROMPTS[(i + r) % len(PROMPTS)]
+            try:
+                out = stream_chat(port, request_body(server, prompt, max_tokens, model),
+                                  max(1.0, deadline - time.monotonic()))
+                with lock:
+                    results.append(out)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()) + 5)
+    wall = time.perf_counter() - start
+    tokens = sum(r[2] for r in results)
+    ttfts = [r[0] for r in results]
+    lats = [r[1] for r in results]
+    return {"server": server, "clients": clients, "requests": len(results), "tokens": tokens, "wall_s": wall,
+            "tok_s": tokens / wall if wall > 0 else 0.0, "ttft_p50": percentile(ttfts, 0.5),
+            "ttft_p95": percentile(ttfts, 0.95), "lat_p50": percentile(lats, 0.5),
+            "lat_p95": percentile(lats, 0.95), "errors": len(errors) + (clients * requests - len(results)
+                                                                         - len(errors)),
+            "error_samples": errors[:3]}
+
+
+def multi_turn(server, port, model, max_tokens, timeout):
+    """TTFT of each turn of one conversation that resends its history."""
+    messages, ttfts = [], []
+    for turn in TURNS:
+        messages.append({"role": "user", "content": turn})
+        ttft, _, _, text = stream_chat(port, request_body(server, list(messages), max_tokens, model), timeout)
+        ttfts.append(ttft)
+        messages.append({"role": "assistant", "content": text})
+    return ttfts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="model folder or cached model reference")
+    parser.add_argument("--clients", default="1,4,16", help="concurrency levels, comma-separated")
+    parser.add_argument("--requests", type=int, default=2, help="requests per client per level")
+    parser.add_argument("--max-tokens", type=int, default=32, help="max_tokens of every request")
+    parser.add_argument("--port", type=int, default=18400, help="mlxk-serve's port; mlx_lm.server uses PORT+1")
+    parser.add_argument("--level-timeout", type=float, default=600, help="seconds one level may take")
+    parser.add_argument("--skip-mlx-lm", action="store_true", help="benchmark mlxk-serve only")
+    parser.add_argument("--skip-multiturn", action="store_true", help="skip the prompt-cache check")
+    parser.add_argument("--turn-tokens", type=int, default=24, help="max_tokens per turn in the multi-turn check")
+    parser.add_argument("--log-dir", default=".", help="where the servers' stderr logs go")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.clients.split(",") if x.strip()]
+    model = os.path.abspath(args.model) if os.path.isdir(args.model) else args.model
+
+    rows = []
+    servers = [("mlxk-serve", lambda: start_mlxk(model, args.port, log_dir=args.log_dir))]
+    if not args.skip_mlx_lm:
+        servers.append(("mlx_lm.server", lambda: start_mlx_lm(model, args.port + 1, args.log_dir)))
+    for name, start in servers:
+        server = start()
+        try:
+            server.wait_ready(model)
+            for clients in levels:
+                row = run_level(name, server.port, model, clients, args.requests, args.max_tokens,
+                                args.level_timeout)
+                rows.append(row)
+                print(f"# {name} clients={clients}: {row['tok_s']:.2f} tok/s, errors={row['errors']}",
+                      file=sys.stderr, flush=True)
+        finally:
+            server.stop()
+
+    print(f"\n{'server':<14} {'clients':>7} {'reqs':>5} {'tokens':>7} {'tok/s':>8} {'TTFT p50':>9} "
+          f"{'TTFT p95':>9} {'lat p50':>8} {'lat p95':>8} {'errors':>6}")
+    for r in rows:
+        print(f"{r['server']:<14} {r['clients']:>7} {r['requests']:>5} {r['tokens']:>7} {r['tok_s']:>8.2f} "
+              f"{r['ttft_p50']:>8.2f}s {r['ttft_p95']:>8.2f}s {r['lat_p50']:>7.2f}s {r['lat_p95']:>7.2f}s "
+              f"{r['errors']:>6}")
+    ratios = {}
+    if not args.skip_mlx_lm:
+        print()
+        for clients in levels:
+            ours = next(r for r in rows if r["server"] == "mlxk-serve" and r["clients"] == clients)
+            theirs = next(r for r in rows if r["server"] == "mlx_lm.server" and r["clients"] == clients)
+            ratio = ours["tok_s"] / theirs["tok_s"] if theirs["tok_s"] else float("nan")
+            ratios[clients] = ratio
+            print(f"clients={clients}: mlxk-serve / mlx_lm.server tokens/s = {ratio:.2f}")
+
+    turns = {}
+    if not args.skip_multiturn:
+        for label, extra in (("prompt cache", ()), ("no prompt cache", ("--prompt-cache", "0"))):
+            server = start_mlxk(model, args.port, extra, args.log_dir)
+            try:
+                server.wait_ready(model)
+                turns[label] = multi_turn("mlxk-serve", server.port, model, args.turn_tokens, args.level_timeout)
+            finally:
+                server.stop()
+        print("\nmulti-turn TTFT (s) per turn:")
+        for label, values in turns.items():
+            print(f"  {label:<16} " + "  ".join(f"{v:.2f}" for v in values))
+        with_cache, without = turns["prompt cache"][-1], turns["no prompt cache"][-1]
+        print(f"turn 5: {with_cache:.2f}s with the prompt cache, {without:.2f}s without: "
+              f"ratio {with_cache / without:.2f} (target <= 0.5)")
+    if args.json:
+        print(json.dumps({"levels": rows, "ratios": ratios, "multi_turn": turns}))
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

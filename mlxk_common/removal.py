@@ -18,7 +18,7 @@ import os
 import shutil
 
 from .errors import MlxkError
-from .store import CacheRepo, Revision, snapshot_blobs
+from .store import CacheRepo, Revision, snapshot_blobs, walk_files
 
 TRASH = ".mlxk-trash"
 
@@ -73,14 +73,12 @@ def plan(repo: CacheRepo, revision: Revision | None) -> Plan:
 def _disk_bytes(root: str) -> int:
     """Bytes of the regular files below ``root`` (links not followed)."""
     total = 0
-    for folder, _, files in os.walk(root):
-        for name in files:
-            try:
-                st = os.lstat(os.path.join(folder, name))
-            except OSError:
-                continue
-            if not os.path.islink(os.path.join(folder, name)):
-                total += st.st_size
+    for entry, _ in walk_files(root):
+        try:
+            if entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            continue
     return total
 
 

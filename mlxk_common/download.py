@@ -271,11 +271,13 @@ class Downloader:
         with blob_lock(self.cache.lock(f.etag), self.stop):
             if self.cache.blob_ok(f):  # another revision or another process brought it
                 task.state = "reused"
+                for leftover in [self.cache.partial(f.etag), *self.cache.orphans(f.etag)]:
+                    leftover.unlink(missing_ok=True)
             else:
                 self._download(task)
                 task.state = "done"
             self.cache.link(self.commit, f)
-        self.progress.finish(f.path)
+        self.progress.finish(f.path, f.size)
 
     def _download(self, task: Task) -> None:
         f = task.file

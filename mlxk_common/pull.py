@@ -62,7 +62,8 @@ def pull(settings: HubSettings, req: PullRequest, out, env, confirm=None) -> dic
     }
     if missing:
         have = {f.path: _bytes_in_cache(cache, f) for f in missing}
-        if (result["reused_files"] or any(have.values())) and confirm is not None and not req.force_resume:
+        partial = any(min(cache.partial_size(f.etag), f.size) for f in missing)
+        if (result["reused_files"] or partial) and confirm is not None and not req.force_resume:
             done = total - sum(f.size for f in missing) + sum(have.values())
             if not confirm(f"{req.repo_id} is partially downloaded ({_mb(done)} of {_mb(total)}). Resume?"):
                 raise MlxkError("interrupted", "pull cancelled; the partial download is kept",

@@ -42,11 +42,11 @@ class TransferProgress:
                 self.bar.update(n)
             self._emit(path, time.monotonic())
 
-    def finish(self, path: str) -> None:
+    def finish(self, path: str, total: int | None = None) -> None:
         """The file is complete (also for files that needed no bytes)."""
         with self._lock:
-            state = self._files.setdefault(path, [0, 0, 0.0])
-            state[0] = max(state[0], state[1])
+            state = self._files.setdefault(path, [0, total or 0, 0.0])
+            state[0] = state[1] = total if total is not None else max(state[0], state[1])
             self._emit(path, time.monotonic(), force=True)
             state[2] = float("inf")  # nothing more for this file
 

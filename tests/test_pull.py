@@ -407,3 +407,14 @@ def test_concurrent_hf_download_shares_the_cache_safely(hub, model_repo, tmp_pat
         link = folder / "snapshots" / model_repo["commit"] / rel
         assert sha256_file(link) == meta["sha256"], rel
     assert not list(folder.rglob("*.incomplete"))
+
+
+def test_new_revision_sharing_blobs_is_not_a_partial_download(hub, revisions, tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    assert pull(hub, tmp_path, "acme/revs@v1").code == 0
+    child = pexpect.spawn(executable("mlxk-pull"), ["acme/revs@dev"], env=transfer_env(hub, tmp_path, HUB_TOKEN),
+                          timeout=60, encoding="utf-8")
+    index = child.expect([r"Resume\?", r"pulled acme/revs"])
+    child.expect(pexpect.EOF)
+    child.close()
+    assert index == 1 and child.exitstatus == 0

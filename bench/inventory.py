@@ -77,6 +77,8 @@ def ensure_mlx_knife(venv: Path) -> Path | None:
     exe = venv / "bin" / "mlxk"
     if exe.exists():
         return exe
+    if venv.is_symlink():  # a link to an environment that is gone
+        venv.unlink()
     print(f"installing {' '.join(MLX_KNIFE)} into {venv} (once) ...", file=sys.stderr)
     try:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -78,7 +78,8 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
     finally:
         scheduler.close()
     if ctx.mode == JSON:
-        ctx.out.envelope({"model": name, "count": count, "errors": errors, "results": collected})
+        ctx.out.envelope({"model": name, "count": count, "errors": errors, "load_s": round(engine.load_s, 3),
+                          "results": collected})
     return 1 if errors else 0
 
 

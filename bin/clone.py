@@ -87,6 +87,9 @@ def find_source(ctx: Context, hub: Path) -> dict:
     if resolved is None or (resolved.exact and _incomplete(resolved)):
         return _pull_first(ctx, ref)
     revision = resolved.revision
+    if revision is None:
+        raise MlxkError("not_cached", f"{resolved.name} has no complete revision in the cache; pull it first",
+                        reference=ref)
     size = sum(os.path.getsize(p) for _, p in _files(revision.path))
     return {"model": resolved.name, "hash": revision.hash, "snapshot": Path(revision.path), "size_bytes": size,
             "pulled": False}
@@ -113,7 +116,7 @@ def _incomplete(resolved) -> bool:
     from mlxk_common.download import PARTIAL_SUFFIX
 
     repo_dir = Path(resolved.entry.path)
-    if any((repo_dir / "blobs").glob(f"*{PARTIAL_SUFFIX}")):
+    if resolved.revision is None or any((repo_dir / "blobs").glob(f"*{PARTIAL_SUFFIX}")):
         return True
     snapshot = Path(resolved.revision.path)
     return any(p.is_symlink() and not p.exists() for p in snapshot.rglob("*"))

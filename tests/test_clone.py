@@ -156,3 +156,15 @@ def test_workspace_reference_is_refused(hub, model_repo, cached, tmp_path):
     res = clone(hub, cached, "./a", tmp_path / "b", "--json", cwd=tmp_path)
     assert res.code == 1 and res.json()["error"]["type"] == "invalid_reference"
     assert not (tmp_path / "b").exists()
+
+
+def test_pull_killed_before_any_file_finished_is_resumed(hub, model_repo, tmp_path):
+    hf_home = tmp_path / "hf"
+    blobs = repo_dir(hf_home) / "blobs"
+    blobs.mkdir(parents=True)  # what a pull killed early leaves: partials, no snapshot yet
+    etag = model_repo["files"][BIG_SHARD]["etag"]
+    (blobs / f"{etag}.incomplete").write_bytes(model_repo["source"][BIG_SHARD].read_bytes()[:3 * MiB])
+    res = clone(hub, hf_home, REPO_ID, tmp_path / "ws", "--json")
+    assert res.code == 0, res
+    assert res.json()["data"]["pulled"] is True
+    assert hub.stats.file_bytes(REPO_ID, BIG_SHARD) == model_repo["files"][BIG_SHARD]["size"] - 3 * MiB

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from .runtime import check_runtime, is_vision, load_config
@@ -54,20 +55,29 @@ class _Folder:
         self.files: dict[str, int] = {}  # relative posix name -> size, resolved
         self.dangling: dict[str, str] = {}  # relative name -> link target
         self.unreadable: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            base = Path(dirpath)
-            for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
-                path = base / name
-                rel = path.relative_to(root).as_posix()
+        # os.scandir and plain strings: this walk runs for every model mlxk-list shows.
+        stack = [(os.fspath(root), "")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue  # as os.walk did: a folder that cannot be listed is skipped
+            for entry in entries:
+                rel = prefix + entry.name
                 try:
-                    st = path.stat()
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, rel + "/"))
+                        continue
+                    st = entry.stat()
                 except FileNotFoundError:
-                    self.dangling[rel] = _link_target(path)
+                    self.dangling[rel] = _link_target(entry.path)
                     continue
                 except OSError:
                     self.unreadable.append(rel)
                     continue
-                if not path.is_dir():
+                if not stat.S_ISDIR(st.st_mode):
                     self.files[rel] = st.st_size
 
     def top(self, suffix: str) -> list[str]:
@@ -273,7 +283,7 @@ def _check_partials(folder: _Folder, repo_dir: Path | None, reasons: list[str]) 
         reasons.append("Partial download markers: " + _names(partial))
     if repo_dir is not None:
         try:
-            incomplete = [p.name for p in (Path(repo_dir) / "blobs").glob("*.incomplete")]
+            incomplete = [n for n in os.listdir(os.path.join(repo_dir, "blobs")) if n.endswith(".incomplete")]
         except OSError:
             incomplete = []
         if incomplete:

@@ -9,10 +9,11 @@ over ``--runs`` rounds; the table shows the median throughput and the ratio
 
 Then the resume test, per tool: the server is throttled, the download is killed
 with SIGKILL once the server has sent half of the repo, and the same command is
-run again.  "re-sent" is what the server sent over both runs beyond the repo size,
-i.e. bytes it had to send twice, including bytes still in flight in socket buffers
-at the kill (target for mlxk-pull: <= 1 % of the repo); "already on disk" is what
-the re-run fetched although the killed run had written it to the cache.  A
+run again.  The server's byte counter measures both runs.  "re-fetched" is what the
+re-run fetched although the killed run had already written it to the cache
+(target for mlxk-pull: <= 1 % of the repo).  "sent twice" is everything the server
+sent over both runs beyond the repo size: the re-fetched bytes plus the bytes that
+were not on disk at the kill (in socket buffers, or in the killed client's memory).  A
 last row runs mlxk-pull after a killed ``hf download``: it adopts the partial
 files huggingface_hub leaves behind.
 
@@ -137,10 +138,11 @@ def resume(hub, total: int, hf_home: Path, first: str, second: str, throttle: fl
     if proc.returncode != 0:
         raise SystemExit(f"{second} failed: {proc.stderr[-2000:]}")
     sent_second = hub.stats.bytes_sent
-    resent = sent_first + sent_second - total
+    refetched = sent_second - (total - kept)
+    twice = sent_first + sent_second - total
     return {"killed": first, "rerun": second, "sent_before_kill": sent_first, "on_disk_after_kill": kept,
-            "sent_on_rerun": sent_second, "resent": resent, "resent_pct": 100 * resent / total,
-            "refetched_from_disk": sent_second - (total - kept)}
+            "sent_on_rerun": sent_second, "refetched": refetched, "refetched_pct": 100 * refetched / total,
+            "sent_twice": twice, "sent_twice_pct": 100 * twice / total}
 
 
 def main() -> int:
@@ -181,14 +183,16 @@ def main() -> int:
         print(f"| {setting} | {row['mlxk-pull']:.0f} | {row['hf download']:.0f} | "
               f"{row['mlxk-pull'] / row['hf download']:.2f} x |")
     print("\n| killed at 50 % (SIGKILL) | re-run with | sent before kill | on disk after kill | sent on re-run "
-          "| re-sent (server) | of it already on disk |")
+          "| re-fetched | sent twice |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in resumes:
         print(f"| {r['killed']} | {r['rerun']} | {r['sent_before_kill'] / MiB:.1f} MiB | "
               f"{r['on_disk_after_kill'] / MiB:.1f} MiB | {r['sent_on_rerun'] / MiB:.1f} MiB | "
-              f"{r['resent'] / MiB:.1f} MiB ({r['resent_pct']:.2f} %) | {r['refetched_from_disk'] / MiB:.1f} MiB |")
-    print("\nre-sent (server): bytes the server sent twice over both runs, including what was in flight in "
-          "socket buffers at the kill; already on disk: bytes the re-run fetched although the cache held them.")
+              f"{r['refetched'] / MiB:.1f} MiB ({r['refetched_pct']:.2f} %) | "
+              f"{r['sent_twice'] / MiB:.1f} MiB ({r['sent_twice_pct']:.2f} %) |")
+    print("\nre-fetched: bytes the re-run downloaded although the killed run had written them to the cache; "
+          "sent twice: all bytes the server sent beyond the repo size over both runs (re-fetched, plus what was "
+          "not on disk at the kill: socket buffers, or data the killed client still held in memory).")
     return 0
 
 

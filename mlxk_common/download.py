@@ -204,8 +204,6 @@ class Downloader:
 
     def __init__(self, settings: HubSettings, cache: RepoCache, commit: str, progress, stop: threading.Event,
                  workers: int = 8):
-        import httpx2
-
         self.settings = settings
         self.cache = cache
         self.commit = commit
@@ -214,9 +212,7 @@ class Downloader:
         self.workers = max(1, workers)
         self.headers = settings.headers()
         self.headers["Accept-Encoding"] = "identity"  # sizes and hashes are of the raw bytes
-        timeout = httpx2.Timeout(settings.timeout, connect=settings.timeout)
-        self.client = httpx2.Client(follow_redirects=False, timeout=timeout,
-                                    limits=httpx2.Limits(max_connections=self.workers + 2))
+        self.client = settings.client()
         self.mode = _blob_mode()
 
     # -- the pool --
@@ -240,9 +236,6 @@ class Downloader:
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
             raise
-        finally:
-            if not any(t.is_alive() for t in threads):
-                self.client.close()
         failed = [t for t in tasks if t.error is not None]
         if failed:
             raise _first_error(failed)

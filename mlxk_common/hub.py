@@ -38,6 +38,7 @@ class HubSettings:
         self.offline = offline
         self.timeout = timeout
         self.retries = retries
+        self._client = None
 
     @classmethod
     def from_environ(cls, environ, token: str | None = None, retries: int | None = None) -> "HubSettings":
@@ -71,6 +72,16 @@ class HubSettings:
 
         _quiet_library()
         return build_hf_headers(token=self.token or False, library_name="mlxk", library_version=__version__)
+
+    def client(self):
+        """One HTTP client for this run (connection reuse across requests and workers)."""
+        if self._client is None:
+            import httpx2
+
+            self._client = httpx2.Client(follow_redirects=False,
+                                         timeout=httpx2.Timeout(self.timeout, connect=self.timeout),
+                                         limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32))
+        return self._client
 
     def api(self):
         from huggingface_hub import HfApi
@@ -262,26 +273,38 @@ class RemoteFile:
 def remote_revision(settings: HubSettings, repo_id: str, revision: str | None,
                     stop: threading.Event | None = None) -> tuple[str, list[RemoteFile]]:
     """``(commit, files)`` of ``repo_id`` at ``revision`` (default branch if None),
-    from one repo-info call with file metadata."""
+    from one repo-info request with file metadata (the request ``HfApi.model_info(...,
+    files_metadata=True)`` makes, without importing HfApi: that import alone costs
+    more than a small pull)."""
     if settings.offline:
         raise MlxkError("network_error", "offline mode is on (HF_HUB_OFFLINE=1); the Hub cannot be reached")
-    api = settings.api()
-    info = with_retries(lambda: api.model_info(repo_id, revision=revision, files_metadata=True),
-                        settings, repo_id, revision, stop, "repo info")
-    commit = getattr(info, "sha", None)
+    from huggingface_hub.utils import hf_raise_for_status
+
+    url = f"{settings.endpoint}/api/models/{repo_id}"
+    if revision is not None:
+        url += f"/revision/{quote(revision, safe='')}"
+
+    def fetch():
+        resp = settings.client().get(url, params={"blobs": "true"}, headers=settings.headers())
+        hf_raise_for_status(resp)
+        return resp.json()
+
+    info = with_retries(fetch, settings, repo_id, revision, stop, "repo info")
+    commit = info.get("sha") if isinstance(info, dict) else None
     if not is_commit(commit):
         raise MlxkError("download_failed", f"the Hub gave no usable commit id for {repo_id}", repo=repo_id)
-    files = []
-    for sibling in info.siblings or []:
-        path = check_repo_path(sibling.rfilename)
-        lfs = getattr(sibling, "lfs", None)
-        if lfs is not None:
-            files.append(RemoteFile(path, int(lfs.size), lfs.sha256, True))
-        elif sibling.blob_id and sibling.size is not None:
-            files.append(RemoteFile(path, int(sibling.size), sibling.blob_id, False))
-        else:
-            raise MlxkError("download_failed", f"the Hub gave no size or hash for {path}", repo=repo_id)
-    return commit, files
+    return commit, [_remote_file(sibling, repo_id) for sibling in info.get("siblings") or []]
+
+
+def _remote_file(sibling: dict, repo_id: str) -> RemoteFile:
+    path = check_repo_path(str(sibling.get("rfilename") or ""))
+    lfs = sibling.get("lfs")
+    try:
+        if lfs:
+            return RemoteFile(path, int(lfs["size"]), str(lfs["sha256"]), True)
+        return RemoteFile(path, int(sibling["size"]), str(sibling["blobId"]), False)
+    except (KeyError, TypeError, ValueError):
+        raise MlxkError("download_failed", f"the Hub gave no size or hash for {path}", repo=repo_id) from None
 
 
 @contextmanager

@@ -144,8 +144,8 @@ def add_transfer_arguments(parser) -> None:
     """The download flags of mlxk-pull and mlxk-clone."""
     from .hub import add_token_argument
 
-    parser.add_argument("--workers", type=positive_int, default=8, metavar="N",
-                        help="files downloaded in parallel (default 8)")
+    parser.add_argument("--workers", type=worker_count, default=8, metavar="N",
+                        help="files downloaded in parallel, 1 to 64 (default 8)")
     parser.add_argument("--force-resume", action="store_true",
                         help="resume a partial download without asking")
     add_token_argument(parser)
@@ -153,9 +153,9 @@ def add_transfer_arguments(parser) -> None:
                         help="retries of a failed request, with exponential backoff from 0.5 s (default 5)")
 
 
-def positive_int(text: str) -> int:
+def worker_count(text: str) -> int:
     value = int(text)
-    if value < 1:
+    if not 1 <= value <= 64:
         raise ValueError(text)
     return value
 

@@ -204,7 +204,7 @@ _mlxk_value_mlxk_pull() {
 }
 _mlxk_positional_mlxk_pull() {
     case $1 in
-        0) _mlxk_models "$2" ;;
+        *) _mlxk_models "$2" ;;
     esac
 }
 

@@ -418,3 +418,20 @@ def test_new_revision_sharing_blobs_is_not_a_partial_download(hub, revisions, tm
     child.expect(pexpect.EOF)
     child.close()
     assert index == 1 and child.exitstatus == 0
+
+
+def test_several_models_and_stdin_references(hub, model_repo, revisions, tmp_path):
+    env = transfer_env(hub, tmp_path, HUB_TOKEN)
+    res = run_cli(["mlxk-pull", REPO_ID, "acme/missing", "acme/revs", "--json"], env=env)
+    assert res.code == 1, res
+    doc = res.json()
+    assert [r["model"] for r in doc["data"]["results"]] == [REPO_ID, "acme/revs"]
+    assert doc["error"]["errors"][0]["type"] == "repo_not_found" and doc["error"]["errors"][0]["input"] == "acme/missing"
+
+    lines = '{"name": "acme/revs@v1"}\nnot a valid name!\nacme/model\n'
+    res = run_cli(["mlxk-pull", "-", "--ndjson"], stdin=lines, env=env)
+    assert res.code == 1, res
+    events = [e for e in res.ndjson() if e["event"] != "progress"]
+    assert [e["event"] for e in events] == ["result", "error", "result"]
+    assert events[0]["hash"] == revisions["c1"] and events[0]["downloaded_bytes"] == len(b'{"v": 1}')
+    assert events[1]["error"]["type"] == "invalid_reference" and events[1]["error"]["input"] == "not a valid name!"

@@ -15,7 +15,7 @@ from mlxk_common.pull import add_transfer_arguments
 def configure(parser):
     parser.add_argument("model", metavar="REF",
                         help="a cached model (ORG/NAME, NAME, a substring, REF@HASH); an ORG/NAME[@REV] that is "
-                             "not cached is pulled first")
+                             "not cached is pulled first; - reads the reference from stdin")
     parser.add_argument("target", metavar="TARGET", nargs="?",
                         help="the new workspace folder: must not exist or be empty (default with "
                              "MLXK_WORKSPACE_HOME: a folder there named after the model; a bare name also "
@@ -31,6 +31,8 @@ def run(ctx: Context):
     from mlxk_common.transfer_progress import TransferProgress
 
     environ = ctx.env.environ
+    if ctx.args.model == "-":
+        ctx.args.model = reference_from_stdin(ctx)
     target = check_target(target_path(ctx.args.model, ctx.args.target, environ), environ)
     source = find_source(ctx, hub_dir(environ))
     progress = TransferProgress(ctx.out, ctx.env, f"cloning {source['model']}", source["size_bytes"])
@@ -50,6 +52,18 @@ def run(ctx: Context):
                       runtime_compatible=health["runtime_compatible"])
     report(ctx, result)
     return 0
+
+
+def reference_from_stdin(ctx: Context) -> str:
+    """``-``: the one reference stdin holds (a name, or a JSON object with a name field)."""
+    from mlxk_common.refs import read_stdin_references
+
+    items = list(read_stdin_references(ctx.env.stdin))
+    if len(items) != 1:
+        raise MlxkError("usage_error", f"mlxk-clone - reads exactly one model reference from stdin, got {len(items)}")
+    if items[0].error is not None:
+        raise items[0].error
+    return items[0].ref
 
 
 def target_path(model: str, target: str | None, environ) -> Path:

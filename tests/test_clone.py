@@ -168,3 +168,12 @@ def test_pull_killed_before_any_file_finished_is_resumed(hub, model_repo, tmp_pa
     assert res.code == 0, res
     assert res.json()["data"]["pulled"] is True
     assert hub.stats.file_bytes(REPO_ID, BIG_SHARD) == model_repo["files"][BIG_SHARD]["size"] - 3 * MiB
+
+
+def test_reference_from_stdin(hub, model_repo, cached, tmp_path):
+    env = transfer_env(hub, cached, HUB_TOKEN)
+    res = run_cli(["mlxk-clone", "-", str(tmp_path / "ws"), "--json"], stdin='{"name": "acme/model"}\n', env=env)
+    assert res.code == 0, res
+    assert res.json()["data"]["model"] == REPO_ID
+    res = run_cli(["mlxk-clone", "-", str(tmp_path / "ws2"), "--json"], stdin="acme/model\nacme/other\n", env=env)
+    assert res.code == 2 and res.json()["error"]["type"] == "usage_error"

@@ -127,7 +127,7 @@ def _pullable(ref: str) -> bool:
 
 def _incomplete(resolved) -> bool:
     """A pull of this revision was cut short: partial blobs, or links to missing blobs."""
-    from mlxk_common.download import PARTIAL_SUFFIX
+    from mlxk_common.hubcache import PARTIAL_SUFFIX
 
     repo_dir = Path(resolved.entry.path)
     if resolved.revision is None or any((repo_dir / "blobs").glob(f"*{PARTIAL_SUFFIX}")):
@@ -142,7 +142,7 @@ def _pull_first(ctx: Context, ref: str) -> dict:
     settings = settings_from_args(ctx.args, ctx.env.environ)
     result = pull(settings, request_from_args(ctx.args, ref), ctx.out, ctx.env,
                   confirm=confirmer(ctx.mode, ctx.env))
-    from mlxk_common.download import RepoCache
+    from mlxk_common.hubcache import RepoCache
 
     snapshot = RepoCache(settings.cache, result["model"]).snapshot(result["hash"])
     return {"model": result["model"], "hash": result["hash"], "snapshot": snapshot,

@@ -1,10 +1,8 @@
 """Resumable, verified, parallel downloads into the Hugging Face cache.
 
-The cache layout is huggingface_hub's, byte for byte: ``blobs/<etag>`` (sha256 for
-LFS files, git blob sha1 otherwise), ``snapshots/<commit>/<path>`` as relative
-symlinks into ``blobs/``, ``refs/<branch>`` holding the commit, and one lock per
-blob under ``.locks/models--ORG--NAME/<etag>.lock`` (the lock huggingface_hub
-takes too, so a concurrent ``hf download`` of the same model is safe).
+The cache layout is huggingface_hub's, byte for byte (see ``hubcache``), and each
+blob is downloaded under huggingface_hub's own lock, so a concurrent ``hf
+download`` of the same model is safe.
 
 What differs from huggingface_hub 2.4 is the partial file: it has a stable name,
 ``blobs/<etag>.incomplete``, and every byte is written straight to the kernel, so
@@ -24,138 +22,17 @@ import queue
 import re
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from .errors import MlxkError
 from .hub import HubSettings, RemoteFile, as_mlxk_error, backoff, transient
+from .hubcache import RepoCache, Stopped, blob_lock
 
-PARTIAL_SUFFIX = ".incomplete"
-_ORPHAN_RE = re.compile(r"^(?P<etag>[0-9a-f]{40}|[0-9a-f]{64})\.[0-9a-f]{8}\.incomplete$")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _JOIN_BUDGET_S = 0.6  # how long Ctrl-C waits for workers to close their files
-
-
-class Stopped(Exception):
-    """A worker noticed the stop flag (Ctrl-C, or another worker's fatal error)."""
-
-
-# -- the cache layout --------------------------------------------------------------
-
-class RepoCache:
-    """The ``models--ORG--NAME`` folder of one repo and its lock folder."""
-
-    def __init__(self, cache: Path, repo_id: str):
-        folder = "models--" + repo_id.replace("/", "--")
-        self.cache = Path(cache)
-        self.repo_id = repo_id
-        self.root = self.cache / folder
-        self.blobs = self.root / "blobs"
-        self.locks = self.cache / ".locks" / folder
-
-    def blob(self, etag: str) -> Path:
-        return self.blobs / etag
-
-    def partial(self, etag: str) -> Path:
-        return self.blobs / (etag + PARTIAL_SUFFIX)
-
-    def lock(self, etag: str) -> Path:
-        return self.locks / f"{etag}.lock"
-
-    def snapshot(self, commit: str) -> Path:
-        return self.root / "snapshots" / commit
-
-    def pointer(self, commit: str, path: str) -> Path:
-        return self.snapshot(commit).joinpath(*path.split("/"))
-
-    def has_file(self, commit: str, f: RemoteFile) -> bool:
-        """The snapshot entry is there and leads to a blob of the right size."""
-        pointer = self.pointer(commit, f.path)
-        try:
-            if pointer.is_symlink() and Path(os.path.realpath(pointer)).name != f.etag:
-                return False
-            return pointer.stat().st_size == f.size
-        except OSError:
-            return False
-
-    def blob_ok(self, f: RemoteFile) -> bool:
-        try:
-            return self.blob(f.etag).stat().st_size == f.size
-        except OSError:
-            return False
-
-    def partial_size(self, etag: str) -> int:
-        sizes = [0]
-        for path in [self.partial(etag), *self.orphans(etag)]:
-            try:
-                sizes.append(path.stat().st_size)
-            except OSError:
-                pass
-        return max(sizes)
-
-    def orphans(self, etag: str | None = None) -> list[Path]:
-        """Partials other tools left (huggingface_hub's ``<etag>.<8 hex>.incomplete``)."""
-        pattern = f"{etag}.*{PARTIAL_SUFFIX}" if etag else f"*{PARTIAL_SUFFIX}"
-        try:
-            return [p for p in self.blobs.glob(pattern) if _ORPHAN_RE.match(p.name)]
-        except OSError:
-            return []
-
-    def link(self, commit: str, f: RemoteFile) -> None:
-        """``snapshots/<commit>/<path>`` -> ``../../blobs/<etag>``, replaced atomically."""
-        pointer = self.pointer(commit, f.path)
-        pointer.parent.mkdir(parents=True, exist_ok=True)
-        target = os.path.relpath(self.blob(f.etag), pointer.parent)
-        if pointer.is_symlink() and os.readlink(pointer) == target:
-            return
-        tmp = pointer.with_name(f".{pointer.name}.{os.getpid()}.{threading.get_ident()}.link")
-        tmp.unlink(missing_ok=True)
-        os.symlink(target, tmp)
-        os.replace(tmp, pointer)
-
-    def read_ref(self, name: str) -> str | None:
-        try:
-            return (self.root / "refs" / name).read_text().strip() or None
-        except OSError:
-            return None
-
-    def write_ref(self, name: str, commit: str) -> None:
-        """``refs/<name>`` = commit (no newline, as huggingface_hub writes it)."""
-        if self.read_ref(name) == commit:
-            return
-        ref = self.root / "refs" / name
-        ref.parent.mkdir(parents=True, exist_ok=True)
-        tmp = ref.with_name(f"{ref.name}.{os.getpid()}.tmp")
-        tmp.write_text(commit)
-        os.replace(tmp, ref)
-
-
-@contextmanager
-def blob_lock(path: Path, stop: threading.Event, wait_s: float | None = None):
-    """huggingface_hub's lock on one blob, waited for in short steps so Ctrl-C
-    is noticed; ``wait_s`` bounds the wait (filelock.Timeout after it)."""
-    from filelock import Timeout
-    from huggingface_hub.utils import WeakFileLock
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = None if wait_s is None else time.monotonic() + wait_s
-    while True:
-        if stop.is_set():
-            raise Stopped()
-        holder = WeakFileLock(path, timeout=0.2 if wait_s is None else max(0.01, min(0.2, wait_s)))
-        try:
-            holder.__enter__()
-            break
-        except Timeout:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise
-    try:
-        yield
-    finally:
-        holder.__exit__(None, None, None)
 
 
 # -- hashing -----------------------------------------------------------------------
@@ -487,20 +364,3 @@ def _first_error(failed: list[Task]) -> MlxkError:
         first.message += f" ({len(errors) - 1} more file(s) failed too)"
     first.details.pop("fatal", None)
     return first
-
-
-def clean_orphans(cache: RepoCache, stop: threading.Event) -> int:
-    """Delete other tools' stale partials of this repo: those whose blob lock is
-    free (a live huggingface_hub download holds it).  Returns how many went."""
-    from filelock import Timeout
-
-    removed = 0
-    for orphan in cache.orphans():
-        etag = _ORPHAN_RE.match(orphan.name).group("etag")
-        try:
-            with blob_lock(cache.lock(etag), stop, wait_s=0.05):
-                orphan.unlink()
-                removed += 1
-        except (Timeout, OSError):
-            continue
-    return removed

@@ -43,7 +43,7 @@ def select(files: list[RemoteFile], include, exclude) -> list[RemoteFile]:
 def pull(settings: HubSettings, req: PullRequest, out, env, confirm=None) -> dict:
     """Bring ``req`` into the cache; returns the result record.  ``confirm(text)``
     is asked before resuming a partial download (None: resume without asking)."""
-    from .download import RepoCache
+    from .hubcache import RepoCache
 
     started = time.monotonic()
     stop = threading.Event()
@@ -75,7 +75,7 @@ def pull(settings: HubSettings, req: PullRequest, out, env, confirm=None) -> dic
         result["reused_files"] += sum(1 for t in tasks if t.state == "reused")
     if req.revision != commit:  # a branch or tag: remember where it pointed (as huggingface_hub does)
         cache.write_ref(req.revision, commit)
-    from .download import clean_orphans
+    from .hubcache import clean_orphans
 
     result["orphans_cleaned"] = clean_orphans(cache, stop)
     status = "success" if missing else "already_exists"

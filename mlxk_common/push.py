@@ -60,16 +60,18 @@ def push(settings: HubSettings, req: PushRequest, progress_bars: bool) -> dict:
         raise MlxkError("usage_error", f"{repo_id} is a public repository; mlxk-push refuses to publish into it "
                         "unless you pass --public", repo=repo_id)
     result["private"] = bool(info.private) if info is not None else not req.public
-    branch_exists = info is not None and _branch_exists(api, settings, repo_id, branch)
-    base = branch if branch_exists else "main"
+    branches = _branches(api, settings, repo_id) if info is not None else set()
+    branch_exists = branch in branches
+    base = branch if branch_exists else "main"  # a new branch starts from main
     remote = {}
-    if info is not None and (branch_exists or _branch_exists(api, settings, repo_id, "main")):
+    if base in branches:
         remote = with_retries(lambda: remote_files(api, repo_id, base), settings, repo_id, base, what="file list")
     files, excluded = workspace_files(req.workspace)
     local = hash_files(req.workspace, files)
     changes = diff(local, remote)
     changed = changes["added"] + changes["modified"]
-    result.update(local_files_count=len(files), excluded=excluded, change_summary={k: len(v) for k, v in changes.items()},
+    result.update(local_files_count=len(files), excluded=excluded,
+                  change_summary={k: len(v) for k, v in changes.items()},
                   **changes, uploaded_files_count=len(changed) if not req.dry_run else 0)
     nothing = not changed and not changes["deleted"]
     result["no_changes"] = nothing and info is not None and branch_exists
@@ -103,9 +105,9 @@ def _repo_info(api, settings, repo_id):
         raise
 
 
-def _branch_exists(api, settings, repo_id: str, branch: str) -> bool:
+def _branches(api, settings, repo_id: str) -> set[str]:
     refs = with_retries(lambda: api.list_repo_refs(repo_id), settings, repo_id, what="refs")
-    return any(b.name == branch for b in refs.branches)
+    return {b.name for b in refs.branches}
 
 
 def _create_repo(api, settings, repo_id: str, private: bool) -> None:

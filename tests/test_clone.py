@@ -70,7 +70,8 @@ def test_clone_makes_flat_files_and_a_sentinel(hub, model_repo, cached, tmp_path
     assert sentinel["source_repo"] == REPO_ID and sentinel["source_revision"] == model_repo["commit"]
     assert sentinel["operation"] == "clone" and sentinel["managed"] is True
     assert sentinel["created_at"].endswith("Z")
-    assert sentinel["files"] == {rel: {"size": m["size"], "sha256": m["sha256"]} for rel, m in model_repo["files"].items()}
+    assert sentinel["files"] == {rel: {"size": m["size"], "sha256": m["sha256"]}
+                                 for rel, m in model_repo["files"].items()}
 
     # Copy-on-write where this file system can; checked either way.
     if reflink_supported(tmp_path):

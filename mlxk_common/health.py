@@ -8,13 +8,12 @@ is a finding, never an exception.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import stat
 from pathlib import Path
 
-from .runtime import check_runtime, is_vision, load_config
+from .model_files import ModelFiles
+from .runtime import check_runtime, is_vision
 
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024  # real pointer files are ~130 bytes
@@ -46,81 +45,17 @@ def _names(items) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-class _Folder:
-    """One walk of the model folder: every entry with its resolved size (or
-    None when it is a dangling symlink), so each rule reuses the same facts."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.files: dict[str, int] = {}  # relative posix name -> size, resolved
-        self.dangling: dict[str, str] = {}  # relative name -> link target
-        self.unreadable: list[str] = []
-        # os.scandir and plain strings: this walk runs for every model mlxk-list shows.
-        stack = [(os.fspath(root), "")]
-        while stack:
-            folder, prefix = stack.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = list(listing)
-            except OSError:
-                continue  # as os.walk did: a folder that cannot be listed is skipped
-            for entry in entries:
-                rel = prefix + entry.name
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, rel + "/"))
-                        continue
-                    st = entry.stat()
-                except FileNotFoundError:
-                    self.dangling[rel] = _link_target(entry.path)
-                    continue
-                except OSError:
-                    self.unreadable.append(rel)
-                    continue
-                if not stat.S_ISDIR(st.st_mode):
-                    self.files[rel] = st.st_size
-
-    def top(self, suffix: str) -> list[str]:
-        return sorted(n for n in self.files if "/" not in n and n.endswith(suffix))
-
-    def has(self, name: str) -> bool:
-        return name in self.files
-
-
-def _link_target(path: Path) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return "?"
-
-
-def _read_head(path: Path, n: int) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n)
-    except OSError:
-        return b""
-
-
-def _load_json_file(path: Path):
-    """(value, error text or None)."""
-    try:
-        with open(path, "rb") as fh:
-            return json.loads(fh.read()), None
-    except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc})"
-    except ValueError:
-        return None, "invalid JSON"
-
-
-def check_integrity(model_dir: Path, *, repo_dir: Path | None = None) -> IntegrityResult:
+def check_integrity(model_dir: Path, *, repo_dir: Path | None = None, files: ModelFiles | None = None
+                    ) -> IntegrityResult:
     """Run every integrity rule over ``model_dir``; ``repo_dir`` (the
     ``models--ORG--NAME`` folder) adds the cache-level rule for
-    ``blobs/*.incomplete`` downloads of this model."""
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
+    ``blobs/*.incomplete`` downloads of this model.  ``files``: the folder's
+    ``ModelFiles`` when the caller has walked it already (one walk serves the
+    size, these rules and the runtime check)."""
+    # A walk that listed the folder has shown it is one.
+    if (files is None or "." in files.stats.unreadable) and not os.path.isdir(model_dir):
         return IntegrityResult(["Model folder does not exist"])
-    folder = _Folder(model_dir)
+    folder = files if files is not None else ModelFiles(model_dir)
     reasons: list[str] = []
     config = _check_config(folder, reasons)
     _check_tokenizer(folder, reasons)
@@ -131,19 +66,19 @@ def check_integrity(model_dir: Path, *, repo_dir: Path | None = None) -> Integri
         reasons.append("Dangling symlinks (missing blobs): " + _names(folder.dangling))
     if folder.unreadable:
         reasons.append("Unreadable files: " + _names(folder.unreadable))
-    if config is not None and is_vision(model_dir, config):
+    if config is not None and is_vision(folder.root, config, folder):
         _check_processor(folder, reasons)
     return IntegrityResult(reasons)
 
 
-def _check_config(folder: _Folder, reasons: list[str]) -> dict | None:
+def _check_config(folder: ModelFiles, reasons: list[str]) -> dict | None:
     if "config.json" in folder.dangling:
         reasons.append("config.json missing (dangling symlink)")
         return None
     if not folder.has("config.json"):
         reasons.append("config.json missing")
         return None
-    config, error = _load_json_file(folder.root / "config.json")
+    config, error = folder.json("config.json")
     if error == "invalid JSON":
         reasons.append("config.json contains invalid JSON")
     elif error:
@@ -155,9 +90,9 @@ def _check_config(folder: _Folder, reasons: list[str]) -> dict | None:
     return None
 
 
-def _check_tokenizer(folder: _Folder, reasons: list[str]) -> None:
+def _check_tokenizer(folder: ModelFiles, reasons: list[str]) -> None:
     if folder.has("tokenizer_config.json"):
-        data, error = _load_json_file(folder.root / "tokenizer_config.json")
+        data, error = folder.json("tokenizer_config.json")
         if error or not isinstance(data, dict):
             reasons.append(f"tokenizer_config.json {error or 'is not a JSON object'}")
         # Sentencepiece/BPE/tiktoken vocabularies are valid alternatives to tokenizer.json.
@@ -165,20 +100,23 @@ def _check_tokenizer(folder: _Folder, reasons: list[str]) -> None:
             reasons.append("tokenizer_config.json present but tokenizer.json missing")
     if folder.has("tokenizer.json"):
         size = folder.files["tokenizer.json"]
-        head = _read_head(folder.root / "tokenizer.json", 64).lstrip()
+        head = folder.head("tokenizer.json", 64).lstrip()
         if size == 0 or not head.startswith(b"{"):
             reasons.append("tokenizer.json is empty or not a JSON object")
 
 
-def _check_lfs_pointers(folder: _Folder, reasons: list[str]) -> set[str]:
+def _check_lfs_pointers(folder: ModelFiles, reasons: list[str]) -> set[str]:
+    # Any tracked file can be a pointer; the size says which ones need a look
+    # (a file shorter than the prefix cannot start with it).
+    low, high = len(LFS_POINTER_PREFIX), LFS_POINTER_MAX
     pointers = {name for name, size in folder.files.items()
-                if size <= LFS_POINTER_MAX and _read_head(folder.root / name, len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX}
+                if low <= size <= high and folder.head(name, low) == LFS_POINTER_PREFIX}
     if pointers:
         reasons.append("LFS pointers instead of files: " + _names(pointers))
     return pointers
 
 
-def _check_weights(folder: _Folder, reasons: list[str], lfs: set[str]) -> None:
+def _check_weights(folder: ModelFiles, reasons: list[str], lfs: set[str]) -> None:
     weights = [n for n in folder.files if n.endswith(WEIGHT_SUFFIXES) and n.rsplit("/", 1)[-1] != "training_args.bin"]
     missing_weights = [n for n in folder.dangling if n.endswith(WEIGHT_SUFFIXES)]
     if not weights and not missing_weights and not folder.has(INDEX_NAME):
@@ -196,11 +134,11 @@ def _check_weights(folder: _Folder, reasons: list[str], lfs: set[str]) -> None:
                    index_ok)
 
 
-def _check_index(folder: _Folder, reasons: list[str]) -> dict | None:
+def _check_index(folder: ModelFiles, reasons: list[str]) -> dict | None:
     """Index ↔ shards.  Returns the weight_map when it is usable."""
     if not folder.has(INDEX_NAME):
         return None
-    index, error = _load_json_file(folder.root / INDEX_NAME)
+    index, error = folder.json(INDEX_NAME)
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if error:
         reasons.append(f"Invalid index file ({INDEX_NAME}: {error})")
@@ -225,7 +163,7 @@ def _check_index(folder: _Folder, reasons: list[str]) -> dict | None:
     return weight_map
 
 
-def _check_shard_pattern(folder: _Folder, reasons: list[str], index_present: bool, reported: set[str]) -> None:
+def _check_shard_pattern(folder: ModelFiles, reasons: list[str], index_present: bool, reported: set[str]) -> None:
     """model-NNNNN-of-TTTTT: one total per set, no gaps (shards the index
     check already named as missing are not named twice)."""
     groups: dict[str, list[tuple[int, int]]] = {}
@@ -251,15 +189,15 @@ def _check_shard_pattern(folder: _Folder, reasons: list[str], index_present: boo
             reasons.append("Safetensors index missing for sharded model")
 
 
-def _check_headers(folder: _Folder, reasons: list[str], names: list[str], weight_map: dict | None) -> None:
+def _check_headers(folder: ModelFiles, reasons: list[str], names: list[str], weight_map: dict | None) -> None:
     """Parse every safetensors header (truncation shows as data past the end)
     and check that the index's tensors are where it says."""
-    from .safetensors_header import SafetensorsError, read_header
+    from .safetensors_header import SafetensorsError
 
     held: dict[str, set[str]] = {}
     for name in sorted(names):
         try:
-            held[name] = set(read_header(folder.root / name)["tensors"])
+            held[name] = set(folder.header(name)["tensors"])
         except SafetensorsError as exc:
             label = "Truncated" if "truncated" in str(exc) else "Corrupt"
             reasons.append(f"{label} safetensors file {name}: {exc}")
@@ -276,7 +214,7 @@ def _check_headers(folder: _Folder, reasons: list[str], names: list[str], weight
                        f"(e.g. {_names(tensors[:3])}); {REPAIR_HINT}")
 
 
-def _check_partials(folder: _Folder, repo_dir: Path | None, reasons: list[str]) -> None:
+def _check_partials(folder: ModelFiles, repo_dir: Path | None, reasons: list[str]) -> None:
     partial = [n for n in list(folder.files) + list(folder.dangling)
                if n.lower().endswith(PARTIAL_SUFFIXES) or ".partial" in n.lower()]
     if partial:
@@ -290,24 +228,28 @@ def _check_partials(folder: _Folder, repo_dir: Path | None, reasons: list[str]) 
             reasons.append(f"Incomplete download: {len(incomplete)} blob(s) in blobs/*.incomplete")
 
 
-def _check_processor(folder: _Folder, reasons: list[str]) -> None:
+def _check_processor(folder: ModelFiles, reasons: list[str]) -> None:
     present = [n for n in PROCESSOR_CONFIGS if folder.has(n)]
     if not present:
         reasons.append("Vision model missing preprocessor_config.json or processor_config.json")
         return
-    data, error = _load_json_file(folder.root / present[0])
+    data, error = folder.json(present[0])
     if error or not isinstance(data, dict):
         reasons.append(f"{present[0]} {error or 'is not a JSON object'}")
 
 
-def model_health(model_dir: Path, *, repo_dir: Path | None = None, repo_id: str | None = None) -> dict:
+def model_health(model_dir: Path, *, repo_dir: Path | None = None, repo_id: str | None = None,
+                 stats=None) -> dict:
     """The health fields of a model record (mlx-knife JSON API names):
     ``health`` is about the files alone; ``runtime_compatible`` is false
     whenever the files are broken; ``reason`` is the first integrity reason,
-    else the runtime reason, else None."""
-    model_dir = Path(model_dir)
-    integrity = check_integrity(model_dir, repo_dir=repo_dir)
-    runtime = check_runtime(model_dir, repo_id=repo_id, config=load_config(model_dir))
+    else the runtime reason, else None.  ``stats``: the folder's
+    ``store.tree_stats(model_dir, keep_files=True)``, when the caller made it."""
+    files = ModelFiles(model_dir, stats)
+    integrity = check_integrity(model_dir, repo_dir=repo_dir, files=files)
+    config = files.json("config.json")[0]
+    runtime = check_runtime(model_dir, repo_id=repo_id, config=config if isinstance(config, dict) else None,
+                            files=files)
     compatible = integrity.ok and runtime.runtime_compatible
     reason = integrity.reasons[0] if integrity.reasons else runtime.reason
     return {

@@ -22,10 +22,20 @@ def utc_iso(timestamp: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
-def _health(model_dir: str, repo_dir: str | None, repo_id: str | None) -> dict:
+def _health(model_dir: str, repo_dir: str | None, repo_id: str | None, stats: TreeStats) -> dict:
     from .health import model_health
 
-    return model_health(model_dir, repo_dir=repo_dir, repo_id=repo_id)
+    # The walk that measured the size also serves the health rules.
+    return model_health(model_dir, repo_dir=repo_dir, repo_id=repo_id, stats=stats)
+
+
+def _add_reasons(record: dict, health: dict, reasons: bool) -> dict:
+    """With ``reasons``: every integrity reason and the runtime reason too
+    (what mlxk-health prints), as the record's last two fields."""
+    if reasons:
+        record["integrity_reasons"] = health["integrity_reasons"]
+        record["runtime_reason"] = health["runtime_reason"]
+    return record
 
 
 def _base(name: str, hash: str | None, stats: TreeStats, health: dict, cached: bool, path: str) -> dict:
@@ -48,15 +58,16 @@ def _base(name: str, hash: str | None, stats: TreeStats, health: dict, cached: b
     }
 
 
-def cache_record(repo: CacheRepo, revision: Revision | None = None, *, name: str | None = None) -> dict:
+def cache_record(repo: CacheRepo, revision: Revision | None = None, *, name: str | None = None,
+                 reasons: bool = False) -> dict:
     """The record of one cached revision (default: the revision of record)."""
     revision = revision if revision is not None else repo.record()
     path = revision.path if revision is not None else repo.path
-    stats = tree_stats(path) if revision is not None else TreeStats()
+    stats = tree_stats(path, keep_files=True) if revision is not None else TreeStats()
     if revision is None:
         health = _no_snapshot(repo)
     else:
-        health = _health(path, repo.path, repo.repo_id)
+        health = _health(path, repo.path, repo.repo_id, stats)
     record = _base(name or repo.repo_id, revision.hash if revision else None, stats, health, True, path)
     record.update({
         "managed": None,
@@ -68,7 +79,7 @@ def cache_record(repo: CacheRepo, revision: Revision | None = None, *, name: str
         "clean": None,
         "refs": list(revision.refs) if revision is not None else [],
     })
-    return record
+    return _add_reasons(record, health, reasons)
 
 
 def _no_snapshot(repo: CacheRepo) -> dict:
@@ -78,12 +89,12 @@ def _no_snapshot(repo: CacheRepo) -> dict:
             "integrity_reasons": [reason], "runtime_reason": None}
 
 
-def workspace_record(workspace: Workspace) -> dict:
+def workspace_record(workspace: Workspace, *, reasons: bool = False) -> dict:
     sentinel = workspace.sentinel or {}
     managed = workspace.managed
     source_repo = sentinel.get("source_repo") if isinstance(sentinel.get("source_repo"), str) else None
     stats = workspace.stats()
-    health = _health(workspace.path, None, source_repo if managed else None)
+    health = _health(workspace.path, None, source_repo if managed else None, stats)
     record = _base(workspace.name, None, stats, health, False, workspace.path)
     record.update({
         "managed": managed,
@@ -95,13 +106,15 @@ def workspace_record(workspace: Workspace) -> dict:
         "clean": workspace.clean(),
         "refs": [],
     })
-    return record
+    return _add_reasons(record, health, reasons)
 
 
-def record_for(entry: CacheRepo | Workspace, revision: Revision | None = None) -> dict:
+def record_for(entry: CacheRepo | Workspace, revision: Revision | None = None, *, reasons: bool = False) -> dict:
+    """The record of a cached repo (``revision``, default the revision of
+    record) or of a workspace; ``reasons`` as in ``cache_record``."""
     if entry.kind == "cache":
-        return cache_record(entry, revision)
-    return workspace_record(entry)
+        return cache_record(entry, revision, reasons=reasons)
+    return workspace_record(entry, reasons=reasons)
 
 
 def build_records(entries: list, build=record_for, workers: int | None = None) -> list[dict]:
@@ -114,6 +127,8 @@ def build_records(entries: list, build=record_for, workers: int | None = None) -
     if workers <= 1 or not hasattr(os, "fork"):
         return [build(e) for e in entries]
     import marshal
+
+    from . import health  # noqa: F401  (imported once here, not once per worker)
 
     children = []
     for share in range(1, workers):

@@ -10,7 +10,6 @@ module file on disk (the way its loader would find it), so ``mlxk-list`` and
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -103,14 +102,44 @@ def load_config(model_dir: Path) -> dict | None:
     return config if isinstance(config, dict) else None
 
 
-def read_front_matter(model_dir: Path) -> dict:
-    """``{"library_name": str|None, "tags": [str]}`` from README.md's leading
-    ``---`` block; a tiny reader for the two keys we need (no YAML import)."""
-    result = {"library_name": None, "tags": []}
+def _files_of(model_dir, files):
+    """The ``ModelFiles`` of ``model_dir``: the one given, else a fresh walk."""
+    if files is None:
+        from .model_files import ModelFiles
+
+        files = ModelFiles(model_dir)
+    return files
+
+
+def _config_of(files) -> dict | None:
+    config = files.json("config.json")[0]
+    return config if isinstance(config, dict) else None
+
+
+def _readme_head(model_dir, files) -> str | None:
+    """README.md's first 64K characters as text mode reads them; None if unreadable."""
+    if files is not None:
+        data = files.cached("README.md")
+        if data is not None:  # read already (a small file): decode it as open() would
+            import io
+
+            return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read(65536)
+        if not files.may_open("README.md"):
+            return None
     try:
         with open(Path(model_dir) / "README.md", encoding="utf-8", errors="replace") as fh:
-            head = fh.read(65536)
+            return fh.read(65536)
     except OSError:
+        return None
+
+
+def read_front_matter(model_dir: Path, files=None) -> dict:
+    """``{"library_name": str|None, "tags": [str]}`` from README.md's leading
+    ``---`` block; a tiny reader for the two keys we need (no YAML import).
+    ``files``: the folder's ``ModelFiles``, when the caller has one."""
+    result = {"library_name": None, "tags": []}
+    head = _readme_head(model_dir, files)
+    if head is None:
         return result
     lines = head.splitlines()
     if not lines or lines[0].strip() != "---":
@@ -140,50 +169,41 @@ def read_front_matter(model_dir: Path) -> dict:
     return result
 
 
-def _files(model_dir: Path, pattern: str) -> list[Path]:
-    if pattern.startswith("*") and "/" not in pattern and "*" not in pattern[1:]:
-        # A top-level suffix: a plain listing is many times cheaper than Path.glob.
-        try:
-            names = os.listdir(model_dir)
-        except OSError:
-            return []
-        return sorted(Path(model_dir, n) for n in names if n.endswith(pattern[1:]))
-    try:
-        return sorted(Path(model_dir).glob(pattern))
-    except OSError:
-        return []
-
-
-def _safetensors_says_mlx(model_dir: Path) -> bool:
-    """MLX writes ``{"format": "mlx"}`` into the safetensors metadata it saves."""
+def _safetensors_says_mlx(files) -> bool:
+    """MLX writes ``{"format": "mlx"}`` into the safetensors metadata it saves
+    (the first ``*.safetensors`` entry, by name, is asked)."""
     from .safetensors_header import SafetensorsError, read_header
 
-    for path in _files(model_dir, "*.safetensors")[:1]:
+    for name in files.top_names(".safetensors")[:1]:
         try:
-            return read_header(path, validate=False)["metadata"].get("format") == "mlx"
+            header = files.known_header(name) or read_header(files.path(name), validate=False)
+            return header["metadata"].get("format") == "mlx"
         except (OSError, SafetensorsError):
             return False
     return False
 
 
-def detect_framework(model_dir: Path, config: dict | None = None, repo_id: str | None = None) -> str:
+def detect_framework(model_dir: Path, config: dict | None = None, repo_id: str | None = None,
+                     files=None) -> str:
     """MLX (mlx-community org, README ``library_name: mlx`` or tag ``mlx``, a
-    ``quantization`` key, or MLX-written safetensors), else GGUF, PyTorch or Unknown."""
-    model_dir = Path(model_dir)
+    ``quantization`` key, or MLX-written safetensors), else GGUF, PyTorch or
+    Unknown.  ``files``: the folder's ``ModelFiles``, when the caller has one."""
     if repo_id and repo_id.lower().startswith("mlx-community/"):
         return "MLX"
-    front = read_front_matter(model_dir)
+    files = _files_of(model_dir, files)
+    front = read_front_matter(model_dir, files)
     if (front["library_name"] or "").lower() == "mlx" or "mlx" in {t.lower() for t in front["tags"]}:
         return "MLX"
     if config is None:
-        config = load_config(model_dir)
+        config = _config_of(files)
     if isinstance(config, dict) and "quantization" in config:
         return "MLX"
-    if _safetensors_says_mlx(model_dir):
+    if _safetensors_says_mlx(files):
         return "MLX"
-    if _files(model_dir, "**/*.gguf"):
+    # Anywhere below the folder, as a recursive glob would find them.
+    if files.any_name("", ".gguf"):
         return "GGUF"
-    if _files(model_dir, "**/*.safetensors") or _files(model_dir, "**/pytorch_model*.bin"):
+    if files.any_name("", ".safetensors") or files.any_name("pytorch_model", ".bin"):
         return "PyTorch"
     return "Unknown"
 
@@ -203,16 +223,15 @@ def context_length(config: dict | None) -> int | None:
     return None
 
 
-def chat_template_present(model_dir: Path) -> bool:
+def chat_template_present(model_dir: Path, files=None) -> bool:
     """A chat template in tokenizer_config.json, chat_template.json/.jinja, or
     tokenizer.json (which is probed by bytes first: it is often megabytes)."""
-    model_dir = Path(model_dir)
-    if (model_dir / "chat_template.jinja").is_file() or (model_dir / "chat_template.json").is_file():
+    files = _files_of(model_dir, files)
+    if files.is_file("chat_template.jinja") or files.is_file("chat_template.json"):
         return True
     for name in ("tokenizer_config.json", "tokenizer.json"):
-        try:
-            data = (model_dir / name).read_bytes()
-        except OSError:
+        data = files.read(name)
+        if data is None:
             continue
         if b'"chat_template"' not in data:
             continue
@@ -225,7 +244,7 @@ def chat_template_present(model_dir: Path) -> bool:
     return False
 
 
-def is_vision(model_dir: Path, config: dict | None) -> bool:
+def is_vision(model_dir: Path, config: dict | None, files=None) -> bool:
     """Vision tower declared in the config, or image-processor files present
     (video-only processors need torch and do not count)."""
     if isinstance(config, dict):
@@ -237,13 +256,18 @@ def is_vision(model_dir: Path, config: dict | None) -> bool:
             return True
         if config.get("image_processor"):
             return True
-    model_dir = Path(model_dir)
-    if (model_dir / "video_preprocessor_config.json").exists():
-        return False
+    files = _files_of(model_dir, files)
+    if "vision" not in files.memo:  # the files' verdict, whatever config the caller holds
+        files.memo["vision"] = _processor_says_vision(files)
+    return files.memo["vision"]
+
+
+def _processor_says_vision(files) -> bool:
     for name in ("preprocessor_config.json", "processor_config.json", "image_processor_config.json"):
-        path = model_dir / name
-        if path.is_file():
-            data = load_json(path)
+        if files.is_file(name):
+            if files.exists("video_preprocessor_config.json"):
+                return False
+            data = files.json(name)[0]
             if isinstance(data, dict) and (data.get("processor_class") == "AutoVideoProcessor"
                                            or "temporal_patch_size" in data):
                 return False
@@ -262,7 +286,7 @@ def is_stt(config: dict | None) -> bool:
     return any(t in model_type for t in STT_MODEL_TYPES)
 
 
-def is_audio(model_dir: Path, config: dict | None) -> bool:
+def is_audio(model_dir: Path, config: dict | None, files=None) -> bool:
     if isinstance(config, dict):
         audio_config = config.get("audio_config")
         if isinstance(audio_config, dict) and audio_config:
@@ -270,7 +294,7 @@ def is_audio(model_dir: Path, config: dict | None) -> bool:
         model_type = str(config.get("model_type", "")).lower()
         if model_type and any(t in model_type for t in AUDIO_MODEL_TYPES):
             return True
-    return _whisper_features(load_json(Path(model_dir) / "preprocessor_config.json"))
+    return _whisper_features(_files_of(model_dir, files).json("preprocessor_config.json")[0])
 
 
 def embedder_route(config: dict | None, name: str) -> str | None:
@@ -375,23 +399,25 @@ def mlx_audio_supports(config: dict) -> bool:
 
 # -- the whole judgement ---------------------------------------------------
 
-def check_runtime(model_dir: Path, *, repo_id: str | None = None, config: dict | None = None) -> RuntimeResult:
+def check_runtime(model_dir: Path, *, repo_id: str | None = None, config: dict | None = None,
+                  files=None) -> RuntimeResult:
     """Decide framework, kind, capabilities, context window and whether the
     installed backends can run the model.  Never raises for a broken folder:
-    integrity problems are ``check_integrity``'s to report."""
-    model_dir = Path(model_dir)
+    integrity problems are ``check_integrity``'s to report.  ``files``: the
+    folder's ``ModelFiles``, when the caller has one (nothing is read twice)."""
+    files = _files_of(model_dir, files)
     if config is None:
-        config = load_config(model_dir)
-    name = repo_id or model_dir.name
-    framework = detect_framework(model_dir, config, repo_id)
+        config = _config_of(files)
+    name = repo_id or Path(model_dir).name
+    framework = detect_framework(model_dir, config, repo_id, files)
     architecture = config.get("model_type") if isinstance(config, dict) else None
     architecture = architecture if isinstance(architecture, str) else None
-    template = chat_template_present(model_dir)
+    template = chat_template_present(model_dir, files)
     lowered = name.lower()
 
     route = embedder_route(config, name)
-    vision = is_vision(model_dir, config)
-    audio = is_audio(model_dir, config)
+    vision = is_vision(model_dir, config, files)
+    audio = is_audio(model_dir, config, files)
     if route is not None:
         kind, capabilities = "embedding", ["embeddings"]
     elif is_stt(config):
@@ -402,12 +428,12 @@ def check_runtime(model_dir: Path, *, repo_id: str | None = None, config: dict |
         kind = "chat" if chat else "base"
         capabilities = ["text-generation"] + (["chat"] if chat else [])
         capabilities += (["vision"] if vision else []) + (["audio"] if audio else [])
-    compatible, reason, backend = _compatibility(model_dir, config, framework, kind, route, vision, audio)
+    compatible, reason, backend = _compatibility(files, config, framework, kind, route, vision, audio)
     return RuntimeResult(framework, kind, architecture, capabilities, context_length(config),
                          compatible, reason, "chat" in capabilities, backend)
 
 
-def _compatibility(model_dir, config, framework, kind, route, vision, audio):
+def _compatibility(files, config, framework, kind, route, vision, audio):
     """(runtime_compatible, reason, backend): the first gate that fails names the reason."""
     if framework != "MLX":
         return False, f"Incompatible framework: {framework}", None
@@ -434,7 +460,7 @@ def _compatibility(model_dir, config, framework, kind, route, vision, audio):
         return True, None, "mlx_vlm"
     if not backend_installed("mlx_lm"):
         return False, "mlx-lm is not installed", None
-    names = [p.name for p in _files(model_dir, "*.safetensors")]
+    names = files.top_names(".safetensors")
     if names and not any(_MLX_LM_WEIGHT.match(n) for n in names) and any(
             p.match(n) for p in _LFS_WEIGHT_LEGACY for n in names):
         return False, "Legacy weight file names not supported by mlx-lm", None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from math import prod
 
 # Bytes per element of each safetensors dtype (sub-byte types count per packed byte).
 DTYPE_SIZES = {
@@ -23,6 +24,8 @@ DTYPE_SIZES = {
 # The reference implementation refuses larger headers; so do we (a corrupt
 # length field must not make us allocate gigabytes).
 MAX_HEADER_BYTES = 100_000_000
+_FIRST_READ = 4096 - 8  # header bytes read together with the length field
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class SafetensorsError(ValueError):
@@ -38,10 +41,15 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     ``SafetensorsError`` with a human reason otherwise.  Only the header bytes
     are read.
     """
-    path = os.fspath(path)
-    with open(path, "rb") as fh:
-        file_size = os.fstat(fh.fileno()).st_size
-        prefix = fh.read(8)
+    from .rawio import read_exact
+
+    # A bare descriptor: health reads the header of every shard of every model.
+    fd = os.open(os.fspath(path), _OPEN_FLAGS)
+    try:
+        file_size = os.fstat(fd).st_size
+        # Most headers fit the first read; a long one takes a second.
+        first = read_exact(fd, 8 + _FIRST_READ)
+        prefix = first[:8]
         if len(prefix) < 8:
             raise SafetensorsError(f"file too short for a safetensors header ({file_size} bytes)")
         header_size = int.from_bytes(prefix, "little")
@@ -50,7 +58,11 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
         if 8 + header_size > file_size:
             raise SafetensorsError(
                 f"header length {header_size} exceeds the file size {file_size} (truncated)")
-        raw = fh.read(header_size)
+        raw = first[8:8 + header_size]
+        if len(raw) < header_size and len(first) == 8 + _FIRST_READ:
+            raw += read_exact(fd, header_size - len(raw))
+    finally:
+        os.close(fd)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -63,8 +75,11 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     data_start = 8 + header_size
     data_size = 0
     for name, info in header.items():
-        begin, end = _tensor_range(name, info, validate)
-        data_size = max(data_size, end)
+        if not (validate and _well_formed(info) or not validate and _offsets_ok(info)):
+            _tensor_range(name, info, validate)  # names what is wrong (or accepts what the fast check did not)
+        end = info["data_offsets"][1]
+        if end > data_size:
+            data_size = end
         if validate and data_start + end > file_size:
             raise SafetensorsError(
                 f"tensor {name!r} ends at byte {data_start + end} but the file has {file_size} bytes (truncated)")
@@ -75,6 +90,34 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
         "data_size": data_size,
         "file_size": file_size,
     }
+
+
+def _offsets_ok(info) -> bool:
+    """The common case of ``_tensor_range`` without validation, checked fast
+    (exact types: a JSON header has no subclasses; True means it accepts)."""
+    if type(info) is not dict:
+        return False
+    offsets = info.get("data_offsets")
+    if type(offsets) is not list or len(offsets) != 2:
+        return False
+    begin, end = offsets
+    return type(begin) is int and type(end) is int and 0 <= begin <= end
+
+
+def _well_formed(info) -> bool:
+    """The common case of ``_tensor_range`` with validation, checked fast."""
+    if not _offsets_ok(info):
+        return False
+    shape = info.get("shape")
+    if type(shape) is not list:
+        return False
+    for dim in shape:
+        if type(dim) is not int or dim < 0:
+            return False
+    dtype = info.get("dtype")
+    size = DTYPE_SIZES.get(dtype) if type(dtype) is str else None
+    begin, end = info["data_offsets"]
+    return size is None or prod(shape) * size == end - begin
 
 
 def _tensor_range(name: str, info, validate: bool) -> tuple[int, int]:

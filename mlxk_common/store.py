@@ -48,7 +48,7 @@ class TreeStats:
     """One walk of a folder: total size (symlinks followed), newest mtime,
     and the entries that could not be followed or read."""
 
-    __slots__ = ("size", "mtime", "files", "links", "dangling", "unreadable")
+    __slots__ = ("size", "mtime", "files", "links", "dangling", "unreadable", "stat_failed", "folders")
 
     def __init__(self):
         self.size = 0
@@ -57,12 +57,19 @@ class TreeStats:
         self.links: set[str] = set()  # which of those files are symlinks
         self.dangling: list[str] = []
         self.unreadable: list[str] = []
+        # With keep_files, what the health rules need besides ``files``: the
+        # entries whose stat failed other than by a missing target (these are
+        # in ``unreadable`` too, beside the folders that could not be listed),
+        # and every folder below the root (a symlinked one too, never entered).
+        self.stat_failed: list[str] = []
+        self.folders: list[str] = []
 
 
-def walk_files(root: str, unreadable: list | None = None):
+def walk_files(root: str, unreadable: list | None = None, folders: list | None = None):
     """``(DirEntry, relative posix name)`` for every entry below ``root`` that
     is not a real folder; symlinked folders are yielded, never entered (no
-    loops, no escape).  Folders that cannot be listed go to ``unreadable``."""
+    loops, no escape).  Folders that cannot be listed go to ``unreadable``;
+    the real folders below ``root`` (entered or not) go to ``folders``."""
     stack = [(root, "")]
     while stack:
         folder, prefix = stack.pop()
@@ -79,6 +86,8 @@ def walk_files(root: str, unreadable: list | None = None):
             except OSError:
                 is_dir = False
             if is_dir:
+                if folders is not None:
+                    folders.append(prefix + entry.name)
                 stack.append((entry.path, prefix + entry.name + "/"))
             else:
                 yield entry, prefix + entry.name
@@ -87,14 +96,14 @@ def walk_files(root: str, unreadable: list | None = None):
 def tree_stats(root: str, *, keep_files: bool = False) -> TreeStats:
     """Sizes, times and broken entries of ``root``; symlinked files are
     followed for their size.  ``keep_files`` records each file's stat result
-    under its relative name."""
+    under its relative name (and the folders below ``root``)."""
     result = TreeStats()
     try:
         result.mtime = os.stat(root).st_mtime
     except OSError:
         result.unreadable.append(".")
         return result
-    for entry, rel in walk_files(root, result.unreadable):
+    for entry, rel in walk_files(root, result.unreadable, result.folders if keep_files else None):
         try:
             st = entry.stat()  # follows a symlink to its blob
         except FileNotFoundError:
@@ -102,8 +111,11 @@ def tree_stats(root: str, *, keep_files: bool = False) -> TreeStats:
             continue
         except OSError:
             result.unreadable.append(rel)
+            result.stat_failed.append(rel)
             continue
         if _stat.S_ISDIR(st.st_mode):
+            if keep_files:
+                result.folders.append(rel)
             continue  # a symlink to a folder: not followed, not counted
         result.size += st.st_size
         if st.st_mtime > result.mtime:
@@ -215,12 +227,19 @@ class CacheRepo:
 
 
 def _read_refs(folder: str, into: dict[str, str]) -> None:
+    from .rawio import read_head
+
     for entry, name in walk_files(folder):
         try:
-            with open(entry.path, encoding="ascii", errors="replace") as fh:
-                commit = fh.read(100).strip()
+            raw = read_head(entry.path, 256)
         except OSError:
             continue
+        # What reading 100 characters in text mode gives (ASCII, bad bytes
+        # replaced, universal newlines), without a text file object per ref.
+        text = raw.decode("ascii", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        commit = text[:100].strip()
         if is_commit_hash(commit):
             into[name] = commit
 

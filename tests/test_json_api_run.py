@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from fixtures.schema import validate, validate_stream
+from fixtures.schema import interrupt, validate, validate_stream
 from fixtures.tooling import base_env, executable
 from mlxk_bin.run import main
 from mlxk_common.errors import ERROR_TYPES
@@ -122,30 +122,20 @@ def test_errors(inproc, shared_engine, smollm2_workspace, odd_model, argv, stdin
     assert event["error"]["type"] == error_type
 
 
-def interrupt(argv, sig, stdin=None, wait_for="delta"):
-    """Start mlx-run, wait for its first ``wait_for`` line, send ``sig``;
-    returns (exit code, every stdout line)."""
-    proc = subprocess.Popen([executable("mlx-run"), *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=base_env())
-    try:
-        if stdin is not None:
-            proc.stdin.write(stdin)
-            proc.stdin.flush()
-        first = proc.stdout.readline() if wait_for else ""
-        assert not wait_for or f'"{wait_for}"' in first, (first, proc.stderr.read() if proc.poll() else "")
-        proc.send_signal(sig)
-        rest, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc.returncode, first + rest, err
+def spawn(argv, stdin=None):
+    proc = subprocess.Popen([executable("mlx-run"), *argv], stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
+    if stdin:  # written, and left open: more requests could still come
+        proc.stdin.write(stdin)
+        proc.stdin.flush()
+    return proc
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_generation(smollm2_workspace, sig):
-    code, out, err = interrupt([str(smollm2_workspace), "Once upon a time, there was", "--max-tokens", "400",
-                                "--temperature", "0", "--no-chat-template", "--ndjson"], sig)
+    proc = spawn([str(smollm2_workspace), "Once upon a time, there was", "--max-tokens", "400", "--temperature", "0",
+                  "--no-chat-template", "--ndjson"])
+    code, out, err = interrupt(proc, sig, line=lambda obj: obj["event"] == "delta")
     lines = validate_stream(out, "run_line", final=True, min_lines=2)
     assert code == 130 and lines[-1]["event"] == "error" and lines[-1]["error"]["type"] == "interrupted", err
 
@@ -153,25 +143,14 @@ def test_interrupted_generation(smollm2_workspace, sig):
 def test_interrupted_batch_and_json(smollm2_workspace):
     # A batch: the first line is done, the second is still generating (stdin stays open).
     first = json.dumps({"prompt": "Hi", "max_tokens": 1}) + "\n" + json.dumps({"prompt": "Story?"}) + "\n"
-    code, out, _ = interrupt([str(smollm2_workspace), "--ndjson-in", "--batch-size", "1", "--no-chat-template",
-                              "--ndjson"],
-                             signal.SIGINT, stdin=first, wait_for="result")
+    proc = spawn([str(smollm2_workspace), "--ndjson-in", "--batch-size", "1", "--no-chat-template", "--ndjson"],
+                 stdin=first)
+    code, out, _ = interrupt(proc, signal.SIGINT, line=lambda obj: obj["event"] == "result")
     lines = validate_stream(out, "run_batch_line", final=True, min_lines=2)
     assert code == 130 and lines[-1]["error"]["type"] == "interrupted"
-    # --json: an error envelope, whatever was generated before.
-    proc = subprocess.Popen([executable("mlx-run"), str(smollm2_workspace), "Once upon a time, there was",
-                             "--max-tokens", "400", "--json", "--no-chat-template", "--log-level", "debug"],
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
-    try:
-        for line in proc.stderr:  # an interrupt while loading or generating ends the same way
-            if "loading" in line:
-                break
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # --json: an error envelope, whatever was generated before (or while loading).
+    proc = spawn([str(smollm2_workspace), "Once upon a time, there was", "--max-tokens", "400", "--json",
+                  "--no-chat-template", "--log-level", "debug"])
+    code, out, _ = interrupt(proc, signal.SIGTERM, until=lambda: "loading" in proc.stderr.readline())
     doc = validate(json.loads(out), "run_envelope")
-    assert proc.returncode == 130 and doc["error"]["type"] == "interrupted"
+    assert code == 130 and doc["error"]["type"] == "interrupted"

@@ -119,6 +119,12 @@ def make_app(state: State):
                 return _json(entry)
         raise ApiError(404, f"no model {name!r} on this server", param="model", code="model_not_found")
 
+    @app.get("/openapi.json")
+    @api
+    def openapi():
+        bottle.response.content_type = "application/json"
+        return openapi_document()
+
     @app.post("/v1/chat/completions")
     @api
     def chat():
@@ -156,6 +162,13 @@ def make_app(state: State):
 
     app.default_error_handler = error_handler
     return Gateway(app, state)
+
+
+def openapi_document() -> bytes:
+    """The OpenAPI 3.1 description of this API, as packaged (docs/openapi.json is the same file)."""
+    from importlib.resources import files
+
+    return (files("mlxk_common") / "data" / "openapi.json").read_bytes()
 
 
 def _json(doc) -> bytes:

@@ -44,20 +44,39 @@ def check(entry, revision, deep: bool, ctx: Context) -> dict:
     """The model record (as mlxk-list prints it) plus ``status`` (mlx-knife's
     health field), every integrity reason, the runtime reason and, with
     --deep, what blob verification found."""
-    from mlxk_common.health import check_integrity
+    return finish(build_record((entry, revision)), entry, deep, ctx)
+
+
+def build_record(item) -> dict:
+    """The record of one ``(entry, revision)`` with every integrity reason and
+    the runtime reason (what ``check`` adds before --deep); plain data, so
+    ``build_records`` can build many in worker processes."""
     from mlxk_common.records import record_for
 
+    entry, revision = item
     if entry.kind == "cache" and revision is None:
         revision = entry.record()
-    record = record_for(entry, revision)
-    repo_dir = entry.path if entry.kind == "cache" else None
+    record = record_for(entry, revision, reasons=True)
+    integrity = record.pop("integrity_reasons")
+    record.pop("runtime_reason")
     if record["health"] == "healthy":
         integrity, runtime_reason = [], record["reason"]
-    else:  # only broken models pay for a second look, to list all their reasons
-        integrity = check_integrity(record["path"], repo_dir=repo_dir).reasons or [record["reason"]]
+    else:
+        if revision is None and entry.kind == "cache":  # no snapshot: check what the repo folder holds
+            from mlxk_common.health import check_integrity
+
+            integrity = check_integrity(record["path"], repo_dir=entry.path).reasons
+        integrity = integrity or [record["reason"]]
         runtime_reason = None
     record["integrity_reasons"] = integrity
     record["runtime_reason"] = runtime_reason
+    return record
+
+
+def finish(record: dict, entry, deep: bool, ctx: Context) -> dict:
+    """--deep's blob verification (here, not in a worker: it reads in parallel
+    itself) and mlx-knife's ``status`` field."""
+    repo_dir = entry.path if entry.kind == "cache" else None
     if deep:
         record["deep"] = deep_check(record, repo_dir, ctx)
     record["status"] = record["health"]
@@ -98,8 +117,12 @@ def run(ctx: Context):
     store = Store.from_environ(ctx.env.environ)
     report = Report(ctx)
     if not ctx.args.refs:
-        for entry, revision in all_entries(store):
-            report.add(check(entry, revision, ctx.args.deep, ctx))
+        from mlxk_common.records import build_records
+
+        # Every model: records built in parallel workers as mlxk-list does; --deep after.
+        entries = all_entries(store)
+        for (entry, _), record in zip(entries, build_records(entries, build=build_record)):
+            report.add(finish(record, entry, ctx.args.deep, ctx))
     else:
         for item in expand_references(ctx.args.refs, ctx.env.stdin):
             if item.error is not None:

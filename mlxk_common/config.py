@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from .errors import MlxkError
 
@@ -54,12 +53,12 @@ def parse_bool(text: str) -> bool:
 
 
 def setting(
-    flag_value: Any,
+    flag_value: object,
     env_name: str | None,
     environ: Mapping[str, str],
-    default: Any = None,
-    cast: Callable[[str], Any] = str,
-) -> Any:
+    default: object = None,
+    cast: Callable[[str], object] = str,
+) -> object:
     """Resolve one setting: an explicit flag value wins, then a non-empty
     environment variable (cast, with a usage error on a bad value), then the
     default."""

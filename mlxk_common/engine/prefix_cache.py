@@ -54,6 +54,26 @@ class PrefixCache:
             return None, 0
         return cache, cached
 
+    def extend(self, model, tokens: list[int], step: int = 2048) -> None:
+        """Make the cache hold ``tokens`` (a prefix several requests are about
+        to need), processing only what the nearest cached entry lacks."""
+        if not self.enabled or not tokens:
+            return
+        import mlx.core as mx
+        from mlx_lm.generate import generation_stream
+        from mlx_lm.models.cache import make_prompt_cache
+
+        cache, rest = self._lru.fetch_nearest_cache(_KEY, list(tokens))
+        if cache is not None and not rest:
+            return
+        if cache is None:
+            cache = make_prompt_cache(model)
+        with mx.stream(generation_stream):
+            for start in range(0, len(rest), step):
+                model(mx.array(rest[start:start + step])[None], cache=cache)
+                mx.eval([c.state for c in cache])
+        self._lru.insert_cache(_KEY, list(tokens), cache)
+
     def store(self, tokens: list[int], cache) -> None:
         if not self.enabled or cache is None or not tokens:
             return

@@ -88,11 +88,31 @@ class Bridge:
         self._watcher.close()
 
 
-def start_os_thread(target) -> None:
+def start_os_thread(target):
     """Start a real OS thread even though ``threading`` is monkey-patched
-    (patched ``threading.Thread`` would make a greenlet).  The thread is not
-    tracked by ``threading``, so interpreter exit never waits for it."""
+    (patched ``threading.Thread`` would make a greenlet).  Returns a real
+    lock that is held until ``target`` has returned.
+
+    The thread never ends: once ``target`` returns it parks until the process
+    exits.  An ending thread runs MLX's thread-local destructors, which take
+    the GIL; if the interpreter is shutting down at that moment, the thread is
+    unwound and the process aborts ("terminate called without an active
+    exception").  A parked thread is simply gone with the process."""
     from gevent import monkey
 
     start = monkey.get_original("_thread", "start_new_thread")
-    start(target, ())
+    allocate = monkey.get_original("_thread", "allocate_lock")
+    done = allocate()
+    done.acquire()
+
+    def run():
+        try:
+            target()
+        finally:
+            done.release()
+            park = allocate()
+            park.acquire()
+            park.acquire()
+
+    start(run, ())
+    return done

@@ -88,6 +88,12 @@ class Registry:
         from ..names import resolve
         from ..store import Store, is_explicit_path
 
+        explicit = is_explicit_path(ref.strip())
+        # Check a client's path before touching it, so the answer says
+        # nothing about what exists outside MLXK_WORKSPACE_HOME.
+        if explicit and not trusted and not self._inside_home(os.path.expanduser(ref.strip())):
+            raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
+                                               "MLXK_WORKSPACE_HOME)")
         resolved = resolve(ref, Store.from_environ(self.environ))
         if resolved.is_cache:
             if resolved.revision is None:
@@ -95,11 +101,10 @@ class Registry:
             path = resolved.revision.path
         else:
             path = resolved.entry.path
-        if not trusted and is_explicit_path(ref.strip()) and not self._inside_home(path):
+        if explicit and not trusted and not self._inside_home(path):  # a symlink that leads out
             raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
                                                "MLXK_WORKSPACE_HOME)")
-        return ModelRef(path, resolved.name if not is_explicit_path(ref.strip()) else ref.strip(),
-                        read_model_info(path))
+        return ModelRef(path, ref.strip() if explicit else resolved.name, read_model_info(path))
 
     def _inside_home(self, path: str) -> bool:
         if not self.workspace_home:
@@ -137,6 +142,10 @@ class Registry:
 
             records.append(workspace_record(Workspace(self.default.path, self.default.name)))
         records = [r for r in records if runnable(r)]
+        if self.default is not None:  # listed under the name the server answers with
+            for record in records:
+                if _real(record["path"]) == _real(self.default.path):
+                    record["name"] = self.default.name
         if self.allowed is not None:
             records = [r for r in records if _real(r["path"]) in self.allowed]
         first = _real(self.default.path) if self.default is not None else None

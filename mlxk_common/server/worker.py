@@ -27,6 +27,7 @@ from ..errors import MlxkError
 from .bridge import Bridge, Ticket, start_os_thread
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
+MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed once for all
 
 
 class ModelRef:
@@ -82,6 +83,7 @@ class Worker:
         self.open_jobs: set[Job] = set()  # hub side: submitted and not yet closed
         self.stopping = False
         self._stopped = None
+        self._thread_done = None
         # Written by the engine thread after each round, read by /health.
         self.n_pending = 0
         self.n_active = 0
@@ -98,7 +100,7 @@ class Worker:
         self.bridge = Bridge()
         self._stopped = gevent.event.Event()
         self.alive = True
-        start_os_thread(self._run)
+        self._thread_done = start_os_thread(self._run)
 
     def waiting(self) -> int:
         """Requests submitted and not yet decoding (the hub's view)."""
@@ -134,7 +136,17 @@ class Worker:
             return True
         if self.alive:
             self.bridge.inbox.put(("stop", None))
-        return self._stopped.wait(timeout)
+        # End every open request now, from this side: the engine thread may be
+        # in the middle of a long step and answer late.
+        error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
+        for job in list(self.open_jobs):
+            job.ticket.events.append(("error", error))
+            job.ticket._set()
+        if not self._stopped.wait(timeout):
+            return False
+        # The thread said it is done; wait for it to return for real (a short,
+        # blocking wait: nothing else runs at this point).
+        return self._thread_done.acquire(timeout=1.0)
 
     # == engine thread ==========================================================
     def _run(self) -> None:
@@ -246,6 +258,7 @@ class Worker:
     # -- requests -------------------------------------------------------------
     def _admit(self) -> None:
         pending = self._pending
+        starting: dict[_Resident, list] = {}
         while pending:
             job = pending[0]
             if job.cancelled:
@@ -258,23 +271,50 @@ class Worker:
                 self._post(job, ("error", exc))
                 continue
             if resident is None or len(resident.active) >= self.max_batch:
-                return  # first come, first served: the rest wait behind it
+                break  # first come, first served: the rest wait behind it
             pending.popleft()
-            self._start(job, resident)
+            request = self._prepare(job, resident)
+            if request is not None:
+                resident.active[job] = job  # holds its slot from now on
+                starting.setdefault(resident, []).append((job, request))
+        for resident, batch in starting.items():
+            if len(batch) > 1:
+                self._share_prefix(resident, [request.prompt_tokens for _, request in batch])
+            for job, request in batch:
+                self._submit(job, request, resident)
 
-    def _start(self, job: Job, resident: _Resident) -> None:
+    def _prepare(self, job: Job, resident: _Resident):
         from .prepare import prepare
 
         try:
-            request = prepare(resident.engine, job, self.max_tokens)
+            return prepare(resident.engine, job, self.max_tokens)
         except MlxkError as exc:
             self._post(job, ("error", exc))
+            return None
+
+    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]) -> None:
+        """Requests that arrive together often share a beginning (a system
+        prompt): process it once into the prompt cache, so each of them
+        starts from there instead of processing it again."""
+        shared = _common_prefix(prompts)
+        if shared < MIN_SHARED_PREFIX or not resident.cache.enabled:
             return
+        try:
+            resident.cache.extend(resident.engine.model, prompts[0][:shared])
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the requests still run without it
+            self.log.warning("processing a shared prompt prefix failed: %s: %s", type(exc).__name__, exc)
+
+    def _submit(self, job: Job, request, resident: _Resident) -> None:
         cache, cached = resident.cache.lookup(request.prompt_tokens)
-        resident.sched.submit(request, job, cache=cache,
-                              cache_tokens=request.prompt_tokens[:cached] if cache is not None else None,
-                              return_cache=resident.cache.enabled)
-        resident.active[job] = job
+        try:
+            resident.sched.submit(request, job, cache=cache,
+                                  cache_tokens=request.prompt_tokens[:cached] if cache is not None else None,
+                                  return_cache=resident.cache.enabled)
+        except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
+            del resident.active[job]
+            self.log.error("request %s could not start: %s: %s", job.rid, type(exc).__name__, exc, exc_info=True)
+            self._post(job, ("error", "the request could not start"))
+            return
         resident.last_used = time.monotonic()
         job.cached = cached
         self._post(job, ("accepted", request.prompt_len, cached, request.max_tokens))
@@ -324,3 +364,15 @@ class Worker:
                 resident.sched.cancel(job)
                 self._post(job, ("error", error))
             resident.active.clear()
+
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """Length of the longest common prefix, leaving every prompt at least one
+    token of its own (generation starts from the last prompt token)."""
+    shortest = min(len(p) for p in prompts)
+    first = prompts[0]
+    n = 0
+    while n < shortest - 1 and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return n

@@ -1,0 +1,220 @@
+"""mlxk-serve as a process: start-up, concurrency, clients that vanish,
+limits, signals and restarts, on the real SmolLM2 model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from fixtures.smollm2 import SMOLLM2_REPO_ID
+from fixtures.tooling import base_env, run_cli
+
+pytestmark = pytest.mark.slow
+
+WORDS = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Golf", "Hotel", "India", "Kilo", "Lima", "Mike",
+         "Oscar", "Papa", "Quebec", "Romeo", "Sierra"]
+
+
+@pytest.fixture(scope="module")
+def server(serve, smollm2_workspace):
+    return serve("--model", smollm2_workspace, "--max-batch", "16")
+
+
+class RawStream:
+    """A streaming chat request on a plain socket, so a test can walk away from it."""
+
+    def __init__(self, port: int, content: str, max_tokens: int):
+        body = json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": max_tokens,
+                           "stream": True, "temperature": 0}).encode()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+        self.sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.received = b""
+
+    def read_until(self, marker: bytes, timeout: float = 120) -> bool:
+        deadline = time.monotonic() + timeout
+        while marker not in self.received:
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            if not chunk:
+                return False
+            self.received += chunk
+        return True
+
+    def read_to_end(self, timeout: float = 30) -> bytes:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except (socket.timeout, ConnectionError):
+                break
+            if not chunk:
+                break
+            self.received += chunk
+            if self.received.endswith(b"0\r\n\r\n"):  # the end of a chunked response
+                break
+        return self.received
+
+    def close(self):
+        self.sock.close()
+
+
+def wait_for(predicate, timeout: float = 60, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+def test_a_bad_model_reference_fails_fast(tmp_path):
+    result = run_cli(["mlxk-serve", "--model", "no-such-org/nothing-here", "--port", "0", "--json"],
+                     env=base_env(HF_HOME=tmp_path), timeout=60)
+    assert result.code == 1
+    envelope = result.json()
+    assert envelope["status"] == "error" and envelope["command"] == "serve"
+    assert envelope["error"]["type"] == "model_not_found"
+
+
+def test_a_client_that_disconnects_cancels_its_generation(server):
+    stream = RawStream(server.port, "Write a very long story about the sea.", max_tokens=2000)
+    assert stream.read_until(b'"delta":{"content":"', timeout=120)  # generating now
+    assert server.health()["active"] == 1
+    stream.close()
+    health = server.wait_idle(timeout=30)
+    assert health["active"] == 0 and health["queue_depth"] == 0
+    assert health["status"] == "ok"
+
+
+def test_sixteen_concurrent_streams_each_get_their_own_answer(server):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
+    answers, failures = {}, []
+
+    def ask(word):
+        try:
+            stream = client.chat.completions.create(
+                messages=[{"role": "user", "content": f"Write the word {word}."}], model=server.data["model"],
+                max_tokens=6, temperature=0, stream=True, stream_options={"include_usage": True},
+                extra_body={"repetition_penalty": 1.0})
+            chunks = list(stream)
+            answers[word] = ("".join(c.choices[0].delta.content or "" for c in chunks if c.choices),
+                             chunks[-1].usage, {c.id for c in chunks})
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(f"{word}: {exc!r}")
+
+    threads = [threading.Thread(target=ask, args=(w,)) for w in WORDS]
+    for t in threads:
+        t.start()
+    health = []
+    while any(t.is_alive() for t in threads):
+        health.append(server.http("GET", "/health", timeout=10))
+        time.sleep(0.5)
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    ids = set()
+    for word, (text, usage, chunk_ids) in answers.items():
+        others = [w for w in WORDS if w != word and w.lower() in text.lower()]
+        assert word.lower() in text.lower() and not others, (word, text)
+        assert 0 < usage.completion_tokens <= 6
+        assert len(chunk_ids) == 1
+        ids |= chunk_ids
+    assert len(ids) == len(WORDS)
+    # /health kept answering while the batch ran, and saw requests decoded together.
+    assert health and all(h.status == 200 for h in health)
+    assert max(h.json()["active"] for h in health) > 1
+
+
+def test_a_full_queue_is_503(serve, smollm2_workspace):
+    server = serve("--model", smollm2_workspace, "--max-batch", "1", "--max-queue", "1")
+    first = RawStream(server.port, "Tell me a long story.", max_tokens=2000)
+    second = None
+    try:
+        assert wait_for(lambda: server.health()["active"] == 1)
+        second = RawStream(server.port, "Tell me another story.", max_tokens=2000)
+        assert wait_for(lambda: server.health()["queue_depth"] == 1)
+        reply = server.http("POST", "/v1/chat/completions",
+                            {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2})
+        assert reply.status == 503, reply
+        assert reply.json()["error"]["code"] == "queue_full"
+        assert reply.headers["retry-after"]
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+    assert server.wait_idle(timeout=30)["active"] == 0
+
+
+def test_sigterm_ends_open_streams_cleanly_and_exits_0(serve, smollm2_workspace):
+    server = serve("--model", smollm2_workspace)
+    streams = [RawStream(server.port, f"Tell me a long story about {w}.", max_tokens=2000) for w in WORDS[:2]]
+    for stream in streams:
+        assert stream.read_until(b'"delta":{"content":"', timeout=180)
+    started = time.monotonic()
+    os.kill(server.pid, signal.SIGTERM)
+    ends = [stream.read_to_end(timeout=10) for stream in streams]
+    code = server.proc.wait(timeout=10)
+    elapsed = time.monotonic() - started
+    for received in ends:
+        assert received.startswith(b"HTTP/1.1 200")
+        assert b'"code":"shutting_down"' in received
+        assert received.endswith(b"data: [DONE]\n\n\r\n0\r\n\r\n")
+    assert code == 0
+    assert elapsed < 5, elapsed
+    with pytest.raises(ProcessLookupError):  # nothing left in the server's process group
+        os.killpg(server.pid, 0)
+
+
+def test_sigint_stops_an_idle_server_with_0(serve, smollm2_workspace):
+    server = serve("--model", smollm2_workspace)
+    assert server.stop(signal.SIGINT) == 0
+
+
+def test_the_port_can_be_bound_again_right_after_a_stop(serve, smollm2_workspace):
+    first = serve("--model", smollm2_workspace)
+    port = first.port
+    assert first.http("GET", "/v1/models").status == 200  # leaves a connection in TIME_WAIT
+    assert first.stop() == 0
+    second = serve("--model", smollm2_workspace, "--port", port)
+    assert second.port == port
+    assert second.health()["status"] == "ok"
+
+
+def test_allow_restricts_the_models_requests_may_load(serve, smollm2_workspace, smollm2_hf_home):
+    server = serve("--model", smollm2_workspace, "--allow", smollm2_workspace,
+                   env=base_env(HF_HOME=smollm2_hf_home))
+    reply = server.http("POST", "/v1/chat/completions", {"model": SMOLLM2_REPO_ID, "max_tokens": 2,
+                                                         "messages": [{"role": "user", "content": "Hi"}]})
+    assert reply.status == 403 and reply.json()["error"]["code"] == "model_not_allowed"
+    ids = [m["id"] for m in server.http("GET", "/v1/models").json()["data"]]
+    assert ids == [server.data["model"]]
+
+
+def test_logs_are_json_lines_with_request_ids_and_no_home_paths(serve, smollm2_workspace, tmp_path):
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    workspace = home / "models" / "smol"
+    workspace.symlink_to(smollm2_workspace)
+    server = serve("--model", workspace, "--log-level", "info", "--log-json", env=base_env(HOME=home))
+    assert server.http("GET", "/v1/models", headers={"X-Request-ID": "log-check-1"}).status == 200
+    assert server.stop() == 0
+    entries = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    access = [e for e in entries if e.get("request_id") == "log-check-1"]
+    assert len(access) == 1
+    assert access[0]["status"] == 200 and access[0]["path"] == "/v1/models" and access[0]["level"] == "info"
+    loaded = [e for e in entries if e["msg"].startswith("loaded ")]
+    assert loaded and "~/models/smol" in loaded[0]["msg"]
+    assert str(home) not in server.log()

@@ -1,17 +1,20 @@
 """Real outputs of mlxk-list, mlxk-show, mlxk-health and mlxk-rm in every mode
-(--json, --ndjson, per-item and fatal errors), validated against
+(--json, --ndjson, per-item and fatal errors, an interrupted --deep check), validated against
 docs/json-api.schema.json.  One cache of odd models is built per run; rm gets
 fresh caches of tiny models."""
 
 from __future__ import annotations
 
 import fcntl
+import signal
+import subprocess
 
 import pytest
 
-from fixtures.caches import CacheHome
+from fixtures.caches import CacheHome, synthetic_model
 from fixtures.oddcaches import break_blob
-from fixtures.schema import validate, validate_stream
+from fixtures.schema import interrupt, validate, validate_stream
+from fixtures.tooling import base_env, executable
 from mlxk_bin import health, list as list_tool, rm, show
 from mlxk_common.errors import ERROR_TYPES
 
@@ -154,6 +157,17 @@ def test_health_deep_and_stdin(inproc, zoo):
     result = inproc(health.main, ["-", "--json"], stdin=stdin, environ=zoo.env)
     data = validate(result.json(), "health_envelope")["data"]
     assert len(data["errors"]) == 1 and data["summary"]["total"] == 2
+
+
+def test_health_deep_interrupted(tmp_path):
+    """SIGINT while --deep hashes a big model (sparse: no disk used) after the first record."""
+    synthetic_model(tmp_path / "hub", "org/a-small", 50_000)
+    synthetic_model(tmp_path / "hub", "org/b-big", 2_500_000_000, shards=2)
+    proc = subprocess.Popen([executable("mlxk-health"), "--deep", "--ndjson"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=base_env(HF_HOME=tmp_path))
+    code, out, _ = interrupt(proc, signal.SIGINT, line=lambda record: True)
+    lines = validate_stream(out, "health_line", final=True, min_lines=2)
+    assert code == 130 and lines[0]["name"] == "org/a-small" and lines[-1]["error"]["type"] == "interrupted"
 
 
 def test_health_errors(inproc, zoo):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .model_files import ModelFiles
 from .runtime import check_runtime, is_vision
+from .safetensors_header import SafetensorsError
 
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024  # real pointer files are ~130 bytes
@@ -192,8 +193,6 @@ def _check_shard_pattern(folder: ModelFiles, reasons: list[str], index_present: 
 def _check_headers(folder: ModelFiles, reasons: list[str], names: list[str], weight_map: dict | None) -> None:
     """Parse every safetensors header (truncation shows as data past the end)
     and check that the index's tensors are where it says."""
-    from .safetensors_header import SafetensorsError
-
     held: dict[str, set[str]] = {}
     for name in sorted(names):
         try:
@@ -215,8 +214,7 @@ def _check_headers(folder: ModelFiles, reasons: list[str], names: list[str], wei
 
 
 def _check_partials(folder: ModelFiles, repo_dir: Path | None, reasons: list[str]) -> None:
-    partial = [n for n in list(folder.files) + list(folder.dangling)
-               if n.lower().endswith(PARTIAL_SUFFIXES) or ".partial" in n.lower()]
+    partial = [n for n in (*folder.files, *folder.dangling) if _partial_name(n.lower())]
     if partial:
         reasons.append("Partial download markers: " + _names(partial))
     if repo_dir is not None:
@@ -226,6 +224,10 @@ def _check_partials(folder: ModelFiles, repo_dir: Path | None, reasons: list[str
             incomplete = []
         if incomplete:
             reasons.append(f"Incomplete download: {len(incomplete)} blob(s) in blobs/*.incomplete")
+
+
+def _partial_name(lowered: str) -> bool:
+    return lowered.endswith(PARTIAL_SUFFIXES) or ".partial" in lowered
 
 
 def _check_processor(folder: ModelFiles, reasons: list[str]) -> None:

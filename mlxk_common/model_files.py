@@ -21,6 +21,7 @@ import os
 import stat as _stat
 
 from .rawio import read_all, read_head
+from .safetensors_header import read_header
 
 # Files up to this size are read whole the first time any part of them is
 # wanted: as cheap as reading a head, and the rules usually want them again.
@@ -30,12 +31,13 @@ SMALL_FILE = 1024
 class ModelFiles:
     """What one walk saw below ``root``, and what was read from it since."""
 
-    __slots__ = ("root", "stats", "files", "dangling", "unreadable", "memo", "_data", "_json", "_headers",
-                 "_lower", "_folders")
+    __slots__ = ("root", "stats", "files", "dangling", "unreadable", "memo", "_prefix", "_data", "_json",
+                 "_headers", "_lower", "_folders")
 
     def __init__(self, root, stats=None):
         """``stats``: a ``store.tree_stats(root, keep_files=True)`` result to reuse."""
         self.root = os.fspath(root)
+        self._prefix = os.path.join(self.root, "")  # root and separator: names are relative, never absolute
         if stats is None:
             from .store import tree_stats
 
@@ -52,7 +54,7 @@ class ModelFiles:
         self._folders: set[str] | None = None
 
     def path(self, name: str) -> str:
-        return os.path.join(self.root, name)
+        return self._prefix + name
 
     # -- names ---------------------------------------------------------------
 
@@ -164,8 +166,6 @@ class ModelFiles:
     def header(self, name: str) -> dict:
         """The validated safetensors header (``safetensors_header.read_header``);
         raises as it does.  A header that read once is kept."""
-        from .safetensors_header import read_header
-
         header = self._headers.get(name)
         if header is None:
             header = self._headers[name] = read_header(self.path(name))

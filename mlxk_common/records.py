@@ -23,7 +23,7 @@ def utc_iso(timestamp: float | None) -> str | None:
 
 
 def _health(model_dir: str, repo_dir: str | None, repo_id: str | None, stats: TreeStats) -> dict:
-    from .health import model_health
+    from .health import model_health  # not at the top: an empty listing needs no health rules
 
     # The walk that measured the size also serves the health rules.
     return model_health(model_dir, repo_dir=repo_dir, repo_id=repo_id, stats=stats)

@@ -13,6 +13,8 @@ import json
 import os
 from math import prod
 
+from .rawio import read_exact
+
 # Bytes per element of each safetensors dtype (sub-byte types count per packed byte).
 DTYPE_SIZES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
@@ -41,8 +43,6 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     ``SafetensorsError`` with a human reason otherwise.  Only the header bytes
     are read.
     """
-    from .rawio import read_exact
-
     # A bare descriptor: health reads the header of every shard of every model.
     fd = os.open(os.fspath(path), _OPEN_FLAGS)
     try:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import stat as _stat
 
+from .rawio import read_head
+
 REPO_PREFIX = "models--"
 SENTINEL_NAME = ".mlxk_workspace.json"  # the name mlxk_common.workspace_sentinel writes
 _HEX = frozenset("0123456789abcdef")
@@ -227,8 +229,6 @@ class CacheRepo:
 
 
 def _read_refs(folder: str, into: dict[str, str]) -> None:
-    from .rawio import read_head
-
     for entry, name in walk_files(folder):
         try:
             raw = read_head(entry.path, 256)

@@ -156,7 +156,10 @@ def test_dropped_connection_resumes_in_process(hub, model_repo, tmp_path):
     assert sha256_file(blob) == model_repo["files"][BIG_SHARD]["sha256"]
 
 
-def test_ctrl_c_stops_within_a_second_and_keeps_partials(hub, model_repo, tmp_path):
+def test_ctrl_c_stops_promptly_and_keeps_partials(hub, model_repo, tmp_path):
+    """Ctrl-C does not wait for running downloads: the throttled 52 MiB shard
+    would need ~13 s more.  (Typically ~0.1 s; the bound is loose because CI
+    machines are noisy, bench/pull_speed.py is where speed is measured.)"""
     hub.throttle_bps = 4 * MiB
     proc = spawn_pull(hub, tmp_path, REPO_ID, "--ndjson")
     try:
@@ -169,7 +172,7 @@ def test_ctrl_c_stops_within_a_second_and_keeps_partials(hub, model_repo, tmp_pa
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130
-    assert elapsed <= 1.0, f"took {elapsed:.2f}s to stop"
+    assert elapsed < 5.0, f"took {elapsed:.2f}s to stop"
     last = json.loads(proc.stdout.read().strip().splitlines()[-1])
     assert last["event"] == "error" and last["error"]["type"] == "interrupted"
     partial = repo_dir(tmp_path) / "blobs" / (blob_for(model_repo, BIG_SHARD) + ".incomplete")

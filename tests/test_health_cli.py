@@ -166,6 +166,28 @@ def test_deep_progress_bar_only_on_a_tty(inproc, odd_cache):
     assert inproc(main, ["--deep"], environ=env).stderr == ""
 
 
+def test_many_models_checked_in_workers_as_one_by_one(inproc, tmp_path):
+    """Enough models for parallel workers: the same records, every reason kept,
+    as checking each reference on its own gives (a repo without snapshots too)."""
+    from fixtures.caches import synthetic_cache
+
+    hub = tmp_path / "home" / "hub"
+    synthetic_cache(hub, 70, broken_every=20)
+    (hub / "models--org--nosnap" / "blobs").mkdir(parents=True)
+    (hub / "models--org--nosnap" / "blobs" / "x.incomplete").write_bytes(b"")
+    env = base_env(HF_HOME=tmp_path / "home")
+    together = inproc(main, ["--json"], environ=env).json()["data"]
+    sample = together["healthy"][::10] + together["unhealthy"]
+    one_by_one = [inproc(main, [r["name"], "--ndjson"], environ=env).stdout for r in sample]
+    assert [json.loads(line) for line in one_by_one] == sample
+    assert together["summary"] == {"total": 71, "healthy_count": 67, "unhealthy_count": 4}
+    nosnap = next(r for r in together["unhealthy"] if r["name"] == "org/nosnap")
+    assert nosnap["reason"].startswith("No snapshots")
+    assert "Incomplete download: 1 blob(s) in blobs/*.incomplete" in nosnap["integrity_reasons"]
+    truncated = next(r for r in together["unhealthy"] if r["integrity_reasons"][0].startswith("Truncated"))
+    assert truncated["runtime_reason"] is None and truncated["reason"] == truncated["integrity_reasons"][0]
+
+
 def test_empty_cache(inproc, tmp_path):
     result = inproc(main, ["--json"], environ=base_env(HF_HOME=tmp_path))
     assert result.code == 0

@@ -10,12 +10,16 @@ from mlxk_common.output import HUMAN, JSON, NDJSON
 
 
 def configure(parser):
-    parser.add_argument("model", metavar="MODEL",
+    parser.add_argument("model", metavar="MODEL", nargs="?",
                         help="a model folder (./path) or a cached model name (ORG/NAME, NAME, a unique "
                              "part of a name; NAME@HASH picks a revision)")
     parser.add_argument("text", metavar="PROMPT", nargs="*",
                         help="the prompt (several words are joined); '-' reads the prompt from stdin and "
                              "appends any words after it, after a blank line (pipe mode)")
+    parser.add_argument("-m", "--model", dest="model_option", metavar="MODEL",
+                        help="the model, as an option instead of MODEL; '-' reads model references from stdin "
+                             "(names, paths, or JSON lines with name/path/model, as mlxk-list --ndjson writes) "
+                             "and answers the prompt with each")
     prompting = parser.add_argument_group("prompting")
     prompting.add_argument("-p", "--prompt", help="the prompt, as an option instead of PROMPT")
     prompting.add_argument("-c", "--chat", action="store_true",
@@ -60,13 +64,20 @@ def configure(parser):
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    _split_model(args)
     settings = Settings(ctx)
+    if args.model == "-":
+        if args.ndjson_in or args.chat:
+            raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
+        if args.text[:1] == ["-"]:
+            raise MlxkError("usage_error", "stdin holds the model references; give the prompt as PROMPT")
+        return each_model(ctx, settings, read_prompt(ctx))
     if args.ndjson_in:
         if args.text or args.prompt is not None or args.chat:
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
-        engine, name = load(ctx)
+        engine, name = load(ctx, args.model)
         from mlxk_common.run_batch import ndjson_batch
 
         return ndjson_batch(ctx, engine, name, settings, args.batch_size)
@@ -76,13 +87,28 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
-        engine, name = load(ctx)
+        engine, name = load(ctx, args.model)
         from mlxk_common.run_chat import chat
 
         return chat(ctx, engine, name, settings)
     prompt = read_prompt(ctx)
-    engine, name = load(ctx)
-    return one_shot(ctx, engine, name, settings, prompt)
+    engine, name = load(ctx, args.model)
+    result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def _split_model(args) -> None:
+    """MODEL is the first positional word unless --model names the model."""
+    if args.model_option is not None:
+        if args.model is not None:
+            args.text.insert(0, args.model)
+        args.model = args.model_option
+    elif args.model is None:
+        raise MlxkError("usage_error", "no MODEL: give a model folder or name (or --model)")
 
 
 class Settings:
@@ -138,54 +164,75 @@ def read_prompt(ctx: Context) -> str:
     return prompt
 
 
-def load(ctx: Context):
+def load(ctx: Context, ref: str):
     """Resolve and check the model, then load it: (engine, display name)."""
     from mlxk_common.engine import load_engine
     from mlxk_common.engine.locate import check_runnable, locate
 
-    located = locate(ctx.args.model, ctx.env.environ)
+    located = locate(ref, ctx.env.environ)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return load_engine(located.path), located.name
 
 
-def one_shot(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> int:
+def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
+    """Generate one answer, streaming it in the output mode (human text or
+    NDJSON deltas); returns the result record (--json data, result event)."""
+    from mlxk_common.run_output import AnswerPrinter, note_finish, result_record
+
     env, out = ctx.env, ctx.out
     request = settings.prepare(engine, prompt=prompt)
     hide = settings.hide_reasoning
-    finished = None
-    if ctx.mode == NDJSON:
-        for event in engine.generate(request):
-            if event.kind == "finished":
-                finished = event
-            else:
-                if event.reasoning and not hide:
-                    out.event("delta", reasoning=event.reasoning)
-                if event.content:
-                    out.event("delta", text=event.content)
-    elif ctx.mode == JSON:
-        for event in engine.generate(request):
-            finished = event
-    else:
-        from mlxk_common.run_output import AnswerPrinter
-
+    finished = printer = None
+    if ctx.mode == HUMAN:
         printer = AnswerPrinter(env.stdout, stream=ctx.args.stream or env.stdout_isatty, color=env.color,
                                 hide_reasoning=hide, markers=engine.markers)
-        for event in engine.generate(request):
-            if event.kind == "finished":
-                finished = event
-            else:
-                printer.delta(event.content, event.reasoning)
+    for event in engine.generate(request):
+        if event.kind == "finished":
+            finished = event
+        elif printer is not None:
+            printer.delta(event.content, event.reasoning)
+        elif ctx.mode == NDJSON:
+            if event.reasoning and not hide:
+                out.event("delta", reasoning=event.reasoning)
+            if event.content:
+                out.event("delta", text=event.content)
+    if printer is not None:
         printer.end()
-    from mlxk_common.run_output import note_finish, result_record
-
-    result = result_record(name, prompt, finished, hide, engine.load_s)
-    if ctx.mode == NDJSON:
-        out.event("result", **result)
-    elif ctx.mode == JSON:
-        out.envelope(result)
     note_finish(ctx, finished, engine.load_s)
-    return 0
+    return result_record(name, prompt, finished, hide, engine.load_s)
+
+
+def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+    """--model -: the same prompt to every model named on stdin, one after another."""
+    import gc
+
+    from mlxk_common.refs import read_stdin_references
+
+    records, errors, count = [], 0, 0
+    for index, item in enumerate(read_stdin_references(ctx.env.stdin)):
+        count += 1
+        where = {"index": index, "line": int(item.source.partition(":")[2])}
+        try:
+            if item.error is not None:
+                raise item.error
+            engine, name = load(ctx, item.ref)
+            if ctx.mode == HUMAN:
+                ctx.out.line(f"== {name} ==")
+            record = {"event": "result", **where, **answer(ctx, engine, name, settings, prompt)}
+            del engine
+            gc.collect()  # one model in memory at a time
+        except MlxkError as exc:
+            errors += 1
+            record = {"event": "error", **where, "error": exc.to_dict()}
+            if ctx.mode == HUMAN:
+                ctx.out.stderr(f"{ctx.tool.name}: error: {item.ref or item.source}: {exc.message}")
+        if ctx.mode == NDJSON:
+            ctx.out.json_line(record)
+        records.append(record)
+    if ctx.mode == JSON:
+        ctx.out.envelope({"model": "-", "count": count, "errors": errors, "results": records})
+    return 1 if errors else 0
 
 
 TOOL = Tool(
@@ -207,6 +254,7 @@ TOOL = Tool(
     examples=(
         ("mlx-run ./smollm2 \"What is the capital of France?\"", "one answer"),
         ("mlx-run SmolLM2", "chat with a cached model (a unique part of its name is enough)"),
+        ("mlxk-list --ndjson | mlx-run --model - \"Say hi.\"", "the same prompt to every model listed"),
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),

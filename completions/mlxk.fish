@@ -198,6 +198,7 @@ complete -c mlxk -n '__fish_seen_subcommand_from pull' -a '(__mlxk_models)'
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
 complete -c mlx-run -f
 complete -c mlx-run -s h -l help -d 'show this help message and exit'
+complete -c mlx-run -s m -l model -x -a '(__mlxk_models)' -d 'the model, as an option instead of MODEL; \'-\' reads model references from stdin (names, paths, or JSON lines with name/path/model, as mlxk-list --ndjson writes) and answers the prompt with each'
 complete -c mlx-run -s p -l prompt -x -d 'the prompt, as an option instead of PROMPT'
 complete -c mlx-run -s c -l chat -d 'interactive chat (the default when no prompt is given on a terminal)'
 complete -c mlx-run -l system -x -d 'system prompt (none is added by default)'
@@ -224,6 +225,7 @@ complete -c mlx-run -l version -d 'print the version and exit'
 complete -c mlx-run -a '(__mlxk_models)'
 complete -c mlxk -n '__fish_seen_subcommand_from run' -f
 complete -c mlxk -n '__fish_seen_subcommand_from run' -s h -l help -d 'show this help message and exit'
+complete -c mlxk -n '__fish_seen_subcommand_from run' -s m -l model -x -a '(__mlxk_models)' -d 'the model, as an option instead of MODEL; \'-\' reads model references from stdin (names, paths, or JSON lines with name/path/model, as mlxk-list --ndjson writes) and answers the prompt with each'
 complete -c mlxk -n '__fish_seen_subcommand_from run' -s p -l prompt -x -d 'the prompt, as an option instead of PROMPT'
 complete -c mlxk -n '__fish_seen_subcommand_from run' -s c -l chat -d 'interactive chat (the default when no prompt is given on a terminal)'
 complete -c mlxk -n '__fish_seen_subcommand_from run' -l system -x -d 'system prompt (none is added by default)'

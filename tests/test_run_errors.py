@@ -90,8 +90,17 @@ def test_prompt_over_the_context_window(inproc, smollm2_workspace):
     (["hi", "--max-tokens", "0"], {}, "max-tokens"),
     (["hi"], {"MLXK2_MAX_TOKENS": "lots"}, "MLXK2_MAX_TOKENS"),
     (["hi", "--chat-template-arg", "novalue"], {}, "KEY=VALUE"),
+    (["--model", "-", "--ndjson-in"], {}, "reads model references"),
 ])
 def test_usage_errors(inproc, smollm2_workspace, argv, env, needle):
+    # (with --model, the folder given first is the first word of the prompt)
     result = inproc(main, [str(smollm2_workspace), *argv], environ=base_env(**env))
     assert result.code == 2, result
     assert needle in result.stderr + result.stdout
+
+
+def test_no_model_at_all(inproc):
+    result = inproc(main, [])
+    assert result.code == 2 and "no MODEL" in result.stderr
+    result = inproc(main, ["--model", "-", "-", "more words"])
+    assert result.code == 2 and "stdin holds the model references" in result.stderr

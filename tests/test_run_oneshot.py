@@ -114,6 +114,19 @@ def test_cached_name_resolves(inproc, smollm2_hf_home):
     assert result.json()["data"]["model"] == "mlx-community/SmolLM2-135M-Instruct-Q4"
 
 
+def test_model_references_from_stdin(inproc, smollm2_workspace, smollm2_hf_home):
+    refs = f"{smollm2_workspace}\n" + '{"name": "SmolLM2"}\n' + "no-such-model\n"
+    result = inproc(main, ["--model", "-", QUESTION, *GREEDY, "--max-tokens", "2", "--ndjson"], stdin=refs,
+                    environ=base_env(HF_HOME=str(smollm2_hf_home)))
+    assert result.code == 1  # one reference did not resolve
+    lines = [r for r in result.ndjson() if r["event"] != "delta"]
+    assert [(r["event"], r["index"], r["line"]) for r in lines] == [("result", 0, 1), ("result", 1, 2), ("error", 2, 3)]
+    assert lines[0]["model"] == str(smollm2_workspace)
+    assert lines[1]["model"] == "mlx-community/SmolLM2-135M-Instruct-Q4"
+    assert lines[0]["response"] == lines[1]["response"] and lines[0]["response"]
+    assert lines[2]["error"]["type"] == "model_not_found"
+
+
 def test_thinking_template_reasoning_is_separate(inproc, thinking_workspace):
     argv = [str(thinking_workspace), QUESTION, *GREEDY, "--max-tokens", "6", "--json"]
     on = inproc(main, [*argv, "--chat-template-arg", "enable_thinking=true"]).json()["data"]

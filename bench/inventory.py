@@ -105,7 +105,9 @@ def compile_project(env: dict) -> None:
     """Byte-compile the packages the timed tools import, as an installed
     package is: an editable install run under PYTHONDONTWRITEBYTECODE=1 would
     otherwise compile every module anew on every run (the peers do not)."""
-    probe = "import mlxk_common, mlxk_bin; print(mlxk_common.__path__[0]); print(mlxk_bin.__path__[0])"
+    # (sys.path[0] of "python -c" is the current folder, which the tools do not search)
+    probe = ("import sys; sys.path.pop(0); import mlxk_common, mlxk_bin; "
+             "print(mlxk_common.__path__[0]); print(mlxk_bin.__path__[0])")
     found = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False)
     for folder in found.stdout.split():
         subprocess.run([sys.executable, "-m", "compileall", "-q", folder], env=env, stdout=subprocess.DEVNULL,

@@ -1,5 +1,6 @@
 """Real outputs of mlx-run in every mode (--json, --ndjson with text and
-reasoning deltas, --ndjson-in batches in each output mode, errors, and runs
+reasoning deltas, --ndjson-in batches, --model - (one prompt, every model on
+stdin), errors, and runs
 interrupted by SIGINT/SIGTERM), validated against docs/json-api.schema.json.
 
 In-process runs share one loaded model (the real engine, loaded once); the
@@ -98,6 +99,16 @@ def test_ndjson_in_json_envelope(inproc, shared_engine, smollm2_workspace):
     data = validate(result.json(), "run_envelope")["data"]
     validate(data, "run_batch_data")
     assert data["count"] == 5 and data["errors"] == 2 and len(data["results"]) == 5
+
+
+def test_one_prompt_to_every_model_on_stdin(inproc, shared_engine, smollm2_workspace):
+    stdin = f'{{"name": "{smollm2_workspace}", "health": "healthy"}}\nno-such-model\n'
+    result = inproc(main, ["--model", "-", "Hi", *RAW, "--ndjson"], stdin=stdin)
+    lines = validate_stream(result.stdout, "run_line", final=True, min_lines=3)
+    assert result.code == 1 and [line["event"] for line in lines][-2:] == ["result", "error"]
+    assert [line["index"] for line in lines[-2:]] == [0, 1]
+    data = validate(inproc(main, ["--model", "-", "Hi", *RAW, "--json"], stdin=stdin).json(), "run_envelope")["data"]
+    assert validate(data, "run_batch_data")["count"] == 2 and data["errors"] == 1
 
 
 @pytest.mark.parametrize("argv, stdin, error_type", [

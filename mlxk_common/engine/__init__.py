@@ -5,8 +5,11 @@ Importing this package is cheap; mlx and mlx-lm load with the first model.
 API::
 
     from mlxk_common.engine import load_engine, SamplingParams
+    from mlxk_common.engine.locate import locate, check_runnable
 
-    engine = load_engine(model_dir)          # picks text/vision/audio from config.json
+    located = locate("SmolLM2", environ)      # names.resolve: path, ORG/NAME, substring, @hash
+    check_runnable(located)                  # health rules; unhealthy / capability_not_supported
+    engine = load_engine(located.path)       # picks text/vision/audio from config.json
     engine.context_length, engine.eos_ids, engine.markers, engine.load_s
 
     req = engine.prepare(prompt="Hi", system=None,          # or messages=[{role, content}, ...]
@@ -28,7 +31,8 @@ API::
     events = sched.step()                    # Delta/Finished events of one step; same thread always
     sched.cancel("a"); sched.close()
 
-Modules: modelinfo (config → kind, context window; no mlx), loader (TextEngine),
+Modules: locate (reference → checked folder), modelinfo (config → kind, context
+window; no mlx), loader (TextEngine),
 prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per

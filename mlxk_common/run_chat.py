@@ -2,7 +2,8 @@
 
 The whole conversation is re-rendered through the chat template every turn,
 so the model sees proper turns; its answer ends at its end-of-turn token, so
-it never writes the user's next line itself.  Ctrl-C stops the answer being
+it never writes the user's next line itself.  The KV cache of the previous
+turns is kept, so a turn processes only its new tokens.  Ctrl-C stops the answer being
 written (what was written stays in the history) and keeps the session;
 Ctrl-D or /exit leaves.  When the history outgrows the context window, the
 oldest exchanges are dropped, with a note.
@@ -26,6 +27,7 @@ def chat(ctx, engine, name: str, settings) -> int:
     interactive = env.stdin_isatty
     system = settings.system
     history: list[dict] = []
+    cache = engine.conversation()  # each turn processes only its new tokens
     if interactive:
         ctx.out.info(f"{tool}: chatting with {name}; /help for commands, Ctrl-D or /exit to leave")
     while True:
@@ -49,6 +51,7 @@ def chat(ctx, engine, name: str, settings) -> int:
                 return 0
             if command == "/clear":
                 history.clear()
+                cache.reset()
                 ctx.out.info(f"{tool}: conversation cleared")
             elif command == "/system":
                 system = rest.strip() or None
@@ -61,7 +64,7 @@ def chat(ctx, engine, name: str, settings) -> int:
         request = _fit(ctx, engine, settings, system, history, line)
         if request is None:
             continue
-        answer = _answer(ctx, engine, settings, request)
+        answer = _answer(ctx, engine, settings, request, cache)
         history += [{"role": "user", "content": line}, {"role": "assistant", "content": answer}]
 
 
@@ -83,13 +86,13 @@ def _fit(ctx, engine, settings, system, history, line):
             return None
 
 
-def _answer(ctx, engine, settings, request) -> str:
+def _answer(ctx, engine, settings, request, cache) -> str:
     env = ctx.env
     printer = AnswerPrinter(env.stdout, stream=True, color=env.color, hide_reasoning=settings.hide_reasoning,
                             markers=engine.markers)
     parts: list[str] = []
     finished = None
-    events = engine.generate(request)
+    events = engine.generate(request, conversation=cache)
     try:
         for event in events:
             if event.kind == "finished":

@@ -6,6 +6,8 @@ from mlxk_common.engine import SamplingParams, load_engine
 
 GREEDY = SamplingParams(temperature=0)
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def engine(smollm2_workspace):

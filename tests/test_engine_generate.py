@@ -29,6 +29,7 @@ def test_facts_from_the_model_files(engine):
     assert engine.has_chat_template
 
 
+@pytest.mark.slow
 def test_greedy_answer_streams_and_stops_at_end_of_turn(engine):
     deltas, finished = run(engine, engine.prepare(prompt=QUESTION, max_tokens=24, sampling=GREEDY))
     assert "Paris" in finished.content
@@ -39,6 +40,7 @@ def test_greedy_answer_streams_and_stops_at_end_of_turn(engine):
     assert finished.timing["ttft_s"] > 0 and finished.timing["generation_tps"] > 0
 
 
+@pytest.mark.slow
 def test_max_tokens_cuts_the_answer(engine):
     _, finished = run(engine, engine.prepare(prompt=QUESTION, max_tokens=3, sampling=GREEDY))
     assert finished.finish_reason == "length"
@@ -46,6 +48,7 @@ def test_max_tokens_cuts_the_answer(engine):
     assert finished.limit_source == "max_tokens"
 
 
+@pytest.mark.slow
 def test_same_seed_same_text(engine):
     hot = SamplingParams(temperature=1.5, top_p=1.0, seed=1234)
     texts = [run(engine, engine.prepare(prompt="Tell me a story.", max_tokens=12, sampling=hot))[1].content
@@ -56,6 +59,7 @@ def test_same_seed_same_text(engine):
     assert len(others | {texts[0]}) > 1  # the seed does change the draw
 
 
+@pytest.mark.slow
 def test_stop_string_across_tokens_never_streamed(engine):
     plain = run(engine, engine.prepare(prompt=QUESTION, max_tokens=24, sampling=GREEDY))[1].content
     assert "France is Paris" in plain
@@ -68,6 +72,7 @@ def test_stop_string_across_tokens_never_streamed(engine):
     assert not any("Pari" in d.content for d in deltas)
 
 
+@pytest.mark.slow
 def test_stop_string_holds_back_only_a_possible_start(engine):
     request = engine.prepare(prompt=QUESTION, max_tokens=24, sampling=GREEDY)
     plain = [d.content for d in run(engine, request)[0]]
@@ -111,6 +116,7 @@ def test_messages_and_template_arguments(engine):
     assert info.value.type == "usage_error"
 
 
+@pytest.mark.slow
 def test_thinking_template_starts_in_reasoning(thinking_workspace):
     engine = load_engine(thinking_workspace)
     assert engine.markers == ("<think>", "</think>")
@@ -121,3 +127,28 @@ def test_thinking_template_starts_in_reasoning(thinking_workspace):
     # The model never closes the block: everything it wrote is reasoning.
     assert finished.reasoning and finished.content == ""
     assert all(d.content == "" for d in deltas)
+
+
+@pytest.mark.slow
+def test_conversation_cache_reuses_earlier_turns(engine):
+    conversation = engine.conversation()
+    history = [{"role": "user", "content": QUESTION}]
+    first = engine.prepare(messages=history, max_tokens=24, sampling=GREEDY)
+    answer = run_with(engine, first, conversation).content
+    assert "Paris" in answer
+    assert len(conversation.tokens) > first.prompt_len  # the prompt and the answer
+    history += [{"role": "assistant", "content": answer},
+                {"role": "user", "content": "What is the population of that city?"}]
+    second = engine.prepare(messages=history, max_tokens=12, sampling=GREEDY)
+    reused = len(second.prompt_tokens) - len(conversation.suffix(second.prompt_tokens))
+    assert reused > first.prompt_len  # everything up to the new question is reused
+    cached = run_with(engine, second, conversation)
+    assert cached.content == run(engine, second)[1].content  # the same answer as from scratch
+    assert cached.usage["prompt_tokens"] == second.prompt_len
+    # Going back to an earlier state (a shorter history) cuts the cache back.
+    again = run_with(engine, engine.prepare(messages=history[:1], max_tokens=24, sampling=GREEDY), conversation)
+    assert again.content == answer
+
+
+def run_with(engine, request, conversation):
+    return list(engine.generate(request, conversation=conversation))[-1]

@@ -15,11 +15,14 @@ from .sampling import make_logits_processors, make_sampler
 from .textstream import TextStream
 
 
-def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None):
+def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):
     """Yield ``Delta`` events as text arrives, then one ``Finished``.
 
-    Closing the generator early (a client went away, Ctrl-C) stops the
-    computation after the step in flight.
+    ``conversation``: a ``ConversationCache`` whose KV cache is reused for
+    the prompt prefix it already holds (chat turns).  ``prompt_cache``: a
+    plain mlx-lm KV cache that already holds everything before
+    ``request.prompt_tokens``.  Closing the generator early (a client went
+    away, Ctrl-C) stops the computation after the step in flight.
     """
     import mlx.core as mx
     from mlx_lm.generate import generate_step, generation_stream, wired_limit
@@ -28,7 +31,12 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None):
     eos = engine.eos_ids
     stream = TextStream(tokenizer.detokenizer, request.stop, request.markers, request.in_reasoning)
     add = stream.add
-    prompt = mx.array(request.prompt_tokens)
+    todo = request.prompt_tokens
+    generated = None
+    if conversation is not None:
+        todo = conversation.suffix(request.prompt_tokens)
+        prompt_cache, generated = conversation.kv, []
+    prompt = mx.array(todo)
     sampler = make_sampler(request.sampling, engine.vocab_size)
     processors = make_logits_processors(request.sampling)
     finish = "length"
@@ -43,6 +51,8 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None):
                 if t_first is None:
                     t_first = time.perf_counter()
                 sampled += 1
+                if generated is not None:
+                    generated.append(token)
                 if token in eos:
                     finish = "stop"
                     break
@@ -55,10 +65,12 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None):
                     break
         finally:
             steps.close()
+            if conversation is not None:
+                conversation.commit(request.prompt_tokens, generated)
     t_end = time.perf_counter()
     content, reasoning = stream.finish()
     if content or reasoning:
         yield Delta(rid, content, reasoning)
-    info = timing(request.prompt_len, sampled, t_start, t_first, t_end)
+    info = timing(len(todo), sampled, t_start, t_first, t_end)  # the prompt tokens processed now
     yield Finished(rid, finish, stream.text, stream.reasoning_text, request.prompt_len, produced, info,
                    request.limit_source)

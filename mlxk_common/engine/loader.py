@@ -130,11 +130,17 @@ class TextEngine:
             return room, "context"
         return max_tokens, "max_tokens"
 
-    def generate(self, request: GenerationRequest, rid=None, prompt_cache=None):
-        """Stream one request: ``Delta`` events, then one ``Finished``."""
+    def generate(self, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):
+        """Stream one request: ``Delta`` events, then one ``Finished`` (see generate.py)."""
         from .generate import generate
 
-        return generate(self, request, rid=rid, prompt_cache=prompt_cache)
+        return generate(self, request, rid=rid, prompt_cache=prompt_cache, conversation=conversation)
+
+    def conversation(self):
+        """A ``ConversationCache``: pass it to every ``generate`` of one chat."""
+        from .conversation import ConversationCache
+
+        return ConversationCache(self)
 
     def batch(self, **options):
         """A ``BatchScheduler`` over this model (see batch.py for options)."""

@@ -26,6 +26,9 @@ API::
         else:                                # Finished: .finish_reason "stop"|"length"|"cancelled",
             ...                              #   .content, .reasoning, .usage, .timing, .limit_source
 
+    chat = engine.conversation()             # KV cache kept across the turns of one chat:
+    engine.generate(req, conversation=chat)  #   each turn processes only its new tokens
+
     sched = engine.batch(max_batch=8)        # continuous batching (mlx-lm BatchGenerator)
     rid = sched.submit(req, rid="a")         # at any time, also while others run
     events = sched.step()                    # Delta/Finished events of one step; same thread always
@@ -36,7 +39,8 @@ window; no mlx), loader (TextEngine),
 prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
-request), generate (single request), batch (BatchScheduler).
+request), generate (single request), conversation (chat KV cache), batch
+(BatchScheduler).
 
 Errors are ``MlxkError``: model_not_found, unhealthy (unreadable folder,
 unsupported architecture), capability_not_supported (vision/audio for now),

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Load benchmark: mlxk-serve against mlx_lm.server, same model, same load.
 
-Starts each server in turn on loopback (mlxk-serve on --port, mlx_lm.server
-on --port + 1; never both at once, so they do not share the CPU), drives it
-with N concurrent streaming clients for each N in --clients (fixed prompts,
-fixed max_tokens, greedy), and prints per server and level: aggregate
-generated tokens/s, time to first token p50/p95, request latency p50/p95 and
-errors.  Then the prompt-cache check: one 5-turn chat with a shared history,
-TTFT of each turn on mlxk-serve with and without its prompt cache.
+Starts both servers on loopback (mlxk-serve on --port, mlx_lm.server on
+--port + 1), drives them in turn (never both at once; A B B A per level, so
+background load falls on both alike) with N concurrent streaming clients for
+each N in --clients (fixed prompts, fixed max_tokens, greedy), and prints per
+server and level: aggregate generated tokens/s, time to first token p50/p95,
+request latency p50/p95, errors, and the server process's CPU time per
+generated token (which background load on the machine disturbs far less than
+wall time).  Then the prompt-cache check: one 5-turn chat with a shared
+history, TTFT of each turn on mlxk-serve with and without its prompt cache.
 
 Both servers get temperature 0, top_p 1 and no repetition penalty (mlxk:
 repetition_penalty 1.0, which its engine treats as off; mlx_lm.server: the
@@ -15,8 +17,8 @@ field left out, off by default there).  Generated tokens are counted from
 each stream's final usage chunk.
 
 usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
-           [--max-tokens 32] [--requests 2] [--port 18400] [--level-timeout 600]
-           [--skip-mlx-lm] [--skip-multiturn]
+           [--max-tokens 24] [--requests 1] [--rounds 2] [--port 18400]
+           [--level-timeout 600] [--skip-mlx-lm] [--skip-multiturn] [--json]
 """
 
 from __future__ import annotations
@@ -65,8 +67,13 @@ def percentile(values, q):
 
 # -- one streaming request over raw HTTP ----------------------------------------
 
-def stream_chat(port, body, timeout):
-    """(ttft_s, latency_s, completion_tokens, text) of one streaming request."""
+def stream_chat(port, body, timeout, server="mlx_lm.server"):
+    """(ttft_s, latency_s, generated tokens, text) of one streaming request.
+
+    Generated tokens are the tokens the model produced, the end-of-turn token
+    included: mlx_lm.server's usage counts it, mlxk-serve's does not (it
+    counts the answer's tokens), so one is added for an mlxk-serve answer that
+    ended with it (finish_reason "stop"; the benchmark sends no stop strings)."""
     start = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -76,6 +83,7 @@ def stream_chat(port, body, timeout):
             raise RuntimeError(f"HTTP {resp.status}: {resp.read()[:200]!r}")
         ttft = None
         tokens = None
+        finish = None
         text = []
         for raw in resp:
             line = raw.strip()
@@ -90,6 +98,7 @@ def stream_chat(port, body, timeout):
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
             for choice in chunk.get("choices") or ():
+                finish = choice.get("finish_reason") or finish
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
                     if ttft is None:
@@ -97,6 +106,8 @@ def stream_chat(port, body, timeout):
                     text.append(piece)
         if tokens is None:
             raise RuntimeError("no usage in the stream")
+        if server == "mlxk-serve" and finish == "stop":
+            tokens += 1
         return ttft if ttft is not None else time.perf_counter() - start, time.perf_counter() - start, tokens, \
             "".join(text)
     finally:
@@ -135,12 +146,21 @@ class Running:
                 conn.close()
                 if ok:
                     # A real request proves the model is loaded and warms it up.
-                    stream_chat(self.port, request_body(self.name, "Hi", 4, model), timeout)
+                    stream_chat(self.port, request_body(self.name, "Hi", 4, model), timeout, self.name)
                     return
             except (OSError, RuntimeError, http.client.HTTPException):
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{self.name} was not ready within {timeout} s")
+
+    def cpu_s(self):
+        """CPU time the server process has used (Linux; None elsewhere)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -167,7 +187,8 @@ def start_mlx_lm(model, port, log_dir="."):
 
 # -- load --------------------------------------------------------------------------
 
-def run_level(server, port, model, clients, requests, max_tokens, timeout):
+def run_level(server, port, model, clients, requests, max_tokens, timeout, cpu=lambda: None):
+    """One run: ``clients`` threads, each sending ``requests`` streaming requests in turn."""
     results, errors = [], []
     lock = threading.Lock()
     deadline = time.monotonic() + timeout
@@ -175,17 +196,20 @@ def run_level(server, port, model, clients, requests, max_tokens, timeout):
     def client(i):
         for r in range(requests):
             if time.monotonic() > deadline:
+                with lock:
+                    errors.append("level time limit reached")
                 return
             prompt = PROMPTS[(i + r) % len(PROMPTS)]
             try:
                 out = stream_chat(port, request_body(server, prompt, max_tokens, model),
-                                  max(1.0, deadline - time.monotonic()))
+                                  max(1.0, deadline - time.monotonic()), server)
                 with lock:
                     results.append(out)
             except Exception as exc:  # noqa: BLE001 - every failure is counted
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
 
+    cpu_before = cpu()
     start = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
@@ -193,14 +217,24 @@ def run_level(server, port, model, clients, requests, max_tokens, timeout):
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()) + 5)
     wall = time.perf_counter() - start
+    cpu_after = cpu()
+    cpu_used = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return {"wall_s": wall, "cpu_s": cpu_used, "results": results, "errors": errors}
+
+
+def summarize(server, clients, runs) -> dict:
+    results = [r for run in runs for r in run["results"]]
+    errors = [e for run in runs for e in run["errors"]]
+    wall = sum(run["wall_s"] for run in runs)
     tokens = sum(r[2] for r in results)
     ttfts = [r[0] for r in results]
     lats = [r[1] for r in results]
-    return {"server": server, "clients": clients, "requests": len(results), "tokens": tokens, "wall_s": wall,
-            "tok_s": tokens / wall if wall > 0 else 0.0, "ttft_p50": percentile(ttfts, 0.5),
-            "ttft_p95": percentile(ttfts, 0.95), "lat_p50": percentile(lats, 0.5),
-            "lat_p95": percentile(lats, 0.95), "errors": len(errors) + (clients * requests - len(results)
-                                                                         - len(errors)),
+    cpu = [run["cpu_s"] for run in runs]
+    cpu_ms = 1000 * sum(cpu) / tokens if tokens and None not in cpu else None
+    return {"server": server, "clients": clients, "runs": len(runs), "requests": len(results), "tokens": tokens,
+            "wall_s": round(wall, 2), "tok_s": tokens / wall if wall > 0 else 0.0, "cpu_ms_per_token": cpu_ms,
+            "ttft_p50": percentile(ttfts, 0.5), "ttft_p95": percentile(ttfts, 0.95),
+            "lat_p50": percentile(lats, 0.5), "lat_p95": percentile(lats, 0.95), "errors": len(errors),
             "error_samples": errors[:3]}
 
 
@@ -209,7 +243,8 @@ def multi_turn(server, port, model, max_tokens, timeout):
     messages, ttfts = [], []
     for turn in TURNS:
         messages.append({"role": "user", "content": turn})
-        ttft, _, _, text = stream_chat(port, request_body(server, list(messages), max_tokens, model), timeout)
+        ttft, _, _, text = stream_chat(port, request_body(server, list(messages), max_tokens, model), timeout,
+                                       server)
         ttfts.append(ttft)
         messages.append({"role": "assistant", "content": text})
     return ttfts
@@ -220,8 +255,12 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="model folder or cached model reference")
     parser.add_argument("--clients", default="1,4,16", help="concurrency levels, comma-separated")
-    parser.add_argument("--requests", type=int, default=2, help="requests per client per level")
-    parser.add_argument("--max-tokens", type=int, default=32, help="max_tokens of every request")
+    parser.add_argument("--requests", type=int, default=1, help="requests per client in each run (at least)")
+    parser.add_argument("--min-requests", type=int, default=4,
+                        help="requests per run at least, spread over the clients (default 4)")
+    parser.add_argument("--max-tokens", type=int, default=24, help="max_tokens of every request")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs per server and level, in the order A B B A A B ... (default 2)")
     parser.add_argument("--port", type=int, default=18400, help="mlxk-serve's port; mlx_lm.server uses PORT+1")
     parser.add_argument("--level-timeout", type=float, default=600, help="seconds one level may take")
     parser.add_argument("--skip-mlx-lm", action="store_true", help="benchmark mlxk-serve only")
@@ -233,29 +272,42 @@ def main(argv=None):
     levels = [int(x) for x in args.clients.split(",") if x.strip()]
     model = os.path.abspath(args.model) if os.path.isdir(args.model) else args.model
 
-    rows = []
-    servers = [("mlxk-serve", lambda: start_mlxk(model, args.port, log_dir=args.log_dir))]
+    # Both servers run side by side (an idle one costs nothing) and take turns
+    # on each level in the order A B B A, so a change in the machine's
+    # background load during the benchmark falls on both alike.
+    starters = {"mlxk-serve": lambda: start_mlxk(model, args.port, log_dir=args.log_dir)}
     if not args.skip_mlx_lm:
-        servers.append(("mlx_lm.server", lambda: start_mlx_lm(model, args.port + 1, args.log_dir)))
-    for name, start in servers:
-        server = start()
-        try:
-            server.wait_ready(model)
-            for clients in levels:
-                row = run_level(name, server.port, model, clients, args.requests, args.max_tokens,
-                                args.level_timeout)
-                rows.append(row)
-                print(f"# {name} clients={clients}: {row['tok_s']:.2f} tok/s, errors={row['errors']}",
-                      file=sys.stderr, flush=True)
-        finally:
+        starters["mlx_lm.server"] = lambda: start_mlx_lm(model, args.port + 1, args.log_dir)
+    running = {}
+    rows = []
+    try:
+        for name, start in starters.items():
+            running[name] = start()
+            running[name].wait_ready(model)
+        names = list(running)
+        schedule = [name for r in range(args.rounds) for name in (names if r % 2 == 0 else names[::-1])]
+        for clients in levels:
+            runs = {name: [] for name in names}
+            for name in schedule:
+                per_client = max(args.requests, -(-args.min_requests // clients))
+                run = run_level(name, running[name].port, model, clients, per_client, args.max_tokens,
+                                args.level_timeout, running[name].cpu_s)
+                runs[name].append(run)
+                tokens = sum(r[2] for r in run["results"])
+                print(f"# {name} clients={clients}: {tokens / run['wall_s']:.2f} tok/s, "
+                      f"errors={len(run['errors'])}", file=sys.stderr, flush=True)
+            rows += [summarize(name, clients, runs[name]) for name in names]
+    finally:
+        for server in running.values():
             server.stop()
 
     print(f"\n{'server':<14} {'clients':>7} {'reqs':>5} {'tokens':>7} {'tok/s':>8} {'TTFT p50':>9} "
-          f"{'TTFT p95':>9} {'lat p50':>8} {'lat p95':>8} {'errors':>6}")
+          f"{'TTFT p95':>9} {'lat p50':>8} {'lat p95':>8} {'errors':>6} {'CPU ms/tok':>10}")
     for r in rows:
+        cpu = f"{r['cpu_ms_per_token']:.0f}" if r["cpu_ms_per_token"] is not None else "-"
         print(f"{r['server']:<14} {r['clients']:>7} {r['requests']:>5} {r['tokens']:>7} {r['tok_s']:>8.2f} "
               f"{r['ttft_p50']:>8.2f}s {r['ttft_p95']:>8.2f}s {r['lat_p50']:>7.2f}s {r['lat_p95']:>7.2f}s "
-              f"{r['errors']:>6}")
+              f"{r['errors']:>6} {cpu:>10}")
     ratios = {}
     if not args.skip_mlx_lm:
         print()

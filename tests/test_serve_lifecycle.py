@@ -218,3 +218,24 @@ def test_logs_are_json_lines_with_request_ids_and_no_home_paths(serve, smollm2_w
     loaded = [e for e in entries if e["msg"].startswith("loaded ")]
     assert loaded and "~/models/smol" in loaded[0]["msg"]
     assert str(home) not in server.log()
+
+
+def test_max_models_keeps_the_most_recently_used_ones(serve, smollm2_workspace, smollm2_hf_home, tmp_path):
+    home = tmp_path / "workspaces"
+    home.mkdir()
+    for name in ("a", "b"):  # two folders, two models as far as the server can tell
+        (home / name).symlink_to(smollm2_workspace)
+    server = serve("--max-models", "2", env=base_env(HF_HOME=smollm2_hf_home, MLXK_WORKSPACE_HOME=home))
+    assert server.health()["loaded"] == []
+
+    def use(model):
+        reply = server.http("POST", "/v1/completions", {"model": model, "prompt": "Hi", "max_tokens": 1})
+        assert reply.status == 200, reply
+        return server.health()["loaded"]  # most recently used first
+
+    assert use("a") == ["a"]
+    assert use("b") == ["b", "a"]
+    assert use("a") == ["a", "b"]
+    assert use(SMOLLM2_REPO_ID) == [SMOLLM2_REPO_ID, "a"]  # b was the least recently used
+    reply = server.http("POST", "/v1/completions", {"prompt": "Hi", "max_tokens": 1})
+    assert reply.status == 400 and reply.json()["error"]["code"] == "missing_required_parameter"

@@ -54,6 +54,20 @@ class PrefixCache:
             return None, 0
         return cache, cached
 
+    def reusable(self, tokens: list[int]) -> int:
+        """How many leading tokens of ``tokens`` ``lookup`` would serve from
+        the cache, found without copying anything."""
+        trie = getattr(self._lru, "_trie", None)  # mlx-lm's token trie; without it, assume nothing
+        if not self.enabled or trie is None or len(tokens) < 2:
+            return 0
+        found = trie.search(_KEY, list(tokens))
+        if found.exact is not None:
+            return len(tokens) - 1
+        n = len(found.shorter) if found.shorter else 0
+        if found.longer is not None and found.common_prefix > n:
+            n = found.common_prefix
+        return min(n, len(tokens) - 1)
+
     def extend(self, model, tokens: list[int], step: int = 2048) -> None:
         """Make the cache hold ``tokens`` (a prefix several requests are about
         to need), processing only what the nearest cached entry lacks."""

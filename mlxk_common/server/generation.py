@@ -45,6 +45,7 @@ class Generation:
         self.rid = environ["mlxk.request_id"]
         self.job: Job | None = None
         self.watcher = None
+        self.ended = False  # the engine sent the last event ("done" or "error")
 
     # -- before the response -----------------------------------------------------
     def run(self):
@@ -80,15 +81,14 @@ class Generation:
             self._end()
 
     def _check_capabilities(self, req, model) -> None:
-        from ..engine import TEXT, VISION
+        """What can be refused from the model's files alone, before queueing
+        (the engine refuses the rest, e.g. kinds it cannot run yet)."""
+        from ..engine import VISION
 
         kind = model.info.kind
         if req.images and kind != VISION:
             raise ApiError(422, f"{model.name} is a {kind} model; it cannot read images", param="messages",
                            code="capability_not_supported")
-        if kind != TEXT and not req.images:
-            raise ApiError(422, f"{model.name} is a {kind} model; it cannot answer {self.kind} requests here",
-                           param="model", code="capability_not_supported")
         window = model.info.context_length or 131072
         chars = req.prompt_chars()
         if chars > window * CHARS_PER_TOKEN_MAX:
@@ -100,7 +100,13 @@ class Generation:
         ticket = self.job.ticket
         while not ticket.wait(KEEPALIVE_S):
             pass
-        return ticket.events.popleft()
+        return self._take(ticket)
+
+    def _take(self, ticket):
+        event = ticket.events.popleft()
+        if event[0] in ("done", "error"):
+            self.ended = True
+        return event
 
     def _client_gone(self):
         job = self.job
@@ -114,7 +120,10 @@ class Generation:
             self.watcher.kill(block=False)
             self.watcher = None
         if self.job is not None:
-            self.state.worker.cancel(self.job)
+            if self.ended:
+                self.state.worker.close(self.job)
+            else:
+                self.state.worker.cancel(self.job)
 
     def _api_error(self, error) -> ApiError:
         if isinstance(error, MlxkError):
@@ -161,7 +170,7 @@ class Generation:
                     continue
                 out = []
                 while ticket.events:
-                    event = ticket.events.popleft()
+                    event = self._take(ticket)
                     kind = event[0]
                     if kind == "delta":
                         out.append(sse.event(shaper.chunk(event[1], event[2], include_usage=include_usage)))

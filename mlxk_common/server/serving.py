@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 
-ENGINE_STOP_S = 2.5  # time the engine thread gets to cut requests and unload
+ENGINE_STOP_S = 2.0  # time the engine thread gets to cut requests and unload
 HANDLERS_STOP_S = 1.0  # time open connections get to finish their last writes
 
 

@@ -19,6 +19,7 @@ requests for one model cannot starve a request for another.
 
 from __future__ import annotations
 
+import _queue
 import gc
 import time
 from collections import deque
@@ -91,6 +92,7 @@ class Worker:
         self.alive = False
         # Engine thread only.
         self._pending: deque[Job] = deque()
+        self._posted = False  # events posted since the hub was last woken
         self._residents: dict[str, _Resident] = {}
 
     # == hub side ===============================================================
@@ -159,7 +161,10 @@ class Worker:
         finally:
             self.alive = False
             for resident in list(self._residents.values()):
-                self._unload(resident)
+                try:
+                    self._unload(resident)
+                except Exception as exc:  # noqa: BLE001 - the waiters below must hear the end
+                    self.log.warning("unloading %s failed: %s", resident.ref.name, exc)
             self._pending.clear()
             self._publish()
             self.bridge.call_soon(self._stopped.set)
@@ -175,7 +180,7 @@ class Worker:
             while True:
                 try:
                     commands.append(inbox.get_nowait())
-                except Exception:  # _queue.Empty
+                except _queue.Empty:
                     break
             for command, job in commands:
                 if command == "stop":
@@ -193,7 +198,9 @@ class Worker:
                 if resident.active:
                     self._step(resident)
             self._publish()
-            self.bridge.notify()
+            if self._posted:
+                self._posted = False
+                self.bridge.notify()
 
     def _publish(self) -> None:
         self.n_pending = len(self._pending)
@@ -202,6 +209,7 @@ class Worker:
 
     def _post(self, job: Job, event) -> None:
         self.bridge.post(job.ticket, event)
+        self._posted = True
 
     # -- models ---------------------------------------------------------------
     def _preload(self, job: Job) -> None:
@@ -296,8 +304,14 @@ class Worker:
         """Requests that arrive together often share a beginning (a system
         prompt): process it once into the prompt cache, so each of them
         starts from there instead of processing it again."""
+        cache = resident.cache
         shared = _common_prefix(prompts)
-        if shared < MIN_SHARED_PREFIX or not resident.cache.enabled:
+        if shared < MIN_SHARED_PREFIX or not cache.enabled:
+            return
+        # Worth it only when at least two of them would each be spared that
+        # much work (a prefix already cached for them gains nothing).
+        spared = [shared - cache.reusable(p) for p in prompts]
+        if sum(1 for n in spared if n >= MIN_SHARED_PREFIX) < 2:
             return
         try:
             resident.cache.extend(resident.engine.model, prompts[0][:shared])

@@ -73,7 +73,7 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale_partials(dest: Path) -> list[str]:
     """Remove staging folders of ``dest`` left by processes that no longer
     exist (a SIGKILLed run); return their names."""
-    dest = Path(dest)
+    dest = Path(os.path.abspath(dest))
     prefix = partial_prefix(dest)
     removed = []
     try:
@@ -117,7 +117,7 @@ def _permission_error(exc: OSError, dest: Path) -> MlxkError:
 @contextlib.contextmanager
 def staging_folder(dest: Path, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
     """Yield an empty staging folder; on success it becomes ``dest``."""
-    dest = Path(dest)
+    dest = Path(os.path.abspath(dest))  # "out/", "." and "a/../b" name their folder properly
     refuse_cache_target(dest, environ)
     check_target_free(dest)
     try:

@@ -25,7 +25,7 @@ def _answer(folder: Path) -> str:
 
     model, tokenizer = load(str(folder))
     prompt = tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, tokenize=False)
-    return generate(model, tokenizer, prompt, max_tokens=12)  # greedy by default
+    return generate(model, tokenizer, prompt, max_tokens=8)  # greedy by default
 
 
 def _dtypes(folder: Path) -> dict[str, set]:

@@ -424,10 +424,7 @@ class ModelJob:
         if quantization is not None:
             config["quantization"] = quantization
             config["quantization_config"] = quantization
-        if self.dtype:
-            keys = [k for k in ("torch_dtype", "dtype") if k in config] or ["torch_dtype"]
-            for key in keys:
-                config[key] = self.dtype
+        _set_dtype(config, self.dtype)
         _write_json(out / "config.json", config)
 
     def _build_vision(self, out: Path) -> tuple[int, dict | None]:
@@ -445,10 +442,13 @@ class ModelJob:
                     # mlx-vlm quantizes float layers only: dequantize first.
                     scratch = out / ".dequantized"
                     vlm_convert(str(src), str(scratch), dequantize=True, dtype=self.dtype, trust_remote_code=False)
+                    _drop_quantization(scratch)
                     src = scratch
                 vlm_convert(str(src), str(out), quantize=self.quantize, q_bits=self.bits or 4,
                             q_group_size=self.group_size or DEFAULT_GROUP_SIZE, q_mode=self.mode,
                             dequantize=self.dequantize, dtype=self.dtype, trust_remote_code=False)
+            if self.dequantize:
+                _drop_quantization(out, self.dtype)
         except ValueError as exc:
             raise MlxkError("capability_not_supported", f"mlx-vlm cannot convert {self.source.display}: {exc}") from None
         finally:
@@ -491,6 +491,21 @@ class ModelJob:
             "files": sorted(record["files"]),
             "warnings": self.warnings,
         }
+
+
+def _drop_quantization(folder: Path, dtype: str | None = None) -> None:
+    """mlx-vlm's dequantize leaves the quantization keys in config.json; the
+    weights are floats now, so they go (and the dtype is recorded)."""
+    config = {k: v for k, v in _read_config(folder).items() if k not in QUANT_KEYS}
+    _set_dtype(config, dtype)
+    _write_json(folder / "config.json", config)
+
+
+def _set_dtype(config: dict, dtype: str | None) -> None:
+    """Record the float type written, under the key(s) the config already uses."""
+    if dtype:
+        for key in [k for k in ("torch_dtype", "dtype") if k in config] or ["torch_dtype"]:
+            config[key] = dtype
 
 
 def _default_shard_bytes() -> int:

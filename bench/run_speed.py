@@ -210,9 +210,15 @@ def main() -> int:
     if note:
         print(note)
     ours, raw = med["mlx-run"], med["mlx_lm.generate"]
-    ratio = ours["generation_tps"] / raw["generation_tps"]
+    # Runs i of the two tools ran back to back: their ratio cancels most of
+    # the background load, which drifts over the whole benchmark.
+    paired = [a["generation_tps"] / b["generation_tps"] for a, b in zip(results["mlx-run"],
+                                                                           results["mlx_lm.generate"])]
+    ratio = statistics.median(paired)
     extra = ours["rss_mb"] - raw["rss_mb"]
-    print(f"mlx-run generation = {ratio:.3f} x mlx-lm (target >= 0.97): {'ok' if ratio >= 0.97 else 'MISSED'}")
+    print(f"mlx-run generation = {ratio:.3f} x mlx-lm, median of paired runs "
+          f"(range {min(paired):.3f}-{max(paired):.3f}; ratio of medians {ours['generation_tps'] / raw['generation_tps']:.3f})"
+          f" (target >= 0.97): {'ok' if ratio >= 0.97 else 'MISSED'}")
     print(f"mlx-run peak RSS = mlx-lm {extra:+.0f} MB (target <= +50 MB): {'ok' if extra <= 50 else 'MISSED'}")
     if not args.skip_in_process:
         rates = in_process(model, args.prompt, args.max_tokens, args.runs)
@@ -220,8 +226,9 @@ def main() -> int:
         print(f"{'generator':<24} {'gen tok/s':>10}")
         for name, values in rates.items():
             print(f"{name:<24} {statistics.median(values):10.1f}")
-        ratio = statistics.median(rates["engine.generate"]) / statistics.median(rates["mlx_lm.stream_generate"])
-        print(f"engine.generate = {ratio:.3f} x stream_generate")
+        paired = [a / b for a, b in zip(rates["engine.generate"], rates["mlx_lm.stream_generate"])]
+        print(f"engine.generate = {statistics.median(paired):.3f} x stream_generate, median of paired runs "
+              f"(range {min(paired):.3f}-{max(paired):.3f})")
     return 0
 
 

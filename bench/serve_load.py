@@ -2,22 +2,24 @@
 """Load benchmark: mlxk-serve against mlx_lm.server, same model, same load.
 
 Starts both servers on loopback (mlxk-serve on --port, mlx_lm.server on
---port + 1), drives them in turn (never both at once; A B B A per level, so
-background load falls on both alike) with N concurrent streaming clients for
-each N in --clients (fixed prompts, fixed max_tokens, greedy), and prints per
-server and level: aggregate generated tokens/s, time to first token p50/p95,
-request latency p50/p95, errors, and the server process's CPU time per
-generated token (which background load on the machine disturbs far less than
-wall time).  Then the prompt-cache check: one 5-turn chat with a shared
-history, TTFT of each turn on mlxk-serve with and without its prompt cache.
+--port + 1) and drives them in turn, never both at once, with N concurrent
+streaming clients for each N in --clients (fixed prompts, fixed max_tokens,
+greedy).  Per level each server first gets one unmeasured warm-up run, then
+the measured runs alternate A B B A, so background load on the machine falls
+on both alike.  Printed per server and level: aggregate generated tokens/s,
+time to first token p50/p95, request latency p50/p95, errors, and the server
+process's CPU time per generated token (which background load disturbs far
+less than wall time).  Then the prompt-cache check: one 5-turn chat with a
+shared history, TTFT of each turn on mlxk-serve with and without its prompt
+cache.
 
 Both servers get temperature 0, top_p 1 and no repetition penalty (mlxk:
 repetition_penalty 1.0, which its engine treats as off; mlx_lm.server: the
-field left out, off by default there).  Generated tokens are counted from
-each stream's final usage chunk.
+field left out, off by default there).  Generated tokens come from each
+stream's final usage chunk, the end-of-turn token counted for both.
 
 usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
-           [--max-tokens 24] [--requests 1] [--rounds 2] [--port 18400]
+           [--max-tokens 24] [--requests 1] [--warmup 1] [--rounds 2] [--port 18400]
            [--level-timeout 600] [--skip-mlx-lm] [--skip-multiturn] [--json]
 """
 
@@ -259,6 +261,7 @@ def main(argv=None):
     parser.add_argument("--min-requests", type=int, default=4,
                         help="requests per run at least, spread over the clients (default 4)")
     parser.add_argument("--max-tokens", type=int, default=24, help="max_tokens of every request")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per server before each level")
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs per server and level, in the order A B B A A B ... (default 2)")
     parser.add_argument("--port", type=int, default=18400, help="mlxk-serve's port; mlx_lm.server uses PORT+1")
@@ -288,8 +291,14 @@ def main(argv=None):
         schedule = [name for r in range(args.rounds) for name in (names if r % 2 == 0 else names[::-1])]
         for clients in levels:
             runs = {name: [] for name in names}
+            per_client = max(args.requests, -(-args.min_requests // clients))
+            for name in names * args.warmup:
+                # Unmeasured: MLX's CPU backend compiles kernels for new batch
+                # shapes and caches them on disk for every process, so the
+                # server that met a shape first would pay for both.
+                run_level(name, running[name].port, model, clients, per_client, args.max_tokens,
+                          args.level_timeout)
             for name in schedule:
-                per_client = max(args.requests, -(-args.min_requests // clients))
                 run = run_level(name, running[name].port, model, clients, per_client, args.max_tokens,
                                 args.level_timeout, running[name].cpu_s)
                 runs[name].append(run)

@@ -145,10 +145,14 @@ def run(ctx: Context):
 
 
 def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
-    url = f"http://{host}:{port_}"
+    url = f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+    auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
+    if not auth and host not in ("127.0.0.1", "localhost", "::1"):
+        ctx.out.warn(f"serving {host} without an API key: anyone who can reach this port can use it "
+                     "(set MLXK2_API_KEY)")
     data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
-            "max_models": args.max_models, "max_tokens": max_tokens, "auth": bool(ctx.setting(
-                args.api_key, "MLXK2_API_KEY", None)), "cors": args.cors or [], "pid": os.getpid()}
+            "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
+            "pid": os.getpid()}
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
     elif ctx.mode == HUMAN:
@@ -179,6 +183,7 @@ TOOL = Tool(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000"),
         ("mlxk-serve --port 0 --json", "pick a free port and print it in a JSON envelope"),
+        ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
          "serve the network, with a key and one browser origin"),
     ),

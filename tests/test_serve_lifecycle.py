@@ -210,6 +210,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_home_paths(serve, smollm2_w
     workspace.symlink_to(smollm2_workspace)
     server = serve("--model", workspace, "--log-level", "info", "--log-json", env=base_env(HOME=home))
     assert server.http("GET", "/v1/models", headers={"X-Request-ID": "log-check-1"}).status == 200
+    assert server.http("GET", "/v1/models", headers={"X-Request-ID": "hf_SecretToken1234"}).status == 200
     assert server.stop() == 0
     entries = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     access = [e for e in entries if e.get("request_id") == "log-check-1"]
@@ -218,6 +219,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_home_paths(serve, smollm2_w
     loaded = [e for e in entries if e["msg"].startswith("loaded ")]
     assert loaded and "~/models/smol" in loaded[0]["msg"]
     assert str(home) not in server.log()
+    assert "hf_SecretToken1234" not in server.log() and "hf_***" in server.log()
 
 
 def test_max_models_keeps_the_most_recently_used_ones(serve, smollm2_workspace, smollm2_hf_home, tmp_path):

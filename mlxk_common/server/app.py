@@ -32,15 +32,12 @@ class Settings:
         self.started = time.time()
 
 
-def json_body(status: int, doc, headers=()) -> tuple[str, list, bytes]:
-    body = dumps(doc).encode()
-    reason = bottle.HTTP_CODES.get(status, "Unknown")
-    return f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                                  *headers], body
-
-
 def error_body(error: ApiError) -> tuple[str, list, bytes]:
-    return json_body(error.status, error.body(), list(error.headers.items()))
+    """(status line, headers, body) of an error answered outside bottle."""
+    body = dumps(error.body()).encode()
+    reason = bottle.HTTP_CODES.get(error.status, "Unknown")
+    return f"{error.status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                        *error.headers.items()], body
 
 
 class State:
@@ -59,7 +56,7 @@ def make_app(state: State):
     log = state.log
 
     def api(route):
-        """Routes return (status, doc) or a streaming iterator; errors become JSON."""
+        """Routes return a body (bytes) or a streaming iterator; their errors become OpenAI-shaped JSON."""
 
         def wrapper(*args, **kwargs):
             try:

@@ -1,0 +1,123 @@
+"""mlxk-serve's request validation, CORS and id rules, without a server
+(fast): what a body turns into, and which parameter an error names."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from mlxk_bin.serve import size
+from mlxk_common.server.errors import ApiError
+from mlxk_common.server.guards import Cors, request_id
+from mlxk_common.server.schemas import CHAT, COMPLETION, parse_common
+
+IMAGE_LIMIT = 1024
+
+
+def chat(**fields):
+    return parse_common({"messages": [{"role": "user", "content": "Hi"}], **fields}, CHAT, IMAGE_LIMIT)
+
+
+def refused(body, kind=CHAT) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        parse_common(body, kind, IMAGE_LIMIT)
+    return info.value
+
+
+def test_a_full_chat_request():
+    req = chat(model=" org/name ", max_tokens=5, temperature=0.5, top_p=0.9, top_k=-1, min_p=0.1, seed=7,
+               repetition_penalty=1.2, stop="END", stream=True, stream_options={"include_usage": True},
+               presence_penalty=0.5, user="u", chat_template_kwargs={"enable_thinking": False})
+    assert req.model == "org/name" and req.max_tokens == 5 and req.stop == ["END"]
+    assert req.sampling == {"temperature": 0.5, "top_p": 0.9, "top_k": 0, "min_p": 0.1, "seed": 7,
+                            "repetition_penalty": 1.2}
+    assert req.stream and req.include_usage and req.template_kwargs == {"enable_thinking": False}
+
+
+def test_messages_are_normalized():
+    req = parse_common({"messages": [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {"role": "assistant", "content": None, "name": "bot"},
+    ]}, CHAT, IMAGE_LIMIT)
+    assert req.messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "ab"},
+                            {"role": "assistant", "content": "", "name": "bot"}]
+    assert req.prompt_chars() == len("Be brief.") + 2
+
+
+def test_max_completion_tokens_wins_over_max_tokens():
+    assert chat(max_tokens=9, max_completion_tokens=3).max_tokens == 3
+
+
+def test_stop_lists_drop_empty_strings_and_duplicates():
+    assert chat(stop=["a", "", "a", "b"]).stop == ["a", "b"]
+
+
+@pytest.mark.parametrize("prompt, expected", [("hi", "hi"), (["hi"], "hi"), ([1, 2, 3], [1, 2, 3]),
+                                              ([[4, 5]], [4, 5])])
+def test_completion_prompts(prompt, expected):
+    assert parse_common({"prompt": prompt}, COMPLETION, IMAGE_LIMIT).prompt == expected
+
+
+@pytest.mark.parametrize("body, status, param, code", [
+    ("text", 400, None, "invalid_type"),
+    ({}, 400, "messages", "missing_required_parameter"),
+    ({"messages": [{"role": "user", "content": "x"}], "temperature": True}, 400, "temperature", "invalid_type"),
+    ({"messages": [{"role": "user", "content": "x"}], "max_tokens": 2.0}, 400, "max_tokens", "invalid_type"),
+    ({"messages": [{"role": "user", "content": "x"}], "top_p": 0}, 400, "top_p", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "stop": ["x"] * 17}, 400, "stop", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "n": 3}, 400, "n", "unsupported_value"),
+    ({"messages": [{"role": "user", "content": [{"type": "audio_url"}]}]}, 422, "messages[0].content[0].type",
+     "capability_not_supported"),
+    ({"messages": [{"role": "system"}]}, 400, "messages[0].content", "missing_required_parameter"),
+    ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}}, 422,
+     "response_format", "capability_not_supported"),
+])
+def test_refusals_name_the_parameter(body, status, param, code):
+    error = refused(body)
+    assert (error.status, error.param, error.code) == (status, param, code)
+    assert set(error.body()["error"]) >= {"message", "type", "param", "code"}
+
+
+def image(url):
+    return {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]}
+
+
+def test_images_are_decoded_data_urls_within_the_limit():
+    data = b"\x89PNG\r\n\x1a\n" + b"\1" * 100
+    req = parse_common(image("data:image/png;base64," + base64.b64encode(data).decode()), CHAT, IMAGE_LIMIT)
+    assert req.images == [data]
+    assert refused(image("http://example.com/x.png")).code == "invalid_image_url"
+    assert refused(image("data:image/png;base64,AAA")).code == "invalid_image_url"
+    assert refused(image("data:image/svg+xml;base64,AAAA")).code == "unsupported_media"
+    big = refused(image("data:image/png;base64," + base64.b64encode(b"\0" * (IMAGE_LIMIT + 10)).decode()))
+    assert big.status == 413 and big.extra["limit_bytes"] == IMAGE_LIMIT
+
+
+def test_request_ids_are_kept_only_when_sane():
+    assert request_id({"HTTP_X_REQUEST_ID": "abc-123"}) == "abc-123"
+    made = request_id({"HTTP_X_REQUEST_ID": "a b"})
+    assert made != "a b" and len(made) == 32
+    assert request_id({"HTTP_X_REQUEST_ID": "x" * 129}) != "x" * 129
+
+
+def test_cors_allows_only_the_named_origins():
+    cors = Cors(["https://a.example/"])
+    assert cors.allowed("https://a.example") and not cors.allowed("https://b.example") and not cors.allowed(None)
+    assert dict(cors.headers("https://a.example"))["Access-Control-Allow-Origin"] == "https://a.example"
+    assert cors.headers("https://b.example") == []
+    assert not Cors([]).enabled
+    assert dict(Cors(["*"]).headers("https://any.example"))["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("text, value", [("50MB", 50 << 20), ("512k", 512 << 10), ("1G", 1 << 30), ("0", 0),
+                                         ("1.5MiB", int(1.5 * (1 << 20))), ("100", 100)])
+def test_sizes(text, value):
+    assert size(text) == value
+
+
+@pytest.mark.parametrize("text", ["lots", "-1MB", "5TB", ""])
+def test_bad_sizes(text):
+    with pytest.raises(ValueError):
+        size(text)

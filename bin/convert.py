@@ -42,9 +42,9 @@ def configure(parser):
                          help="with --quantize: quantization mode (default affine; mxfp4, nvfp4: 4 bits, "
                               "mxfp8: 8 bits)")
     options.add_argument("--dtype", choices=DTYPES, default=None,
-                         help="float type of the weights: with --dequantize the target type (default: the "
-                              "config's torch_dtype, else float16); with --quantize the type of the "
-                              "unquantized weights (default: the config's)")
+                         help="cast the float weights to this type (with --quantize: before quantizing, so "
+                              "also the scales); default: the config's torch_dtype, else no cast (dequantized "
+                              "weights take their scales' type)")
     options.add_argument("--max-shard-size", metavar="SIZE", default=None,
                          help="largest weight file to write, e.g. 5GB (default), 500MB, 2GiB; larger "
                               "models are split into shards with an index")
@@ -147,7 +147,7 @@ def _describe(result: dict) -> str:
                 f"{changes.get('moved', 0)} moved, {changes.get('added', 0)} added, "
                 f"{changes.get('dropped', 0)} dropped")
     what = (f"{quant['bits']}-bit {quant.get('mode', 'affine')}, group {quant['group_size']}"
-            if isinstance(quant, dict) and "bits" in quant else result.get("dtype") or "float")
+            if isinstance(quant, dict) and "bits" in quant else result.get("dtype") or "float weights")
     return f"{what}, {result['tensors']} tensors"
 
 

@@ -328,10 +328,11 @@ class ModelJob:
         if self.dequantize and not old and not config.get("quantization_config") and self.dtype is None:
             raise MlxkError("usage_error", f"{self.source.display} is not quantized; nothing to dequantize",
                             hint="give --dtype to cast its weights instead")
-        if self.dequantize and self.dtype is None:
-            self.dtype = _config_dtype(config) or "float16"
-        elif self.quantize and self.dtype is None:
-            self.dtype = _config_dtype(config)  # mlx-lm's default: the config's dtype
+        if self.dtype is None:
+            # mlx-lm's default: the config's dtype, else no cast at all (dequantized
+            # weights come out in their scales' type; norms keep theirs, which
+            # matters on CPUs, where float16 activations are many times slower)
+            self.dtype = _config_dtype(config)
         if self.quantize and old and isinstance(old.get("bits"), int) and self.bits > old["bits"]:
             self.warn(f"re-quantizing a {old['bits']}-bit model to {self.bits} bits: it is dequantized first, "
                       f"but the {old['bits']}-bit rounding error stays; quantize the original "
@@ -471,8 +472,8 @@ class ModelJob:
                    + (f", other weights in {self.dtype}" if self.dtype else ""))
             command = f"mlxk-convert --quantize {self.bits} --group-size {self.group_size} --mode {self.mode}"
         else:
-            how = f"dequantized to {self.dtype}"
-            command = f"mlxk-convert --dequantize --dtype {self.dtype}"
+            how = f"dequantized to {self.dtype}" if self.dtype else "dequantized"
+            command = "mlxk-convert --dequantize" + (f" --dtype {self.dtype}" if self.dtype else "")
         write_readme(out, source.path, title=self.name,
                      body=f"Converted from `{source.display}` with `{command}` ({how}).",
                      base_model=source.repo_id)

@@ -45,13 +45,20 @@ def convert(*args, environ=None):
 # -- the real model ------------------------------------------------------------
 
 def test_dequantized_copy_of_cached_model(smollm2_f16, smollm2_workspace):
+    import mlx.core as mx
+
     config = _json(smollm2_f16, "config.json")
-    assert "quantization" not in config and "quantization_config" not in config
-    assert config["torch_dtype"] == "float16"
     source = _json(smollm2_workspace, "config.json")
-    assert {k: v for k, v in config.items() if k not in ("torch_dtype",)} == {
-        k: v for k, v in source.items() if k not in ("quantization", "quantization_config")}
-    assert _dtypes(smollm2_f16) == {"weight": {"float16"}}
+    assert config == {k: v for k, v in source.items() if k not in ("quantization", "quantization_config")}
+    ours = mx.load(str(smollm2_f16 / "model.safetensors"))
+    theirs = mx.load(str(smollm2_workspace / "model.safetensors"))
+    assert set(ours) == {k for k in theirs if not k.endswith((".scales", ".biases"))}
+    for name, array in ours.items():
+        if name.replace(".weight", ".scales") in theirs:  # dequantized: the scales' type, float shape
+            assert array.dtype == mx.float16 and array.shape[-1] == theirs[name].shape[-1] * 32 // (
+                8 if "embed" in name else 4), name
+        else:  # never quantized (norms): untouched, no cast without --dtype
+            assert array.dtype == theirs[name].dtype == mx.float32 and mx.array_equal(array, theirs[name]), name
     # the files that travel with the weights came along unchanged
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"):
         assert (smollm2_f16 / name).read_bytes() == (smollm2_workspace / name).read_bytes()
@@ -63,7 +70,7 @@ def test_dequantized_copy_of_cached_model(smollm2_f16, smollm2_workspace):
     assert sentinel["operation"] == "convert-dequantize"
     assert sentinel["source"] == sentinel["source_repo"] == "mlx-community/SmolLM2-135M-Instruct-Q4"
     assert len(sentinel["source_revision"]) == 40
-    assert sentinel["parameters"] == {"dtype": "float16"}
+    assert sentinel["parameters"] == {"dtype": None}
     assert sorted(sentinel["files"]) == sorted(p.name for p in smollm2_f16.iterdir() if p.name != ".mlxk_workspace.json")
 
 
@@ -78,10 +85,10 @@ def test_quantize_4bit_answers_paris(smollm2_f16, tmp_path):
     assert data["health"] == "healthy" and data["runtime_compatible"] is True and data["warnings"] == []
     config = _json(tmp_path / "q4", "config.json")
     assert config["quantization"] == config["quantization_config"] == {"group_size": 32, "bits": 4, "mode": "affine"}
-    assert _dtypes(tmp_path / "q4") == {"weight": {"uint32", "float16"}, "scales": {"float16"}, "biases": {"float16"}}
+    assert _dtypes(tmp_path / "q4") == {"weight": {"uint32", "float32"}, "scales": {"float16"}, "biases": {"float16"}}
     assert sorted(p.name for p in (tmp_path / "q4").glob("*.safetensors*")) == ["model.safetensors"]
     assert _json(tmp_path / "q4", ".mlxk_workspace.json")["parameters"] == {
-        "bits": 4, "group_size": 32, "mode": "affine", "dtype": "float16"}
+        "bits": 4, "group_size": 32, "mode": "affine", "dtype": None}
     assert "Paris" in _answer(tmp_path / "q4")
 
 
@@ -170,6 +177,7 @@ def test_usage_errors(args, needle, tiny_q4, tmp_path):
 
 def test_dequantizing_a_float_model_needs_a_dtype(tiny_q4, tmp_path):
     assert convert(tiny_q4, tmp_path / "f", "--dequantize").code == 0
+    assert "torch_dtype" not in _json(tmp_path / "f", "config.json")  # nothing was cast
     result = convert(tmp_path / "f", tmp_path / "g", "--dequantize", "--json")
     assert result.code == 2 and "not quantized" in result.json()["error"]["message"]
     assert convert(tmp_path / "f", tmp_path / "g", "--dequantize", "--dtype", "float32").code == 0

@@ -112,9 +112,15 @@ def test_pull_interrupted_json(hub, model_repo, tmp_path):
     hub.throttle_bps = 4 * MiB
     proc = spawn("mlxk-pull", hub, tmp_path / "hf", REPO_ID, "--json")
     blobs = tmp_path / "hf" / "hub" / ("models--" + REPO_ID.replace("/", "--")) / "blobs"
-    # No progress events in --json: watch the partial file grow.
-    code, out, _ = interrupt(proc, signal.SIGINT,
-                             until=lambda: any(p.stat().st_size > 0 for p in blobs.glob("*.incomplete")))
+    partial = blobs / (model_repo["files"][BIG_SHARD]["etag"] + ".incomplete")
+
+    def big_shard_started() -> bool:  # no progress events in --json: watch its partial file grow
+        try:
+            return partial.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    code, out, _ = interrupt(proc, signal.SIGINT, until=big_shard_started)
     doc = validate(json.loads(out), "pull_envelope")
     assert code == 130 and doc["error"]["type"] == "interrupted"
 

@@ -174,7 +174,9 @@ class Tool:
         try:
             try:
                 parser = self.parser(env)
-                args = parser.parse_args(argv)
+                # Intermixed: options may come before, between or after the
+                # positionals (`mlx-run MODEL --max-tokens 8 "PROMPT"`).
+                args = parser.parse_intermixed_args(argv)
             except SystemExit as exc:  # --help / --version
                 env.stdout.flush()
                 return int(exc.code or 0)

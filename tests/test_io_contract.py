@@ -258,3 +258,13 @@ def test_sigterm_is_reported_as_interrupted(tmp_path):
     assert proc.returncode == 130
     assert json.loads(out)["error"]["type"] == "interrupted"
     assert "Traceback" not in err
+
+
+def test_options_may_follow_the_positionals():
+    def echo(ctx):
+        ctx.out.envelope({"items": ctx.args.items, "count": ctx.args.count})
+
+    tool = _demo_tool(echo)
+    result = run_inprocess(tool.main, ["a", "--count", "5", "b", "--json"])
+    assert result.code == 0, result
+    assert json.loads(result.stdout)["data"] == {"items": ["a", "b"], "count": 5}

@@ -58,14 +58,16 @@ def refuse_cache_target(dest: Path, environ: Mapping[str, str] | None = None) ->
                             hint="write the converted model to a workspace folder outside $HF_HOME")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a partial or trash folder of a
+    live process must be left alone).  Unsure means alive."""
     if pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's live process
+    except OSError:  # e.g. someone else's live process
         return True
     return True
 
@@ -84,7 +86,7 @@ def clean_stale_partials(dest: Path) -> list[str]:
         if not entry.name.startswith(prefix):
             continue
         match = _PARTIAL_RE.search(entry.name)
-        if not match or _pid_alive(int(match.group(1))):
+        if not match or pid_alive(int(match.group(1))):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(entry.name)

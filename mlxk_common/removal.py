@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from .atomic import pid_alive
 from .errors import MlxkError
 from .store import CacheRepo, Revision, snapshot_blobs, walk_files
 
@@ -257,7 +258,7 @@ def clear_leftovers(hub: str) -> int:
     cleared = 0
     for slot in slots:
         pid = slot.split("-", 1)[0]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue
         path = os.path.join(trash, slot)
         if not os.path.islink(path):
@@ -270,16 +271,6 @@ def clear_leftovers(hub: str) -> int:
     return cleared
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 class _signals_deferred:

@@ -187,6 +187,8 @@ TOOL = Tool(
          "copy a cached model whose index does not match its shards, with a rebuilt index"),
         ("mlxk-convert ./big ./big-8bit --quantize 8 --max-shard-size 2GB --ndjson",
          "quantize, write 2 GB shards, stream progress events as NDJSON"),
+        ("mlxk-convert ./smollm2 ./smollm2-8bit --quantize 8 --ndjson | jq -c 'select(.event == \"result\")'",
+         "keep only the final result event of a scripted conversion"),
     ),
     see_also=("mlxk-clone", "mlxk-health", "mlx-run"),
 )

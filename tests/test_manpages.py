@@ -126,8 +126,6 @@ def test_examples_include_a_jq_pipeline(name):
     tool = TOOLS[name]
     if is_placeholder(tool):
         pytest.skip(f"{name} is not implemented yet")
-    if name == "mlxk-convert":
-        pytest.xfail("mlxk-convert has no jq example yet (e.g. --ndjson | jq 'select(.event==\"result\")')")
     assert any("jq" in command.split() for command, _ in tool.examples), f"{name}: add an example piping into jq"
 
 

@@ -4,7 +4,7 @@
 Starts both servers on loopback (mlxk-serve on --port, mlx_lm.server on
 --port + 1) and drives them in turn, never both at once, with N concurrent
 streaming clients for each N in --clients (fixed prompts, fixed max_tokens,
-greedy).  Per level each server first gets one unmeasured warm-up run, then
+greedy).  Per level each server first gets two unmeasured warm-up runs, then
 the measured runs alternate A B B A, so background load on the machine falls
 on both alike.  Printed per server and level: aggregate generated tokens/s,
 time to first token p50/p95, request latency p50/p95, errors, and the server
@@ -19,7 +19,7 @@ field left out, off by default there).  Generated tokens come from each
 stream's final usage chunk, the end-of-turn token counted for both.
 
 usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
-           [--max-tokens 24] [--requests 1] [--warmup 1] [--rounds 2] [--port 18400]
+           [--max-tokens 24] [--requests 1] [--warmup 2] [--rounds 2] [--port 18400]
            [--level-timeout 600] [--skip-mlx-lm] [--skip-multiturn] [--json]
 """
 
@@ -261,7 +261,7 @@ def main(argv=None):
     parser.add_argument("--min-requests", type=int, default=4,
                         help="requests per run at least, spread over the clients (default 4)")
     parser.add_argument("--max-tokens", type=int, default=24, help="max_tokens of every request")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per server before each level")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured runs per server before each level")
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs per server and level, in the order A B B A A B ... (default 2)")
     parser.add_argument("--port", type=int, default=18400, help="mlxk-serve's port; mlx_lm.server uses PORT+1")
@@ -293,9 +293,11 @@ def main(argv=None):
             runs = {name: [] for name in names}
             per_client = max(args.requests, -(-args.min_requests // clients))
             for name in names * args.warmup:
-                # Unmeasured: MLX's CPU backend compiles kernels for new batch
-                # shapes and caches them on disk for every process, so the
-                # server that met a shape first would pay for both.
+                # Unmeasured: MLX's CPU backend compiles kernels for new shapes
+                # and caches them on disk for every process, so the server that
+                # met a shape first would pay for both.  Two runs: the first
+                # meets new prompts, the second the same prompts found in the
+                # prompt cache (other shapes again).
                 run_level(name, running[name].port, model, clients, per_client, args.max_tokens,
                           args.level_timeout)
             for name in schedule:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
+from mlxk_common.inventory.names import validate_reference
+from mlxk_common.inventory.records import build_records, runnable
+from mlxk_common.inventory.store import is_explicit_path, match_path_pattern, Store
 from mlxk_common.output import JSON, NDJSON
 
 
@@ -26,15 +30,11 @@ def configure(parser):
 def entries(ctx: Context):
     """The entries (cached repos, workspaces) the pattern selects, by name,
     and the store they come from (None for a path pattern)."""
-    from mlxk_common.store import Store, is_explicit_path, match_path_pattern
-
     pattern = (ctx.args.pattern or "").strip()
     if pattern and is_explicit_path(pattern):
         return match_path_pattern(pattern), None
     store = Store.from_environ(ctx.env.environ)
     if pattern:
-        from mlxk_common.names import validate_reference
-
         validate_reference(pattern)
     needle = pattern.lower()
     selected = [r for r in store.repos() if needle in r.repo_id.lower()]
@@ -44,8 +44,6 @@ def entries(ctx: Context):
 
 
 def run(ctx: Context):
-    from mlxk_common.records import build_records, runnable
-
     args = ctx.args
     selected, store = entries(ctx)
     records = build_records(selected)
@@ -72,8 +70,6 @@ def run(ctx: Context):
 
 
 def human_table(records: list[dict], verbose: bool, health: bool, tty: bool) -> str:
-    from mlxk_common import table as t
-
     headers = ["Name", "Hash", "Size", "Modified"]
     headers += ["Framework", "Type", "Source"] if verbose else ["Type"]
     if health:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 
 from mlxk_common.cli import Context, Tool
+from mlxk_common.errors import MlxkError
+from mlxk_common.hub.pull import confirmer, pull, request_from_args, settings_from_args
+from mlxk_common.options import add_transfer_arguments
 from mlxk_common.output import HUMAN, JSON
-from mlxk_common.pull import add_transfer_arguments, confirmer
+from mlxk_common.progress import human_bytes
+from mlxk_common.refs import expand_references
 
 
 def configure(parser):
@@ -22,10 +26,6 @@ def configure(parser):
 
 
 def run(ctx: Context):
-    from mlxk_common.errors import MlxkError
-    from mlxk_common.pull import pull, request_from_args, settings_from_args
-    from mlxk_common.refs import expand_references
-
     args = ctx.args
     settings = settings_from_args(args, ctx.env.environ)
     results, errors = [], []
@@ -69,8 +69,6 @@ def envelope(ctx: Context, results: list[dict], errors: list) -> None:
 
 
 def human_summary(result: dict) -> str:
-    from mlxk_common.progress import human_bytes
-
     name = f"{result['model']}@{result['hash'][:8]}"
     if result["download_status"] == "already_exists":
         return f"{name} is already in the cache ({result['files']} files, {human_bytes(result['size_bytes'])})"

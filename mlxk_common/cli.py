@@ -18,10 +18,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
-from . import __version__
-from .errors import EXIT_OK, EXIT_USAGE, MlxkError
-from .iox import IOEnv
-from .output import HUMAN, JSON, NDJSON, Output
+from mlxk_common import __version__
+from mlxk_common.config import debug, setting
+from mlxk_common.errors import EXIT_OK, EXIT_USAGE, MlxkError
+from mlxk_common.iox import IOEnv
+from mlxk_common.logs import resolve_level, setup_logging
+from mlxk_common.output import HUMAN, JSON, NDJSON, Output
 
 STANDARD_EXIT_STATUS = (
     (0, "success"),
@@ -78,16 +80,12 @@ class Context:
     def log(self):
         """The tool's logger, configured on first use (logging is not free to import)."""
         if self._log is None:
-            from .logs import resolve_level, setup_logging
-
             level = resolve_level(getattr(self.args, "log_level", None), self.env.environ)
             json_lines = getattr(self.args, "log_json", False) or self.env.get("MLXK2_LOG_JSON", "0") == "1"
             self._log = setup_logging(level, json_lines, self.env.stderr, self.env.environ).getChild(self.tool.command)
         return self._log
 
     def setting(self, flag_value, env_name, default=None, cast=str):
-        from .config import setting
-
         return setting(flag_value, env_name, self.env.environ, default, cast)
 
 
@@ -191,13 +189,12 @@ class Tool:
             env.stdout.flush()
             return EXIT_OK if code is None else int(code)
         except BrokenPipeError:
-            return _quiet_broken_pipe(env)
+            return quiet_broken_pipe(env)
         except MlxkError as exc:
             return _report(out, exc, env)
         except KeyboardInterrupt:
             return _report(out, MlxkError("interrupted", "interrupted"), env)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
-            from .config import debug
 
             if debug(env.environ):
                 import traceback
@@ -216,11 +213,11 @@ def _report(out: Output, error: MlxkError, env: IOEnv) -> int:
         out.fail(error)
         env.stdout.flush()
     except BrokenPipeError:
-        _quiet_broken_pipe(env)
+        quiet_broken_pipe(env)
     return error.exit_code
 
 
-def _quiet_broken_pipe(env: IOEnv) -> int:
+def quiet_broken_pipe(env: IOEnv) -> int:
     """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
     file descriptor at /dev/null so the interpreter's final flush cannot raise."""
     if env.is_process:
@@ -242,19 +239,3 @@ def _install_sigterm():
         return signal.signal(signal.SIGTERM, _raise_interrupted)
     except ValueError:  # not in the main thread
         return None
-
-
-def placeholder_tool(executable: str) -> Tool:
-    """A built-in whose implementation has not landed yet: exits 2 saying so."""
-    from .commands import BUILTINS
-
-    command = next(sub for sub, (exe, _, _) in BUILTINS.items() if exe == executable)
-    summary = BUILTINS[command][2]
-
-    def run(ctx: Context):
-        raise MlxkError("not_implemented", f"{executable} is not implemented yet")
-
-    def configure(parser):
-        parser.add_argument("args", nargs="*", help="arguments (ignored)")
-
-    return Tool(executable, command, summary, run, configure)

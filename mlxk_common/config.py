@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from collections.abc import Callable, Mapping
 
-from .errors import MlxkError
+from mlxk_common.errors import MlxkError
 
 # name -> (default, one-line meaning); the man pages' ENVIRONMENT sections read this.
 ENV_VARS: dict[str, tuple[str | None, str]] = {

@@ -1,10 +1,25 @@
-"""JSON encoding with orjson (fast, exact UTC datetimes, no NaN surprises)."""
+"""JSON encoding with orjson (fast, exact UTC datetimes, no NaN surprises).
+
+orjson is imported on first use, so a tool that never writes JSON (a human
+listing) never loads it.  orjson refuses documents nested deeper than 1024
+levels with a JSONDecodeError, so untrusted files cannot exhaust the stack.
+"""
 
 from __future__ import annotations
 
-import orjson
+# orjson.JSONDecodeError (like json's) is a ValueError: catching this catches both.
+JSONDecodeError = ValueError
 
-_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+_orjson = None
+
+
+def _lib():
+    global _orjson
+    if _orjson is None:
+        import orjson
+
+        _orjson = orjson
+    return _orjson
 
 
 def _default(obj):
@@ -17,12 +32,12 @@ def _default(obj):
 
 
 def dumps(obj, indent: bool = False) -> str:
-    opts = _OPTS | (orjson.OPT_INDENT_2 if indent else 0)
+    orjson = _lib()
+    opts = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+    if indent:
+        opts |= orjson.OPT_INDENT_2
     return orjson.dumps(obj, default=_default, option=opts).decode()
 
 
 def loads(text: str | bytes):
-    return orjson.loads(text)
-
-
-JSONDecodeError = orjson.JSONDecodeError
+    return _lib().loads(text)

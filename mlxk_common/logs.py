@@ -11,6 +11,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
+
+from mlxk_common.jsonio import dumps
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -93,8 +96,6 @@ def _json_formatter():
             self.environ = environ
 
         def format(self, record):
-            from .jsonio import dumps
-
             entry = {
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
                 + f".{int(record.msecs):03d}Z",

@@ -10,9 +10,10 @@ Records (list/show/health) are plain objects; working tools emit events
 
 from __future__ import annotations
 
-from .errors import MlxkError
-from .iox import IOEnv
-from .logs import redact
+from mlxk_common.errors import MlxkError
+from mlxk_common.iox import IOEnv
+from mlxk_common.jsonio import dumps
+from mlxk_common.logs import redact
 
 HUMAN, JSON, NDJSON = "human", "json", "ndjson"
 
@@ -37,8 +38,6 @@ class Output:
 
     def json_line(self, obj) -> None:
         """One NDJSON line, flushed at once so a consumer sees it now."""
-        from .jsonio import dumps
-
         self.env.stdout.write(dumps(obj) + "\n")
         self.env.stdout.flush()
 
@@ -48,8 +47,6 @@ class Output:
         self.json_line({"event": kind, **fields})
 
     def envelope(self, data=None, error: MlxkError | dict | None = None, indent: bool = True) -> None:
-        from .jsonio import dumps
-
         if isinstance(error, MlxkError):
             error = self._error_dict(error)
         doc = {

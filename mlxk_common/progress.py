@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .iox import IOEnv
+from mlxk_common.iox import IOEnv
 
 
 def human_bytes(n: float) -> str:

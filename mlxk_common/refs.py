@@ -10,8 +10,10 @@ A bad line becomes an error item and the tool goes on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TextIO
 
-from .errors import MlxkError
+from mlxk_common.errors import MlxkError
+from mlxk_common.jsonio import JSONDecodeError, loads
 
 REFERENCE_FIELDS = ("name", "path", "model")
 
@@ -35,8 +37,6 @@ def parse_reference_line(line: str, line_no: int) -> RefItem:
     source = f"stdin:{line_no}"
     text = line.strip()
     if text.startswith(("{", "[")):
-        from .jsonio import JSONDecodeError, loads
-
         try:
             obj = loads(text)
         except JSONDecodeError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import calendar
 import time
 
+from mlxk_common.progress import human_bytes
+
 DEFAULT_ORG_PREFIX = "mlx-community/"
 
 
@@ -12,7 +14,6 @@ def size(n: int | None) -> str:
     """Decimal units, like the Hub and mlx-knife: 1.2 GB."""
     if not isinstance(n, int):
         return "-"
-    from .progress import human_bytes
 
     return human_bytes(n)
 

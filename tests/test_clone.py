@@ -11,7 +11,7 @@ import pytest
 from fixtures.hub import HUB_TOKEN
 from fixtures.model_repo import BIG_SHARD, REPO_ID, sha256_file, transfer_env
 from fixtures.tooling import run_cli
-from mlxk_common.fscopy import COPY, COPY_FILE_RANGE, REFLINK, copy_file, shares_extents
+from mlxk_common.inventory.fscopy import COPY, COPY_FILE_RANGE, REFLINK, copy_file, shares_extents
 
 MiB = 1 << 20
 
@@ -84,7 +84,7 @@ def test_clone_makes_flat_files_and_a_sentinel(hub, model_repo, cached, tmp_path
     assert tree(repo_dir(cached)) == before  # the cache was not touched
     assert [p.name for p in target.parent.iterdir()] == ["smol"]  # no staging folder left
 
-    from mlxk_common.store import Workspace
+    from mlxk_common.inventory.store import Workspace
 
     assert Workspace(str(target), "smol").clean() is True
 

@@ -14,9 +14,10 @@ import pytest
 
 from fixtures.tooling import base_env, run_cli, run_inprocess
 from mlxk_bin import mlxk
-from mlxk_common import completion
-from mlxk_common.commands import ALIASES, BUILTINS
-from mlxk_common.docspec import MODEL, ToolSpec, completes, load_tools, model_arg
+from mlxk_bin.mlxk import completion
+from mlxk_bin.mlxk.commands import ALIASES, BUILTINS
+from mlxk_bin.mlxk.docspec import ToolSpec, load_tools
+from mlxk_common.options import MODEL, completes, model_arg
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = {shell: REPO / "completions" / name for shell, name in completion.FILES.items()}
@@ -305,7 +306,7 @@ def test_completer_marks_and_guesses():
     parser.add_argument("--mode", choices=("a", "b"))
     parser.add_argument("--count", type=int)
     by_dest = {action.dest: action for action in parser._actions}
-    from mlxk_common.docspec import Arg
+    from mlxk_bin.mlxk.docspec import Arg
 
     kinds = {dest: Arg(action, "x", "options", None).completer for dest, action in by_dest.items()}
     assert kinds == {"help": "none", "ref": "model", "image": "file", "out": "dir", "mode": "choices", "count": "none"}

@@ -14,7 +14,7 @@ import pytest
 from fixtures.cachebuild import lay_into_cache
 from fixtures.tooling import base_env, executable, run_inprocess
 from mlxk_bin.convert import main as convert_main
-from mlxk_common.atomic import clean_stale_partials, staging_folder
+from mlxk_common.inventory.atomic import clean_stale_partials, staging_folder
 from mlxk_common.errors import MlxkError
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from fixtures.tooling import base_env, run_inprocess
 from mlxk_bin.convert import main as convert_main
-from mlxk_common.runtime import backend_installed
+from mlxk_common.inventory.runtime import backend_installed
 
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -248,15 +248,15 @@ def test_ndjson_progress_stream(tiny_q4, tmp_path):
 
 def test_cli_choices_match_the_library():
     import mlxk_bin.convert as cli
-    from mlxk_common import convert as lib
+    from mlxk_bin.convert import jobs as lib
 
     assert (cli.BITS, cli.GROUP_SIZES, cli.QUANT_MODES, cli.DTYPES) == (
         lib.BITS, lib.GROUP_SIZES, lib.QUANT_MODES, lib.DTYPES)
 
 
 def test_imports_stay_light():
-    code = ("import sys, mlxk_bin.convert, mlxk_common.convert, mlxk_common.atomic, mlxk_common.repair_index, "
-            "mlxk_common.shards; mlxk_bin.convert.TOOL.parser().format_help(); "
+    code = ("import sys, mlxk_bin.convert, mlxk_bin.convert.jobs, mlxk_common.inventory.atomic, mlxk_bin.convert.repair_index, "
+            "mlxk_bin.convert.shards; mlxk_bin.convert.TOOL.parser().format_help(); "
             "print(sorted(m for m in ('mlx', 'mlx_lm', 'mlx_vlm', 'transformers', 'yaml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=base_env()).stdout

@@ -12,8 +12,8 @@ from fixtures.cachebuild import lay_into_cache
 from fixtures.tooling import base_env, run_cli, run_inprocess
 from mlxk_bin.convert import main as convert_main
 from mlxk_common.errors import MlxkError
-from mlxk_common.health import check_integrity
-from mlxk_common.repair_index import index_from_shards
+from mlxk_common.inventory.health import check_integrity
+from mlxk_bin.convert.repair_index import index_from_shards
 
 INDEX = "model.safetensors.index.json"
 

@@ -12,7 +12,7 @@ import pytest
 
 from fixtures.tooling import run_inprocess
 from mlxk_bin.convert import main as convert_main
-from mlxk_common.runtime import backend_installed
+from mlxk_common.inventory.runtime import backend_installed
 
 pytestmark = pytest.mark.skipif(not backend_installed("mlx_vlm"), reason="mlx-vlm is not installed")
 

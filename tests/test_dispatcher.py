@@ -12,7 +12,7 @@ import time
 import pytest
 
 from mlxk_bin import mlxk as dispatcher
-from mlxk_common.commands import BUILTINS
+from mlxk_bin.mlxk.commands import BUILTINS
 
 from fixtures.tooling import base_env, executable, run_cli, run_inprocess
 

@@ -4,7 +4,7 @@ split, and the whole per-request text path with a real tokenizer."""
 import pytest
 
 from mlxk_common.engine.reasoning import CONTENT, REASONING, ReasoningSplitter, detect_markers, starts_in_reasoning
-from mlxk_common.run_output import DIM, RESET, AnswerPrinter
+from mlxk_bin.run.output import DIM, RESET, AnswerPrinter
 
 
 def split_all(splitter, pieces):

@@ -1,4 +1,4 @@
-"""GGUF import (mlxk_common.gguf.convert_gguf) on the real SmolLM2 GGUF and on
+"""GGUF import (mlxk_bin.convert.gguf.convert_gguf) on the real SmolLM2 GGUF and on
 tiny synthetic llamas of every supported GGML type."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from fixtures.tiny_gguf import CHATML, HEADS, HIDDEN, KV_HEADS, llamacpp_permute, tiny_config, write_tiny_llama
 from mlxk_common.errors import MlxkError
-from mlxk_common.gguf import convert_gguf, llama3_rope_factors
+from mlxk_bin.convert.gguf import convert_gguf, llama3_rope_factors
 
 N_LAYERS = 30
 PROJ = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -94,7 +94,7 @@ def test_qk_rows_are_unpermuted_to_hf_layout(smollm2_gguf, smollm2_workspace):
 
 
 def test_readme_and_sentinel(smollm2_gguf, smollm2_workspace):
-    from mlxk_common.workspace_sentinel import sha256_file
+    from mlxk_common.inventory.workspace_sentinel import sha256_file
 
     readme = (smollm2_workspace / "README.md").read_text()
     front = readme.split("---\n")[1]
@@ -459,7 +459,7 @@ def test_unsupported_inputs(kwargs, needle, tmp_path):
 
 
 def test_import_is_light():
-    code = ("import sys, mlxk_common.gguf, mlxk_common.gguf_tokenizer; "
+    code = ("import sys, mlxk_bin.convert.gguf, mlxk_bin.convert.gguf_tokenizer; "
             "print(sorted(m for m in ('mlx', 'mlx_lm', 'transformers', 'tokenizers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

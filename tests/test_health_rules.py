@@ -8,8 +8,8 @@ import os
 import pytest
 from fixtures.oddcaches import break_blob, write_safetensors
 
-from mlxk_common.health import check_integrity, model_health
-from mlxk_common.safetensors_header import SafetensorsError, read_header
+from mlxk_common.inventory.health import check_integrity, model_health
+from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
 
 # kind -> a phrase its reason must contain (and it must be the only reason)
 BROKEN = {
@@ -194,7 +194,7 @@ def test_blob_names_match_git_and_sha256(odd_cache):
     import shutil
     import subprocess
 
-    from mlxk_common.hashing import hash_blob, revision_blobs, verify_blobs
+    from mlxk_bin.health.hashing import hash_blob, revision_blobs, verify_blobs
 
     home, repo_dir, snapshot = odd_cache("sharded")
     blobs, unverifiable = revision_blobs(snapshot, repo_dir)
@@ -210,7 +210,7 @@ def test_blob_names_match_git_and_sha256(odd_cache):
 
 
 def test_verify_reports_each_bad_blob(odd_cache):
-    from mlxk_common.hashing import deep_reasons
+    from mlxk_bin.health.hashing import deep_reasons
 
     home, repo_dir, snapshot = odd_cache("sharded")
     break_blob(repo_dir, snapshot, "model-00003-of-00003.safetensors", "flip")
@@ -224,7 +224,7 @@ def test_verify_reports_each_bad_blob(odd_cache):
 
 
 def test_files_outside_blobs_are_unverifiable(tmp_path, odd_cache):
-    from mlxk_common.hashing import revision_blobs
+    from mlxk_bin.health.hashing import revision_blobs
 
     home, repo_dir, snapshot = odd_cache("healthy")
     (snapshot / "notes.txt").write_text("a real file, not a link into blobs/")

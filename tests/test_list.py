@@ -216,8 +216,8 @@ def test_bad_pattern_is_an_error(inproc, mixed):
 def test_many_models_in_parallel_workers_match_one_process(cache_home):
     from fixtures.caches import synthetic_cache
 
-    from mlxk_common.records import build_records, record_for
-    from mlxk_common.store import scan_cache
+    from mlxk_common.inventory.records import build_records, record_for
+    from mlxk_common.inventory.store import scan_cache
 
     synthetic_cache(cache_home.hub, 70, broken_every=20)
     repos = scan_cache(str(cache_home.hub))

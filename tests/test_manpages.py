@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from mlxk_common import manpage
+from mlxk_bin.mlxk import manpage
 from mlxk_common.cli import Tool
-from mlxk_common.commands import BUILTINS
+from mlxk_bin.mlxk.commands import BUILTINS
 from mlxk_common.config import ENV_VARS
-from mlxk_common.docspec import ToolSpec, load_tools
+from mlxk_bin.mlxk.docspec import ToolSpec, load_tools
 
 REPO = Path(__file__).resolve().parent.parent
 MAN = REPO / "man"

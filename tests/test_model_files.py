@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fixtures.oddcaches import ODDITIES, SHARDED_ODDITIES, write_safetensors
 
-from mlxk_common import rawio
-from mlxk_common.health import check_integrity, model_health
-from mlxk_common.model_files import ModelFiles
-from mlxk_common.runtime import check_runtime
-from mlxk_common.safetensors_header import read_header
-from mlxk_common.store import tree_stats
+from mlxk_common.inventory import rawio
+from mlxk_common.inventory.health import check_integrity, model_health
+from mlxk_common.inventory.model_files import ModelFiles
+from mlxk_common.inventory.runtime import check_runtime
+from mlxk_common.inventory.safetensors_header import read_header
+from mlxk_common.inventory.store import tree_stats
 
 ALL_KINDS = ["healthy", "sharded", *sorted(ODDITIES), *sorted(SHARDED_ODDITIES)]
 

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from mlxk_common.errors import MlxkError
-from mlxk_common.names import is_repo_id, resolve, validate_reference, validate_repo_id
-from mlxk_common.store import Store
+from mlxk_common.inventory.names import is_repo_id, resolve, validate_reference, validate_repo_id
+from mlxk_common.inventory.store import Store
 
 A, B, C = "a" * 40, "abc1" + "0" * 36, "abc2" + "0" * 36
 

@@ -21,7 +21,7 @@ from fixtures.tooling import base_env, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "openapi.json"
-PACKAGED = REPO / "mlxk_common" / "data" / "openapi.json"
+PACKAGED = REPO / "bin" / "serve" / "openapi.json"
 EXAMPLES_PER_OPERATION = 100
 
 pytestmark = pytest.mark.slow
@@ -32,10 +32,10 @@ def openapi() -> dict:
 
 
 def test_docs_copy_is_the_packaged_document():
-    assert DOC.read_bytes() == PACKAGED.read_bytes(), "copy docs/openapi.json to mlxk_common/data/openapi.json"
+    assert DOC.read_bytes() == PACKAGED.read_bytes(), "copy docs/openapi.json to bin/serve/openapi.json"
     from importlib.resources import files
 
-    assert (files("mlxk_common") / "data" / "openapi.json").read_bytes() == DOC.read_bytes()
+    assert (files("mlxk_bin.serve") / "openapi.json").read_bytes() == DOC.read_bytes()
 
 
 def test_document_is_valid_openapi_31():

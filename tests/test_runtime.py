@@ -10,8 +10,8 @@ import sys
 import pytest
 from fixtures.oddcaches import write_safetensors
 
-from mlxk_common import runtime
-from mlxk_common.runtime import check_runtime, context_length, detect_framework, read_front_matter
+from mlxk_common.inventory import runtime
+from mlxk_common.inventory.runtime import check_runtime, context_length, detect_framework, read_front_matter
 
 
 def _config(folder, **changes):
@@ -59,7 +59,7 @@ def test_module_lookup_agrees_with_mlx_lm_loader():
 def test_no_backend_is_imported(odd_model):
     folder = odd_model("healthy")
     code = (
-        "import sys; from mlxk_common.health import model_health; "
+        "import sys; from mlxk_common.inventory.health import model_health; "
         f"r = model_health({str(folder)!r}); assert r['runtime_compatible'], r; "
         "bad = [m for m in ('mlx', 'mlx_lm', 'mlx_vlm', 'mlx_audio', 'transformers', 'huggingface_hub') "
         "if m in sys.modules]; print(bad)"

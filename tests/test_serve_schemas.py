@@ -7,10 +7,9 @@ import base64
 
 import pytest
 
-from mlxk_bin.serve import size
-from mlxk_common.server.errors import ApiError
-from mlxk_common.server.guards import Cors, request_id
-from mlxk_common.server.schemas import CHAT, COMPLETION, parse_common
+from mlxk_bin.serve.errors import ApiError
+from mlxk_bin.serve.guards import Cors, request_id
+from mlxk_bin.serve.schemas import CHAT, COMPLETION, parse_common
 
 IMAGE_LIMIT = 1024
 
@@ -109,15 +108,3 @@ def test_cors_allows_only_the_named_origins():
     assert cors.headers("https://b.example") == []
     assert not Cors([]).enabled
     assert dict(Cors(["*"]).headers("https://any.example"))["Access-Control-Allow-Origin"] == "*"
-
-
-@pytest.mark.parametrize("text, value", [("50MB", 50 << 20), ("512k", 512 << 10), ("1G", 1 << 30), ("0", 0),
-                                         ("1.5MiB", int(1.5 * (1 << 20))), ("100", 100)])
-def test_sizes(text, value):
-    assert size(text) == value
-
-
-@pytest.mark.parametrize("text", ["lots", "-1MB", "5TB", ""])
-def test_bad_sizes(text):
-    with pytest.raises(ValueError):
-        size(text)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mlxk_common import store as st
+from mlxk_common.inventory import store as st
 
 
 def _blob_sizes(snapshot) -> int:

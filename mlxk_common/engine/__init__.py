@@ -5,7 +5,7 @@ Importing this package is cheap; mlx and mlx-lm load with the first model.
 API::
 
     from mlxk_common.engine import load_engine, SamplingParams
-    from mlxk_common.engine.locate import locate, check_runnable
+    from mlxk_common.inventory.locate import locate, check_runnable
 
     located = locate("SmolLM2", environ)      # names.resolve: path, ORG/NAME, substring, @hash
     check_runnable(located)                  # health rules; unhealthy / capability_not_supported
@@ -49,9 +49,11 @@ context_length_exceeded (details prompt_tokens, context_length), usage_error.
 
 from __future__ import annotations
 
-from .modelinfo import AUDIO, TEXT, VISION, ModelInfo, read_model_info
-from .request import Delta, Finished, GenerationRequest
-from .sampling import SamplingParams
+from mlxk_common.engine.loader import load_text_engine
+from mlxk_common.engine.modelinfo import AUDIO, ModelInfo, read_model_info, TEXT, VISION
+from mlxk_common.engine.request import Delta, Finished, GenerationRequest
+from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.errors import MlxkError
 
 __all__ = ["load_engine", "read_model_info", "ModelInfo", "SamplingParams", "GenerationRequest", "Delta",
            "Finished", "TEXT", "VISION", "AUDIO"]
@@ -64,8 +66,6 @@ def load_engine(model_dir, kind: str | None = None):
     text is implemented so far, so vision and audio models (or requests)
     raise ``capability_not_supported`` before any weights are read.
     """
-    from ..errors import MlxkError
-
     info = model_dir if isinstance(model_dir, ModelInfo) else read_model_info(model_dir)
     wanted = kind or info.kind
     if wanted != info.kind and not (wanted == TEXT and info.kind == VISION):
@@ -75,6 +75,5 @@ def load_engine(model_dir, kind: str | None = None):
         raise MlxkError("capability_not_supported",
                         f"{info.path.name} is a {info.kind} model; {info.kind} generation is not available yet",
                         kind=info.kind, requested=wanted)
-    from .loader import load_text_engine
 
     return load_text_engine(info)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from .request import Delta, Finished, GenerationRequest, timing
-from .sampling import make_logits_processors, make_sampler
-from .textstream import TextStream
+from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
+from mlxk_common.engine.sampling import make_logits_processors, make_sampler
+from mlxk_common.engine.textstream import TextStream
 
 
 def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):

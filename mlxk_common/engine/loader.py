@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import time
 
-from ..errors import MlxkError
-from .modelinfo import TEXT, ModelInfo, eos_ids_from_config, read_model_info
-from .request import GenerationRequest
-from .sampling import SamplingParams
+from mlxk_common.engine.batch import BatchScheduler
+from mlxk_common.engine.conversation import ConversationCache
+from mlxk_common.engine.generate import generate
+from mlxk_common.engine.modelinfo import eos_ids_from_config, ModelInfo, read_model_info, TEXT
+from mlxk_common.engine.prompting import build_messages, end_of_turn_ids, normalize_messages, render
+from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
+from mlxk_common.engine.request import GenerationRequest
+from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.runtime import mlx_lm_supports, MODEL_FILE_REASON
 
 DEFAULT_MAX_TOKENS_NO_WINDOW = 4096  # when a model names no context window
 
 
 def check_architecture(info: ModelInfo) -> None:
     """Raise ``unhealthy`` unless the installed mlx-lm can build this model."""
-    from ..runtime import MODEL_FILE_REASON, mlx_lm_supports
-
     if not info.model_type:
         raise MlxkError("unhealthy", f"{info.path}/config.json has no model_type", path=str(info.path),
                         reason="config.json has no model_type")
@@ -58,9 +62,6 @@ class TextEngine:
     kind = TEXT
 
     def __init__(self, info: ModelInfo, model, tokenizer, load_s: float = 0.0):
-        from .prompting import end_of_turn_ids
-        from .reasoning import detect_markers
-
         self.info = info
         self.model = model
         self.tokenizer = tokenizer
@@ -88,8 +89,6 @@ class TextEngine:
         Raises ``context_length_exceeded`` (details ``prompt_tokens``,
         ``context_length``) when the prompt leaves no room to answer.
         """
-        from .prompting import build_messages, normalize_messages, render
-        from .reasoning import starts_in_reasoning
 
         if (prompt is None) == (messages is None):
             raise MlxkError("usage_error", "give either a prompt or messages")
@@ -132,18 +131,12 @@ class TextEngine:
 
     def generate(self, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):
         """Stream one request: ``Delta`` events, then one ``Finished`` (see generate.py)."""
-        from .generate import generate
-
         return generate(self, request, rid=rid, prompt_cache=prompt_cache, conversation=conversation)
 
     def conversation(self):
         """A ``ConversationCache``: pass it to every ``generate`` of one chat."""
-        from .conversation import ConversationCache
-
         return ConversationCache(self)
 
     def batch(self, **options):
         """A ``BatchScheduler`` over this model (see batch.py for options)."""
-        from .batch import BatchScheduler
-
         return BatchScheduler(self, **options)

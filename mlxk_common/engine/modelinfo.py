@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import MlxkError
+from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.runtime import context_length, is_audio, is_stt, is_vision
 
 TEXT, VISION, AUDIO = "text", "vision", "audio"
 
@@ -65,7 +66,6 @@ def _read_json(file: Path, required: bool = False):
 
 def _kind(path: Path, config: dict) -> str:
     # The health module's rules, so mlx-run and mlxk-health agree on what a model is.
-    from ..runtime import is_audio, is_stt, is_vision
 
     if is_stt(config):
         return AUDIO
@@ -75,8 +75,6 @@ def _kind(path: Path, config: dict) -> str:
 
 
 def _context_length(config: dict, tokenizer_config: dict) -> int | None:
-    from ..runtime import context_length
-
     window = context_length(config)
     if window is not None:
         return window

@@ -9,7 +9,8 @@ special tokens again, exactly as ``mlx_lm.generate`` does.
 
 from __future__ import annotations
 
-from ..errors import MlxkError
+from mlxk_common.errors import MlxkError
+from mlxk_common.jsonio import JSONDecodeError, loads
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 
@@ -104,8 +105,6 @@ def end_of_turn_ids(tokenizer) -> set[int]:
 def parse_template_args(items) -> dict:
     """``KEY=VALUE`` strings to a dict; VALUE is read as JSON when it parses
     (``true``, ``3``, ``"x"``), else kept as text."""
-    from ..jsonio import JSONDecodeError, loads
-
     args = {}
     for item in items or ():
         key, sep, raw = item.partition("=")

@@ -7,7 +7,7 @@ Plain data, importable without mlx.  ``TextEngine.prepare`` builds requests
 
 from __future__ import annotations
 
-from .sampling import SamplingParams
+from mlxk_common.engine.sampling import SamplingParams
 
 
 class GenerationRequest:

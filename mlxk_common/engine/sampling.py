@@ -9,7 +9,7 @@ global random state is never touched.
 
 from __future__ import annotations
 
-from ..errors import MlxkError
+from mlxk_common.errors import MlxkError
 
 # mlx-knife's defaults for mlx-run.
 DEFAULTS = {

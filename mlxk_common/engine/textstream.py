@@ -8,8 +8,8 @@ detokenizer call per token, as in mlx-lm's own ``stream_generate``.
 
 from __future__ import annotations
 
-from .reasoning import REASONING, ReasoningSplitter
-from .stops import StopMatcher
+from mlxk_common.engine.reasoning import REASONING, ReasoningSplitter
+from mlxk_common.engine.stops import StopMatcher
 
 
 class TextStream:

@@ -1,0 +1,140 @@
+"""mlxk-push's work: check a workspace, compare it with a Hub branch, commit the difference.
+
+Safety first: a push always states the visibility it wants (``private``), never
+makes an existing public repo receive files unless ``public`` was asked for, and
+never sends the token anywhere but the Hub endpoint.  ``check_only`` stays local.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlxk_bin.push.upload import diff, exact_patterns, hash_files, remote_files, workspace_files
+from mlxk_common.errors import MlxkError
+from mlxk_common.hub.client import as_mlxk_error, HubSettings, status_of, with_retries
+from mlxk_common.inventory.health import check_integrity
+
+
+class PushRequest:
+    def __init__(self, workspace: Path, repo_id: str, *, public: bool, create: bool, branch: str,
+                 message: str | None, dry_run: bool):
+        self.workspace = Path(workspace)
+        self.repo_id = repo_id
+        self.public = public
+        self.create = create
+        self.branch = branch
+        self.message = message or "Upload with mlxk-push"
+        self.dry_run = dry_run
+
+
+def check_workspace(folder: Path) -> dict:
+    """The local side alone (no network, no token): files, size, integrity."""
+    files, excluded = workspace_files(folder)
+    integrity = check_integrity(folder)
+    return {"files_count": len(files), "total_bytes": sum((folder / f).stat().st_size for f in files),
+            "excluded": excluded, "healthy": integrity.ok, "reasons": integrity.reasons}
+
+
+def base_result(settings: HubSettings, req: PushRequest) -> dict:
+    return {"repo_id": req.repo_id, "branch": req.branch, "repo_url": settings.repo_url(req.repo_id),
+            "workspace": str(req.workspace), "commit_sha": None, "commit_url": None, "no_changes": None,
+            "created_repo": False, "created_branch": False, "private": None, "dry_run": req.dry_run,
+            "uploaded_files_count": None, "local_files_count": None, "experimental": False}
+
+
+def push(settings: HubSettings, req: PushRequest, progress_bars: bool) -> dict:
+    """Compare and commit; returns the result record."""
+    if not req.dry_run and not settings.token:
+        raise MlxkError("access_denied", "mlxk-push needs a Hub token with write access: set HF_TOKEN or pass --token")
+    result = base_result(settings, req)
+    api = settings.api()
+    repo_id, branch = req.repo_id, req.branch
+    info = _repo_info(api, settings, repo_id)
+    if info is None and not req.create:
+        raise MlxkError("repo_not_found", f"{repo_id} does not exist on {settings.endpoint} (or the token cannot "
+                        "see it); add --create to create it", repo=repo_id)
+    if info is not None and not getattr(info, "private", False) and not req.public:
+        raise MlxkError("usage_error", f"{repo_id} is a public repository; mlxk-push refuses to publish into it "
+                        "unless you pass --public", repo=repo_id)
+    result["private"] = bool(info.private) if info is not None else not req.public
+    branches = _branches(api, settings, repo_id) if info is not None else set()
+    branch_exists = branch in branches
+    base = branch if branch_exists else "main"  # a new branch starts from main
+    remote = {}
+    if base in branches:
+        remote = with_retries(lambda: remote_files(api, repo_id, base), settings, repo_id, base, what="file list")
+    files, excluded = workspace_files(req.workspace)
+    local = hash_files(req.workspace, files)
+    changes = diff(local, remote)
+    changed = changes["added"] + changes["modified"]
+    result.update(local_files_count=len(files), excluded=excluded,
+                  change_summary={k: len(v) for k, v in changes.items()},
+                  **changes, uploaded_files_count=len(changed) if not req.dry_run else 0)
+    nothing = not changed and not changes["deleted"]
+    result["no_changes"] = nothing and info is not None and branch_exists
+    if req.dry_run:
+        result.update(would_create_repo=info is None, would_create_branch=not branch_exists,
+                      message="Dry run: nothing was uploaded.")
+        return result
+    if info is None:
+        _create_repo(api, settings, repo_id, private=not req.public)
+        result["created_repo"] = True
+    if not branch_exists and branch != "main":
+        with_retries(lambda: api.create_branch(repo_id, branch=branch, exist_ok=True), settings, repo_id,
+                     what="create branch")
+        result["created_branch"] = True
+    if result["no_changes"] or nothing:
+        result.update(no_changes=True, uploaded_files_count=0, message="No files changed; skipped empty commit.")
+        return result
+    commit = _commit(api, settings, req, changed, changes["deleted"], progress_bars)
+    result.update(commit_sha=commit.oid, commit_url=commit.commit_url, no_changes=False,
+                  message=f"Pushed {len(changed)} file(s), deleted {len(changes['deleted'])} on {branch}")
+    return result
+
+
+def _repo_info(api, settings, repo_id):
+    """The repo's info, or None when it does not exist (for this token)."""
+    try:
+        return with_retries(lambda: api.repo_info(repo_id), settings, repo_id, what="repo info")
+    except MlxkError as exc:
+        if exc.type == "repo_not_found":
+            return None
+        raise
+
+
+def _branches(api, settings, repo_id: str) -> set[str]:
+    refs = with_retries(lambda: api.list_repo_refs(repo_id), settings, repo_id, what="refs")
+    return {b.name for b in refs.branches}
+
+
+def _create_repo(api, settings, repo_id: str, private: bool) -> None:
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=False)
+    except Exception as exc:  # noqa: BLE001 - mapped below
+        raise _upload_error(exc, settings, repo_id) from None
+
+
+def _commit(api, settings, req: PushRequest, changed: list[str], deleted: list[str], progress_bars: bool):
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+
+
+    (enable_progress_bars if progress_bars else disable_progress_bars)()
+    try:
+        return api.upload_folder(repo_id=req.repo_id, folder_path=req.workspace, revision=req.branch,
+                                 commit_message=req.message, allow_patterns=exact_patterns(changed),
+                                 delete_patterns=exact_patterns(deleted) or None)
+    except (MlxkError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - mapped below
+        raise _upload_error(exc, settings, req.repo_id) from None
+
+
+def _upload_error(exc: BaseException, settings: HubSettings, repo_id: str) -> MlxkError:
+    text = settings.scrub(str(exc))
+    if "xet" in text.lower() and status_of(exc) is None:  # hf_xet reports every failure as ConnectionError
+        return MlxkError("upload_failed", f"the Xet upload to {settings.endpoint} failed: {text}",
+                         repo=repo_id, hint="set HF_HUB_DISABLE_XET=1 to upload over Git LFS instead")
+    error = as_mlxk_error(exc, settings, repo_id)
+    if error.type == "download_failed":  # the generic failure type of the download side
+        error = MlxkError("upload_failed", error.message.replace("download", "upload"), **error.details)
+    return error

@@ -1,0 +1,267 @@
+"""mlx-run: generate text with a model: one-shot, interactive chat, pipes, NDJSON batches."""
+
+from __future__ import annotations
+
+import sys
+
+from mlxk_bin.run.batch import ndjson_batch
+from mlxk_bin.run.chat import chat
+from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
+from mlxk_common.cli import Context, Tool
+from mlxk_common.config import env_flag
+from mlxk_common.engine import load_engine
+from mlxk_common.engine.prompting import parse_template_args
+from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.locate import check_runnable, locate
+from mlxk_common.output import HUMAN, JSON, NDJSON
+from mlxk_common.refs import read_stdin_references
+
+
+def configure(parser):
+    parser.add_argument("model", metavar="MODEL", nargs="?",
+                        help="a model folder (./path) or a cached model name (ORG/NAME, NAME, a unique "
+                             "part of a name; NAME@HASH picks a revision)")
+    parser.add_argument("text", metavar="PROMPT", nargs="*",
+                        help="the prompt (several words are joined); '-' reads the prompt from stdin and "
+                             "appends any words after it, after a blank line (pipe mode)")
+    parser.add_argument("-m", "--model", dest="model_option", metavar="MODEL",
+                        help="the model, as an option instead of MODEL; '-' reads model references from stdin "
+                             "(names, paths, or JSON lines with name/path/model, as mlxk-list --ndjson writes) "
+                             "and answers the prompt with each")
+    prompting = parser.add_argument_group("prompting")
+    prompting.add_argument("-p", "--prompt", help="the prompt, as an option instead of PROMPT")
+    prompting.add_argument("-c", "--chat", action="store_true",
+                           help="interactive chat (the default when no prompt is given on a terminal)")
+    prompting.add_argument("--system", metavar="TEXT", help="system prompt (none is added by default)")
+    prompting.add_argument("--no-chat-template", action="store_true",
+                           help="send the prompt as it is, without the model's chat template")
+    prompting.add_argument("--chat-template-arg", action="append", default=[], metavar="KEY=VALUE",
+                           help="extra argument for the chat template, e.g. enable_thinking=false "
+                                "(VALUE is read as JSON when it parses; repeatable)")
+    sampling = parser.add_argument_group("sampling and limits")
+    sampling.add_argument("--max-tokens", type=int, metavar="N",
+                          help="most tokens to generate (env MLXK2_MAX_TOKENS; default: the rest of the "
+                               "context window)")
+    sampling.add_argument("--temperature", type=float, metavar="T", help="sampling temperature; 0 is greedy "
+                          "(default 0.7)")
+    sampling.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling mass (default 0.9)")
+    sampling.add_argument("--top-k", type=int, metavar="K", help="sample from the K likeliest tokens (default 0: off)")
+    sampling.add_argument("--min-p", type=float, metavar="P", help="drop tokens below P x the top probability "
+                          "(default 0: off)")
+    sampling.add_argument("--repetition-penalty", type=float, metavar="R",
+                          help="penalty for repeating recent tokens (default 1.1; 1.0 is off)")
+    sampling.add_argument("--seed", type=int, metavar="N", help="random seed: the same seed gives the same text")
+    sampling.add_argument("--stop", action="append", default=[], metavar="STR",
+                          help="stop before this string; it is never printed (repeatable)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--stream", action="store_true",
+                        help="write text as it is generated even when stdout is not a terminal")
+    output.add_argument("--hide-reasoning", action="store_true",
+                        help="drop the model's reasoning (text between its thinking markers)")
+    output.add_argument("-v", "--verbose", action="store_true",
+                        help="print timing (load, time to first token, tokens/s) on stderr")
+    batch = parser.add_argument_group("batches")
+    batch.add_argument("--ndjson-in", action="store_true",
+                       help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
+                            'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
+                            'repetition_penalty, seed, stop, chat_template_args); write one result line '
+                            'per request, in input order')
+    batch.add_argument("--batch-size", type=int, default=8, metavar="N",
+                       help="with --ndjson-in: requests generated together (default 8)")
+
+
+def run(ctx: Context):
+    args, env = ctx.args, ctx.env
+    _split_model(args)
+    settings = Settings(ctx)
+    if args.model == "-":
+        if args.ndjson_in or args.chat:
+            raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
+        if args.text[:1] == ["-"]:
+            raise MlxkError("usage_error", "stdin holds the model references; give the prompt as PROMPT")
+        return each_model(ctx, settings, read_prompt(ctx))
+    if args.ndjson_in:
+        if args.text or args.prompt is not None or args.chat:
+            raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
+        if args.batch_size < 1:
+            raise MlxkError("usage_error", "--batch-size must be at least 1")
+        engine, name = load(ctx, args.model)
+
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+    no_prompt = not args.text and args.prompt is None
+    if args.chat or (no_prompt and env.stdin_isatty):
+        if ctx.mode != HUMAN:
+            raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
+        if not no_prompt:
+            raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
+        engine, name = load(ctx, args.model)
+
+        return chat(ctx, engine, name, settings)
+    prompt = read_prompt(ctx)
+    engine, name = load(ctx, args.model)
+    result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def _split_model(args) -> None:
+    """MODEL is the first positional word unless --model names the model."""
+    if args.model_option is not None:
+        if args.model is not None:
+            args.text.insert(0, args.model)
+        args.model = args.model_option
+    elif args.model is None:
+        raise MlxkError("usage_error", "no MODEL: give a model folder or name (or --model)")
+
+
+class Settings:
+    """The generation options of the command line, validated before the model loads."""
+    def __init__(self, ctx: Context):
+        args = ctx.args
+        self.sampling = SamplingParams(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                                       min_p=args.min_p, repetition_penalty=args.repetition_penalty,
+                                       seed=args.seed)
+        self.max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, int)
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise MlxkError("usage_error", "--max-tokens must be at least 1")
+        self.template_args = parse_template_args(args.chat_template_arg)
+        self.chat_template = not args.no_chat_template
+        self.system = args.system
+        self.stop = tuple(s for s in args.stop if s)
+        self.hide_reasoning = args.hide_reasoning
+
+    def prepare(self, engine, **request):
+        options = {"system": self.system, "chat_template": self.chat_template,
+                   "template_args": self.template_args, "max_tokens": self.max_tokens,
+                   "sampling": self.sampling, "stop": self.stop}
+        options.update(request)
+        return engine.prepare(**options)
+
+
+def read_prompt(ctx: Context) -> str:
+    args, env = ctx.args, ctx.env
+    words = list(args.text)
+    if args.prompt is not None:
+        if words:
+            raise MlxkError("usage_error", "give the prompt either as PROMPT or with --prompt, not both")
+        words = [args.prompt]
+    if not words:
+        raise MlxkError("usage_error", "no prompt: give PROMPT, '-' to read it from stdin, or --chat",
+                        hint=f"{ctx.tool.name} MODEL \"What is MLX?\"")
+    if words[0] == "-":
+        if not env_flag(env.environ, "MLXK2_ENABLE_PIPES", True):
+            raise MlxkError("usage_error", "reading the prompt from stdin ('-') is off (MLXK2_ENABLE_PIPES=0)")
+        piped = env.stdin.read()
+        extra = " ".join(words[1:])
+        prompt = piped.rstrip("\n") + ("\n\n" + extra if extra else "")
+    else:
+        prompt = " ".join(words)
+    if not prompt.strip():
+        raise MlxkError("usage_error", "the prompt is empty")
+    return prompt
+
+
+def load(ctx: Context, ref: str):
+    """Resolve and check the model, then load it: (engine, display name)."""
+    located = locate(ref, ctx.env.environ)
+    check_runnable(located)
+    ctx.log.debug("loading %s from %s", located.name, located.path)
+    return load_engine(located.path), located.name
+
+
+def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
+    """Generate one answer, streaming it in the output mode (human text or
+    NDJSON deltas); returns the result record (--json data, result event)."""
+    env, out = ctx.env, ctx.out
+    request = settings.prepare(engine, prompt=prompt)
+    hide = settings.hide_reasoning
+    finished = printer = None
+    if ctx.mode == HUMAN:
+        printer = AnswerPrinter(env.stdout, stream=ctx.args.stream or env.stdout_isatty, color=env.color,
+                                hide_reasoning=hide, markers=engine.markers)
+    for event in engine.generate(request):
+        if event.kind == "finished":
+            finished = event
+        elif printer is not None:
+            printer.delta(event.content, event.reasoning)
+        elif ctx.mode == NDJSON:
+            if event.reasoning and not hide:
+                out.event("delta", reasoning=event.reasoning)
+            if event.content:
+                out.event("delta", text=event.content)
+    if printer is not None:
+        printer.end()
+    note_finish(ctx, finished, engine.load_s)
+    return result_record(name, prompt, finished, hide, engine.load_s)
+
+
+def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+    """--model -: the same prompt to every model named on stdin, one after another."""
+    import gc
+
+
+    records, errors, count = [], 0, 0
+    for index, item in enumerate(read_stdin_references(ctx.env.stdin)):
+        count += 1
+        where = {"index": index, "line": int(item.source.partition(":")[2])}
+        try:
+            if item.error is not None:
+                raise item.error
+            engine, name = load(ctx, item.ref)
+            if ctx.mode == HUMAN:
+                ctx.out.line(f"== {name} ==")
+            record = {"event": "result", **where, **answer(ctx, engine, name, settings, prompt)}
+            del engine
+            gc.collect()  # one model in memory at a time
+        except MlxkError as exc:
+            errors += 1
+            record = {"event": "error", **where, "error": exc.to_dict()}
+            if ctx.mode == HUMAN:
+                ctx.out.stderr(f"{ctx.tool.name}: error: {item.ref or item.source}: {exc.message}")
+        if ctx.mode == NDJSON:
+            ctx.out.json_line(record)
+        records.append(record)
+    if ctx.mode == JSON:
+        ctx.out.envelope({"model": "-", "count": count, "errors": errors, "results": records})
+    return 1 if errors else 0
+
+
+TOOL = Tool(
+    name="mlx-run",
+    command="run",
+    summary="generate text: one-shot, chat, pipes, NDJSON batches",
+    description=(
+        "Runs a text model with mlx-lm.  With a prompt, prints one answer (streamed on a terminal, one write "
+        "when stdout is a pipe); without one, on a terminal, starts an interactive chat (/clear, /system TEXT, "
+        "/exit; Ctrl-C stops an answer, Ctrl-D leaves).  The model's chat template is used when it has one.  "
+        "Reasoning between the template's thinking markers is shown dimmed, dropped with --hide-reasoning, "
+        "and returned apart as \"reasoning\" in JSON.  A prompt longer than the context window fails with "
+        "context_length_exceeded before anything is generated.\n\n"
+        "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
+        "delta events as text arrives, then the result event."
+    ),
+    configure=configure,
+    run=run,
+    examples=(
+        ("mlx-run ./smollm2 \"What is the capital of France?\"", "one answer"),
+        ("mlx-run SmolLM2", "chat with a cached model (a unique part of its name is enough)"),
+        ("mlxk-list --ndjson | mlx-run --model - \"Say hi.\"", "the same prompt to every model listed"),
+        ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
+        ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
+         "one result line per request, generated in batches"),
+    ),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_ENABLE_PIPES", "HF_HOME", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
+)
+
+
+def main(argv=None, env=None) -> int:
+    return TOOL.main(argv, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""mlxk-serve: serve models over an OpenAI-compatible HTTP API."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mlxk_bin.serve.registry import Registry
+from mlxk_bin.serve.serving import Server
+from mlxk_bin.serve.worker import Worker
+from mlxk_common import __version__
+from mlxk_common.cli import Context, Tool
+from mlxk_common.errors import MlxkError
+from mlxk_common.options import COUNT, count, model_arg, PORT, port, SIZE
+from mlxk_common.output import HUMAN, JSON
+
+def configure(parser):
+    models = parser.add_argument_group("models")
+    model_arg(models, "--model", help="load this model at start-up and use it when a request names none; "
+                                      "a bad reference stops the server at once (env MLXK2_PRELOAD_MODEL)")
+    models.add_argument("--max-models", type=COUNT, default=1, metavar="N",
+                        help="models kept loaded at once; the least recently used idle one is unloaded "
+                             "to load another (default 1)")
+    model_arg(models, "--allow", nargs="+", action="extend", metavar="REF",
+              help="only these models (and --model) may be loaded by requests")
+    net = parser.add_argument_group("network and security")
+    net.add_argument("--host", metavar="ADDR", help="address to bind (env MLXK2_HOST; default 127.0.0.1, "
+                                                    "this machine only)")
+    net.add_argument("--port", type=PORT, metavar="N",
+                     help="port to bind; 0 picks a free one, printed at start-up (env MLXK2_PORT; default 8000)")
+    net.add_argument("--api-key", metavar="KEY",
+                     help="require 'Authorization: Bearer KEY' on every route but /health (env MLXK2_API_KEY, "
+                          "which keeps the key out of the process list)")
+    net.add_argument("--cors", nargs="+", action="extend", metavar="ORIGIN",
+                     help="allow browsers from these origins ('*' for any); CORS is off by default")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-tokens", type=COUNT, metavar="N",
+                        help="most tokens one request may generate; also the default when a request "
+                             "sets none (env MLXK2_MAX_TOKENS; default: the rest of the context window)")
+    limits.add_argument("--max-queue", type=COUNT, default=256, metavar="N",
+                        help="requests that may wait for a decoding slot; more get 503 (default 256)")
+    limits.add_argument("--max-batch", type=COUNT, default=32, metavar="N",
+                        help="requests decoded together in one batch (default 32)")
+    limits.add_argument("--max-body", type=SIZE, default=50 * 10**6, metavar="SIZE",
+                        help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
+    limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
+                        help="largest image in a request, decoded (default 20MB)")
+    limits.add_argument("--prompt-cache", type=SIZE, default=10**9, metavar="SIZE",
+                        help="memory for KV caches of earlier requests, reused when a new prompt starts "
+                             "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
+
+
+def run(ctx: Context):
+    # gevent must patch the standard library before anything else imports
+    # socket, threading or ssl: first thing, and only when really serving.
+    from gevent import monkey
+
+    monkey.patch_all()
+    from mlxk_bin.serve.app import Settings, State
+
+    args, env = ctx.args, ctx.env
+    host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
+    bind_port = ctx.setting(args.port, "MLXK2_PORT", 8000, port)
+    max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, count)
+    api_key = ctx.setting(args.api_key, "MLXK2_API_KEY", None)
+    preload = ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None)
+    log = ctx.log
+
+    registry = Registry(env.environ)
+    default = registry.resolve_operator(preload) if preload else None  # fails fast on a bad reference
+    if default is not None:
+        registry.set_default(default)
+    if args.allow:
+        registry.allow(args.allow)
+    settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
+                        max_image=args.max_image, version=__version__)
+    worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
+                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
+    server = Server(State(settings, worker, registry, log), host, bind_port)
+    try:
+        bound_host, bound_port = server.start()
+    except OSError as exc:
+        raise MlxkError("usage_error", f"cannot listen on {host}:{bind_port}: {exc.strerror or exc}") from None
+    try:
+        if default is not None:
+            server.preload(default)
+        _announce(ctx, bound_host, bound_port, default, args, max_tokens)
+        server.stop_requested.wait()
+    except KeyboardInterrupt:  # a signal while the model was loading: still a clean stop
+        pass
+    except BaseException:
+        server.shutdown()
+        raise
+    if not server.shutdown():
+        # The engine thread is stuck in a long MLX call: do not let
+        # interpreter shutdown race it.
+        env.stdout.flush()
+        env.stderr.flush()
+        os._exit(0)
+    return 0
+
+
+def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
+    url = f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+    auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
+    if not auth and host not in ("127.0.0.1", "localhost", "::1"):
+        ctx.out.warn(f"serving {host} without an API key: anyone who can reach this port can use it "
+                     "(set MLXK2_API_KEY)")
+    data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
+            "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
+            "pid": os.getpid()}
+    if ctx.mode == JSON:
+        ctx.out.envelope(data, indent=False)
+    elif ctx.mode == HUMAN:
+        model = f" with {default.name}" if default else ""
+        ctx.out.line(f"mlxk-serve: serving{model} on {url} (OpenAI API at {url}/v1)")
+        ctx.out.flush()
+
+
+TOOL = Tool(
+    name="mlxk-serve",
+    command="serve",
+    summary="serve models over an OpenAI-compatible HTTP API",
+    description=(
+        "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
+        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage).  "
+        "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
+        "prompt cache reuses the shared beginning of prompts.  Requests name models as mlx-run does; "
+        "a path in a request must lie inside MLXK_WORKSPACE_HOME.  SIGINT or SIGTERM stops it cleanly "
+        "(exit 0): open streams end with an error event and [DONE]."
+    ),
+    configure=configure,
+    run=run,
+    modes=(JSON,),
+    handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
+    env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
+              "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+    examples=(
+        ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
+         "serve one model on http://127.0.0.1:8000"),
+        ("mlxk-serve --port 0 --json", "pick a free port and print it in a JSON envelope"),
+        ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
+        ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
+         "serve the network, with a key and one browser origin"),
+    ),
+    see_also=("mlx-run", "mlxk-list"),
+)
+
+
+def main(argv=None, env=None) -> int:
+    return TOOL.main(argv, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

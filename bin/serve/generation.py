@@ -1,0 +1,201 @@
+"""One completion request, from body to response (runs in its greenlet).
+
+Everything that can fail because of the request (JSON, fields, model name,
+context window) fails before the first byte of the response, so those
+errors are proper HTTP errors even for streams.  Once a stream has begun,
+a failure ends it with an error event and ``data: [DONE]``.  A client that
+goes away cancels its generation: noticed by a watch on its socket, or by a
+failed write, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import bottle
+
+from mlxk_bin.serve import sse
+from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
+from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
+from mlxk_bin.serve.openai_shapes import Shaper, usage
+from mlxk_bin.serve.schemas import CHAT, parse_common
+from mlxk_bin.serve.worker import Job
+from mlxk_common.engine import SamplingParams, VISION
+from mlxk_common.errors import MlxkError
+from mlxk_common.jsonio import dumps
+
+KEEPALIVE_S = 15.0  # an SSE comment after this long without tokens keeps proxies from timing out
+CHARS_PER_TOKEN_MAX = 32  # no tokenizer packs more text per token: longer prompts cannot fit
+_GONE = ("gone",)
+
+
+class ClientGone(Exception):
+    """The client closed its connection; nothing more is sent."""
+
+
+def fingerprint(version: str, model) -> str:
+    digest = hashlib.sha256(f"{version}|{model.path}|{model.info.model_type}".encode()).hexdigest()
+    return f"fp_{digest[:10]}"
+
+
+class Generation:
+    def __init__(self, state, environ, kind: str):
+        self.state = state
+        self.environ = environ
+        self.kind = kind
+        self.rid = environ["mlxk.request_id"]
+        self.job: Job | None = None
+        self.watcher = None
+        self.ended = False  # the engine sent the last event ("done" or "error")
+
+    # -- before the response -----------------------------------------------------
+    def run(self):
+        settings = self.state.settings
+        req = parse_common(parse_json(read_body(self.environ, settings.max_body)), self.kind, settings.max_image)
+        model = self.state.registry.for_request(req.model)
+        self._check_capabilities(req, model)
+        sampling = _sampling(req.sampling)
+        self.job = job = Job(self.rid, model, req, sampling)
+        self.state.worker.submit(job)
+        import gevent
+
+        self.watcher = gevent.spawn(watch_disconnect, self.environ, self._client_gone)
+        try:
+            first = self._next_event()
+            if first[0] == "error":
+                raise self._api_error(first[1])
+            if first[0] != "accepted":
+                raise ClientGone()
+        except BaseException:
+            self._end()
+            raise
+        _, self.prompt_tokens, self.cached_tokens, _ = first
+        completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
+        self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(settings.version, model))
+        if req.stream:
+            for name, value in sse.HEADERS:
+                bottle.response.set_header(name, value)
+            return self._stream(req.include_usage)
+        try:
+            return self._whole()
+        finally:
+            self._end()
+
+    def _check_capabilities(self, req, model) -> None:
+        """What can be refused from the model's files alone, before queueing
+        (the engine refuses the rest, e.g. kinds it cannot run yet)."""
+        kind = model.info.kind
+        if req.images and kind != VISION:
+            raise ApiError(422, f"{model.name} is a {kind} model; it cannot read images", param="messages",
+                           code="capability_not_supported")
+        window = model.info.context_length or 131072
+        chars = req.prompt_chars()
+        if chars > window * CHARS_PER_TOKEN_MAX:
+            raise ApiError(400, f"the prompt ({chars} characters) cannot fit the model's context window of "
+                                f"{window} tokens", param="messages" if req.kind == CHAT else "prompt",
+                           code="context_length_exceeded", context_length=window)
+
+    def _next_event(self):
+        ticket = self.job.ticket
+        while not ticket.wait(KEEPALIVE_S):
+            pass
+        return self._take(ticket)
+
+    def _take(self, ticket):
+        event = ticket.events.popleft()
+        if event[0] in ("done", "error"):
+            self.ended = True
+        return event
+
+    def _client_gone(self):
+        job = self.job
+        if job is not None:
+            self.state.worker.cancel(job)
+            job.ticket.events.append(_GONE)
+            job.ticket._set()
+
+    def _end(self):
+        if self.watcher is not None:
+            self.watcher.kill(block=False)
+            self.watcher = None
+        if self.job is not None:
+            if self.ended:
+                self.state.worker.close(self.job)
+            else:
+                self.state.worker.cancel(self.job)
+
+    def _api_error(self, error) -> ApiError:
+        if isinstance(error, MlxkError):
+            if error.type == "interrupted":
+                return unavailable(error.message, "shutting_down")
+            return from_mlxk(error)
+
+        return internal(self.rid)
+
+    # -- the whole answer at once ---------------------------------------------
+    def _whole(self):
+        content, reasoning = [], []
+        while True:
+            event = self._next_event()
+            kind = event[0]
+            if kind == "delta":
+                content.append(event[1])
+                reasoning.append(event[2])
+            elif kind == "done":
+                _, finish, prompt_tokens, completion_tokens, cached = event
+                doc = self.shaper.response("".join(content), "".join(reasoning), _finish(finish),
+                                           usage(prompt_tokens, completion_tokens, cached))
+                bottle.response.content_type = "application/json"
+
+                return dumps(doc).encode()
+            elif kind == "error":
+                raise self._api_error(event[1])
+            else:
+                raise ClientGone()
+
+    # -- a stream of server-sent events ----------------------------------------
+    def _stream(self, include_usage: bool):
+        shaper = self.shaper
+        ticket = self.job.ticket
+        try:
+            yield sse.event(shaper.chunk(first=True, include_usage=include_usage))
+            while True:
+                if not ticket.wait(KEEPALIVE_S):
+                    yield sse.comment()
+                    continue
+                out = []
+                while ticket.events:
+                    event = self._take(ticket)
+                    kind = event[0]
+                    if kind == "delta":
+                        out.append(sse.event(shaper.chunk(event[1], event[2], include_usage=include_usage)))
+                        continue
+                    if kind == "done":
+                        _, finish, prompt_tokens, completion_tokens, cached = event
+                        out.append(sse.event(shaper.chunk(finish_reason=_finish(finish),
+                                                          include_usage=include_usage)))
+                        if include_usage:
+                            out.append(sse.event(shaper.usage_chunk(usage(prompt_tokens, completion_tokens,
+                                                                          cached))))
+                        out.append(sse.DONE)
+                    elif kind == "error":
+                        out.append(sse.event(self._api_error(event[1]).body()))
+                        out.append(sse.DONE)
+                    yield b"".join(out)
+                    return
+                yield b"".join(out)
+        finally:
+            self._end()
+
+
+def _finish(reason: str) -> str:
+    # "cancelled" only reaches a client that is still there when the server cut it.
+    return reason if reason in ("stop", "length") else "stop"
+
+
+def _sampling(values: dict):
+    try:
+        return SamplingParams(**values)
+    except MlxkError as exc:
+        raise from_mlxk(exc) from None

@@ -1,0 +1,172 @@
+"""Which models the server may run, and how a request's ``model`` finds one.
+
+Requests name models the way mlx-run does (full ``ORG/NAME``, short name,
+substring, ``NAME@HASH``, a workspace folder name), resolved against the
+cache and ``MLXK_WORKSPACE_HOME``.  A path sent over HTTP is served only when
+it lies inside ``MLXK_WORKSPACE_HOME`` or is the folder the operator named on
+the command line, so a client can never make the server read any other
+folder.  ``--allow`` narrows the set further.  All of this is file-system
+work only: no mlx here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from mlxk_bin.serve.errors import ApiError, from_mlxk
+from mlxk_bin.serve.worker import ModelRef
+from mlxk_common.config import workspace_home
+from mlxk_common.engine import read_model_info
+from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.names import resolve
+from mlxk_common.inventory.records import cache_record, runnable, workspace_record
+from mlxk_common.inventory.store import is_explicit_path, Store, Workspace
+
+RESOLVE_TTL_S = 5.0  # how long a resolved reference is reused (names rarely change under a server)
+LISTING_TTL_S = 5.0
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+class Registry:
+    def __init__(self, environ):
+        self.environ = environ
+        home = workspace_home(environ)
+        self.workspace_home = _real(str(home)) if home else None
+        self.default: ModelRef | None = None  # the preloaded model
+        self.allowed: dict[str, ModelRef] | None = None  # real path -> ref, with --allow
+        self._operator_refs: dict[str, ModelRef] = {}  # references given on the command line, as typed
+        self._memo: dict[str, tuple[float, ModelRef]] = {}
+        self._listing: tuple[float, list] | None = None
+
+    # -- set-up (command line: any reference mlx-run takes, errors are fatal) ----
+    def resolve_operator(self, ref: str) -> ModelRef:
+        model = self._resolve(ref, trusted=True)
+        self._operator_refs[ref] = model
+        return model
+
+    def set_default(self, model: ModelRef) -> None:
+        self.default = model
+
+    def allow(self, refs: list[str]) -> None:
+        self.allowed = {}
+        for ref in refs:
+            model = self.resolve_operator(ref)
+            self.allowed[_real(model.path)] = model
+        if self.default is not None:
+            self.allowed[_real(self.default.path)] = self.default
+
+    # -- requests -----------------------------------------------------------------
+    def for_request(self, ref: str | None) -> ModelRef:
+        if ref is None:
+            if self.default is None:
+                raise ApiError(400, "'model' is required (this server has no default model)", param="model",
+                               code="missing_required_parameter")
+            return self.default
+        if ref in self._operator_refs:
+            return self._operator_refs[ref]
+        if self.default is not None and ref == self.default.name:
+            return self.default
+        now = time.monotonic()
+        memo = self._memo.get(ref)
+        if memo is not None and memo[0] > now:
+            return memo[1]
+        try:
+            model = self._resolve(ref, trusted=False)
+        except MlxkError as exc:
+            raise from_mlxk(exc, "model") from None
+        if self.allowed is not None and _real(model.path) not in self.allowed:
+            raise ApiError(403, f"model {model.name!r} is not available on this server", "permission_error",
+                           "model", "model_not_allowed")
+        if len(self._memo) > 1024:
+            self._memo.clear()
+        self._memo[ref] = (now + RESOLVE_TTL_S, model)
+        return model
+
+    def _resolve(self, ref: str, trusted: bool) -> ModelRef:
+        explicit = is_explicit_path(ref.strip())
+        # Check a client's path before touching it, so the answer says
+        # nothing about what exists outside MLXK_WORKSPACE_HOME.
+        if explicit and not trusted and not self._inside_home(os.path.expanduser(ref.strip())):
+            raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
+                                               "MLXK_WORKSPACE_HOME)")
+        resolved = resolve(ref, Store.from_environ(self.environ))
+        if resolved.is_cache:
+            if resolved.revision is None:
+                raise MlxkError("unhealthy", f"{resolved.name} has no snapshot in the cache (interrupted download?)")
+            path = resolved.revision.path
+        else:
+            path = resolved.entry.path
+        if explicit and not trusted and not self._inside_home(path):  # a symlink that leads out
+            raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
+                                               "MLXK_WORKSPACE_HOME)")
+        return ModelRef(path, ref.strip() if explicit else resolved.name, read_model_info(path))
+
+    def _inside_home(self, path: str) -> bool:
+        if not self.workspace_home:
+            return False
+        real = _real(path)
+        return real == self.workspace_home or real.startswith(self.workspace_home + os.sep)
+
+    # -- /v1/models -------------------------------------------------------------------
+    def listing(self, loaded_paths: set[str]) -> list[dict]:
+        """Healthy, runnable models: the preloaded one first, then the cache,
+        then workspaces; each with a ``loaded`` flag."""
+        now = time.monotonic()
+        if self._listing is None or self._listing[0] <= now:
+            self._listing = (now + LISTING_TTL_S, self._scan())
+        loaded = {_real(p) for p in loaded_paths}
+        out = []
+        for record in self._listing[1]:
+            entry = dict(record)
+            entry["loaded"] = _real(entry.pop("_path")) in loaded
+            out.append(entry)
+        return out
+
+    def _scan(self) -> list[dict]:
+        store = Store.from_environ(self.environ)
+        records = []
+        for repo in store.repos():
+            records.append(cache_record(repo))
+        for workspace in store.home_workspaces():
+            records.append(workspace_record(workspace))
+        if self.default is not None and not any(_real(r["path"]) == _real(self.default.path) for r in records):
+            records.append(workspace_record(Workspace(self.default.path, self.default.name)))
+        records = [r for r in records if runnable(r)]
+        if self.default is not None:  # listed under the name the server answers with
+            for record in records:
+                if _real(record["path"]) == _real(self.default.path):
+                    record["name"] = self.default.name
+        if self.allowed is not None:
+            records = [r for r in records if _real(r["path"]) in self.allowed]
+        first = _real(self.default.path) if self.default is not None else None
+        records.sort(key=lambda r: (_real(r["path"]) != first, r.get("workspace", False), r["name"]))
+        return [_model_object(r) for r in records]
+
+    def invalidate(self) -> None:
+        self._listing = None
+        self._memo.clear()
+
+
+def _model_object(record: dict) -> dict:
+    import calendar
+
+    created = 0
+    if record.get("last_modified"):
+        created = calendar.timegm(time.strptime(record["last_modified"], "%Y-%m-%dT%H:%M:%SZ"))
+    name = record["name"]
+    owner = name.split("/", 1)[0] if record.get("cached") and "/" in name else "workspace"
+    return {
+        "id": name,
+        "object": "model",
+        "created": created,
+        "owned_by": owner,
+        "context_length": record.get("context_length"),
+        "capabilities": record.get("capabilities") or [],
+        "model_type": record.get("model_type"),
+        "hash": record.get("hash"),
+        "_path": record["path"],
+    }

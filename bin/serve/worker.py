@@ -1,0 +1,389 @@
+"""The engine thread: every MLX object lives and dies here.
+
+One OS thread owns the resident models (up to ``max_models``, least
+recently used unloaded first), one continuous-batching scheduler and one
+prompt cache per model, and the queue of requests waiting for a slot.
+Greenlets hand it ``Job``s through the bridge and read plain-data events
+back from their ``Ticket``:
+
+    ("accepted", prompt_tokens, cached_tokens, max_tokens)
+    ("delta", content, reasoning)
+    ("done", finish_reason, prompt_tokens, completion_tokens, cached_tokens)
+    ("error", MlxkError | str)          # str: an internal error, already logged
+    ("loaded", model name)              # answer to a preload
+
+Requests start in arrival order; a request whose model cannot be loaded yet
+(every resident model busy) holds back the ones behind it, so a stream of
+requests for one model cannot starve a request for another.
+"""
+
+from __future__ import annotations
+
+import _queue
+import gc
+import time
+from collections import deque
+
+from mlxk_bin.serve.bridge import Bridge, start_os_thread, Ticket
+from mlxk_bin.serve.errors import unavailable
+from mlxk_bin.serve.prepare import prepare
+from mlxk_common.engine import load_engine
+from mlxk_common.engine.prefix_cache import PrefixCache
+from mlxk_common.errors import MlxkError
+
+SHUTDOWN_MESSAGE = "the server is shutting down"
+MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed once for all
+
+
+class ModelRef:
+    """A resolved model: its folder (the registry key), display name and info."""
+
+    __slots__ = ("path", "name", "info")
+
+    def __init__(self, path: str, name: str, info):
+        self.path = path
+        self.name = name
+        self.info = info
+
+
+class Job:
+    """One request on its way through the engine.  ``request`` is a validated
+    ``GenRequest`` and ``sampling`` a ``SamplingParams``: plain data only."""
+
+    __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "__weakref__")
+
+    def __init__(self, rid: str, model: ModelRef, request=None, sampling=None, kind: str = "generate"):
+        self.rid = rid
+        self.model = model
+        self.request = request
+        self.sampling = sampling
+        self.ticket = Ticket()
+        self.cancelled = False
+        self.cached = 0  # engine side: prompt tokens found in the prompt cache
+        self.kind = kind
+
+
+class _Resident:
+    __slots__ = ("ref", "engine", "sched", "cache", "active", "last_used")
+
+    def __init__(self, ref: ModelRef, engine, sched, cache):
+        self.ref = ref
+        self.engine = engine
+        self.sched = sched
+        self.cache = cache
+        self.active: dict[Job, Job] = {}  # the Job itself is the scheduler's request id
+        self.last_used = time.monotonic()
+
+
+class Worker:
+    def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
+                 cache_bytes: int = 10**9, max_tokens: int | None = None):
+        self.log = log
+        self.max_models = max_models
+        self.max_batch = max_batch
+        self.max_queue = max_queue
+        self.cache_bytes = cache_bytes
+        self.max_tokens = max_tokens  # server ceiling (and default) for generated tokens
+        self.bridge: Bridge | None = None
+        self.open_jobs: set[Job] = set()  # hub side: submitted and not yet closed
+        self.stopping = False
+        self._stopped = None
+        self._thread_done = None
+        # Written by the engine thread after each round, read by /health.
+        self.n_pending = 0
+        self.n_active = 0
+        self.loaded: list[ModelRef] = []  # most recently used first
+        self.alive = False
+        # Engine thread only.
+        self._pending: deque[Job] = deque()
+        self._posted = False  # events posted since the hub was last woken
+        self._residents: dict[str, _Resident] = {}
+
+    # == hub side ===============================================================
+    def start(self) -> None:
+        import gevent.event
+
+        self.bridge = Bridge()
+        self._stopped = gevent.event.Event()
+        self.alive = True
+        self._thread_done = start_os_thread(self._run)
+
+    def waiting(self) -> int:
+        """Requests submitted and not yet decoding (the hub's view)."""
+        return max(0, len(self.open_jobs) - self.n_active)
+
+    def submit(self, job: Job) -> None:
+        if self.stopping or not self.alive:
+            raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
+        if job.kind == "generate" and self.waiting() >= self.max_queue:
+            raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
+        self.open_jobs.add(job)
+        self.bridge.inbox.put(("submit", job))
+
+    def cancel(self, job: Job) -> None:
+        """The client went away or the response is complete: forget the job
+        (and stop its generation if it still runs)."""
+        if job in self.open_jobs:
+            self.open_jobs.discard(job)
+            job.cancelled = True
+            if self.bridge is not None:
+                self.bridge.inbox.put(("cancel", job))
+
+    def close(self, job: Job) -> None:
+        self.open_jobs.discard(job)
+
+    def shutdown(self, timeout: float) -> bool:
+        """Cut every request, unload the models, stop the thread.  True when
+        the thread ended within ``timeout`` seconds."""
+        self.stopping = True
+        if self.bridge is None or self._stopped is None:
+            return True
+        if self.alive:
+            self.bridge.inbox.put(("stop", None))
+        # End every open request now, from this side: the engine thread may be
+        # in the middle of a long step and answer late.
+        error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
+        for job in list(self.open_jobs):
+            job.ticket.events.append(("error", error))
+            job.ticket._set()
+        if not self._stopped.wait(timeout):
+            return False
+        # The thread said it is done; wait for it to return for real (a short,
+        # blocking wait: nothing else runs at this point).
+        return self._thread_done.acquire(timeout=1.0)
+
+    # == engine thread ==========================================================
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # noqa: BLE001 - report, then let every waiter go
+            self.log.error("engine thread failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+            for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
+                self._post(job, ("error", "the engine stopped after an internal error"))
+        finally:
+            self.alive = False
+            for resident in list(self._residents.values()):
+                try:
+                    self._unload(resident)
+                except Exception as exc:  # noqa: BLE001 - the waiters below must hear the end
+                    self.log.warning("unloading %s failed: %s", resident.ref.name, exc)
+            self._pending.clear()
+            self._publish()
+            self.bridge.call_soon(self._stopped.set)
+            self.bridge.notify()
+
+    def _loop(self) -> None:
+        inbox = self.bridge.inbox
+        while True:
+            busy = bool(self._pending) or any(r.active for r in self._residents.values())
+            commands = []
+            if not busy:
+                commands.append(inbox.get())  # sleep until there is something to do
+            while True:
+                try:
+                    commands.append(inbox.get_nowait())
+                except _queue.Empty:
+                    break
+            for command, job in commands:
+                if command == "stop":
+                    self._stop_all()
+                    return
+                if command == "submit":
+                    if job.kind == "load":
+                        self._preload(job)
+                    elif not job.cancelled:
+                        self._pending.append(job)
+                elif command == "cancel":
+                    self._cancel(job)
+            self._admit()
+            for resident in list(self._residents.values()):
+                if resident.active:
+                    self._step(resident)
+            self._publish()
+            if self._posted:
+                self._posted = False
+                self.bridge.notify()
+
+    def _publish(self) -> None:
+        self.n_pending = len(self._pending)
+        self.n_active = sum(len(r.active) for r in self._residents.values())
+        self.loaded = [r.ref for r in sorted(self._residents.values(), key=lambda r: -r.last_used)]
+
+    def _post(self, job: Job, event) -> None:
+        self.bridge.post(job.ticket, event)
+        self._posted = True
+
+    # -- models ---------------------------------------------------------------
+    def _preload(self, job: Job) -> None:
+        try:
+            resident = self._resident_for(job.model)
+        except MlxkError as exc:
+            self._post(job, ("error", exc))
+            return
+        if resident is None:  # cannot happen at start-up; be explicit anyway
+            self._post(job, ("error", MlxkError("internal_error", "no room to load the model")))
+        else:
+            self._post(job, ("loaded", job.model.name))
+
+    def _resident_for(self, ref: ModelRef) -> _Resident | None:
+        """The loaded model, loading it (after unloading the least recently
+        used idle one if need be); None while every resident model is busy."""
+        resident = self._residents.get(ref.path)
+        if resident is not None:
+            return resident
+        if len(self._residents) >= self.max_models:
+            idle = [r for r in self._residents.values() if not r.active]
+            if not idle:
+                return None
+            self._unload(min(idle, key=lambda r: r.last_used))
+        return self._load(ref)
+
+    def _load(self, ref: ModelRef) -> _Resident:
+        start = time.perf_counter()
+        engine = load_engine(ref.info)
+        sched = engine.batch(max_batch=self.max_batch)
+        cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
+        resident = _Resident(ref, engine, sched, cache)
+        self._residents[ref.path] = resident
+        self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
+        return resident
+
+    def _unload(self, resident: _Resident) -> None:
+        import mlx.core as mx
+
+        self._residents.pop(resident.ref.path, None)
+        try:
+            resident.sched.close()
+        except Exception as exc:  # noqa: BLE001 - unloading must go on
+            self.log.warning("closing the scheduler of %s: %s", resident.ref.name, exc)
+        resident.cache.clear()
+        resident.engine = resident.sched = resident.cache = None
+        gc.collect()
+        mx.clear_cache()
+        self.log.info("unloaded %s", resident.ref.name)
+
+    # -- requests -------------------------------------------------------------
+    def _admit(self) -> None:
+        pending = self._pending
+        starting: dict[_Resident, list] = {}
+        while pending:
+            job = pending[0]
+            if job.cancelled:
+                pending.popleft()
+                continue
+            try:
+                resident = self._resident_for(job.model)
+            except MlxkError as exc:
+                pending.popleft()
+                self._post(job, ("error", exc))
+                continue
+            if resident is None or len(resident.active) >= self.max_batch:
+                break  # first come, first served: the rest wait behind it
+            pending.popleft()
+            request = self._prepare(job, resident)
+            if request is not None:
+                resident.active[job] = job  # holds its slot from now on
+                starting.setdefault(resident, []).append((job, request))
+        for resident, batch in starting.items():
+            if len(batch) > 1:
+                self._share_prefix(resident, [request.prompt_tokens for _, request in batch])
+            for job, request in batch:
+                self._submit(job, request, resident)
+
+    def _prepare(self, job: Job, resident: _Resident):
+        try:
+            return prepare(resident.engine, job, self.max_tokens)
+        except MlxkError as exc:
+            self._post(job, ("error", exc))
+            return None
+
+    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]) -> None:
+        """Requests that arrive together often share a beginning (a system
+        prompt): process it once into the prompt cache, so each of them
+        starts from there instead of processing it again."""
+        cache = resident.cache
+        shared = _common_prefix(prompts)
+        if shared < MIN_SHARED_PREFIX or not cache.enabled:
+            return
+        # Worth it only when at least two of them would each be spared that
+        # much work (a prefix already cached for them gains nothing).
+        spared = [shared - cache.reusable(p) for p in prompts]
+        if sum(1 for n in spared if n >= MIN_SHARED_PREFIX) < 2:
+            return
+        try:
+            resident.cache.extend(resident.engine.model, prompts[0][:shared])
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the requests still run without it
+            self.log.warning("processing a shared prompt prefix failed: %s: %s", type(exc).__name__, exc)
+
+    def _submit(self, job: Job, request, resident: _Resident) -> None:
+        cache, cached = resident.cache.lookup(request.prompt_tokens)
+        try:
+            resident.sched.submit(request, job, cache=cache,
+                                  cache_tokens=request.prompt_tokens[:cached] if cache is not None else None,
+                                  return_cache=resident.cache.enabled)
+        except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
+            del resident.active[job]
+            self.log.error("request %s could not start: %s: %s", job.rid, type(exc).__name__, exc, exc_info=True)
+            self._post(job, ("error", "the request could not start"))
+            return
+        resident.last_used = time.monotonic()
+        job.cached = cached
+        self._post(job, ("accepted", request.prompt_len, cached, request.max_tokens))
+
+    def _step(self, resident: _Resident) -> None:
+        try:
+            events = resident.sched.step()
+        except Exception as exc:  # noqa: BLE001 - fail this model's requests, keep serving
+            ids = ", ".join(job.rid for job in resident.active)
+            self.log.error("generation failed for request(s) %s: %s: %s", ids, type(exc).__name__, exc,
+                           exc_info=True)
+            for job in resident.active.values():
+                self._post(job, ("error", "generation failed"))
+            resident.active.clear()
+            self._unload(resident)
+            return
+        for event in events:
+            job = resident.active.get(event.rid)
+            if job is None:
+                continue
+            if event.kind == "delta":
+                self._post(job, ("delta", event.content, event.reasoning))
+                continue
+            del resident.active[event.rid]
+            if event.prompt_cache is not None:
+                resident.cache.store(event.cache_tokens, event.prompt_cache)
+            self._post(job, ("done", event.finish_reason, event.prompt_tokens, event.completion_tokens,
+                             job.cached))
+
+    def _cancel(self, job: Job) -> None:
+        try:
+            self._pending.remove(job)
+            return
+        except ValueError:
+            pass
+        resident = self._residents.get(job.model.path)
+        if resident is not None and resident.active.pop(job, None) is not None:
+            resident.sched.cancel(job)
+
+    def _stop_all(self) -> None:
+        error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
+        for job in self._pending:
+            self._post(job, ("error", error))
+        self._pending.clear()
+        for resident in self._residents.values():
+            for job in list(resident.active):
+                resident.sched.cancel(job)
+                self._post(job, ("error", error))
+            resident.active.clear()
+
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """Length of the longest common prefix, leaving every prompt at least one
+    token of its own (generation starts from the last prompt token)."""
+    shortest = min(len(p) for p in prompts)
+    first = prompts[0]
+    n = 0
+    while n < shortest - 1 and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return n

@@ -1,0 +1,265 @@
+"""mlxk-show: one model in detail: its record, metadata, revisions, files, config."""
+
+from __future__ import annotations
+
+import sys
+
+from mlxk_bin.show.safetensors_meta import human_count, model_metadata, quantization
+from mlxk_common import table as t
+from mlxk_common.cli import Context, Tool
+from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.names import resolve
+from mlxk_common.inventory.records import cache_record, utc_iso, workspace_record
+from mlxk_common.inventory.runtime import load_config
+from mlxk_common.inventory.store import Store, tree_stats
+from mlxk_common.jsonio import dumps, JSONDecodeError, loads
+from mlxk_common.output import JSON, NDJSON
+from mlxk_common.refs import expand_references
+
+
+def configure(parser):
+    parser.add_argument("refs", nargs="+", metavar="REF",
+                        help="model: ORG/NAME, NAME, a substring, NAME@HASH, or a folder path; "
+                             "'-' reads references from stdin (names or JSON lines with a 'name')")
+    parser.add_argument("--files", action="store_true",
+                        help="list the model's files: name, size, type and, in the cache, the blob each links to")
+    parser.add_argument("--config", action="store_true", help="include config.json as it is")
+
+
+def run(ctx: Context):
+    store = Store.from_environ(ctx.env.environ)
+    results, errors = [], []
+    for item in expand_references(ctx.args.refs, ctx.env.stdin):
+        try:
+            if item.error is not None:
+                raise item.error
+            details = describe(resolve(item.ref, store), ctx.args.files, ctx.args.config)
+        except MlxkError as error:
+            errors.append((error, item))
+            if ctx.mode != JSON:
+                report_item_error(ctx, error, item)
+            continue
+        results.append(details)
+        if ctx.mode == NDJSON:
+            ctx.out.record(flat_record(details))
+        elif ctx.mode != JSON:
+            if len(results) > 1:
+                ctx.out.line()
+            ctx.out.line(render(details))
+    if ctx.mode == JSON:
+        _envelope(ctx, results, errors)
+    return 1 if errors else 0
+
+
+def report_item_error(ctx: Context, error: MlxkError, item) -> None:
+    # A line of stdin is named by its line number; an argument names itself.
+    context = {"input": item.ref or item.source, "source": item.source} if item.source != "argv" else {}
+    ctx.out.item_error(error, **context)
+
+
+def _envelope(ctx: Context, results: list[dict], errors: list) -> None:
+    single = len(results) + len(errors) == 1
+    if single and errors:
+        raise errors[0][0]
+    data = results[0] if single else {"models": [flat_record(d) for d in results], "count": len(results)}
+    error = None
+    if errors:
+        infos = [{**e.to_dict(), "input": item.ref or item.source} for e, item in errors]
+        error = {"type": infos[0]["type"], "message": f"{len(errors)} of {len(results) + len(errors)} "
+                 "references failed", "errors": infos}
+    ctx.out.envelope(data, error)
+
+
+def flat_record(details: dict) -> dict:
+    """One NDJSON line: the model object with the details beside its fields
+    (so it carries ``name`` and pipes into mlxk-health/mlxk-rm)."""
+    return {**details["model"], **{k: v for k, v in details.items() if k != "model"}}
+
+
+def describe(resolved, files: bool, config: bool) -> dict:
+    """The ``data`` object of ``mlxk-show --json`` (mlx-knife's keys, plus
+    ``revisions``)."""
+    entry = resolved.entry
+    if resolved.is_cache:
+        model = cache_record(entry, resolved.revision)
+        revisions = revision_list(entry, resolved.revision)
+        sentinel = None
+    else:
+        model = workspace_record(entry)
+        revisions = []
+        sentinel = entry.sentinel
+    folder = model["path"]
+    config_data = load_config(folder)
+    if isinstance(config_data, dict) and quantization(config_data):
+        model["quantization"] = quantization(config_data)
+    details = {
+        "model": model,
+        "metadata": model_metadata(folder, config_data, context_length=model.get("context_length")),
+        "revisions": revisions,
+        "workspace_metadata": sentinel,
+    }
+    if files:  # a cached repo without any snapshot has no files to show (its blobs are no model)
+        snapshot = not resolved.is_cache or resolved.revision is not None
+        details["files"] = file_list(folder, entry.path if resolved.is_cache else None) if snapshot else []
+    if config:
+        details["config"] = raw_config(folder)
+    return details
+
+
+def revision_list(repo, selected) -> list[dict]:
+    record = repo.record()
+    listing = []
+    for revision in repo.revisions:
+        stats = tree_stats(revision.path)
+        listing.append({
+            "hash": revision.hash,
+            "refs": list(revision.refs),
+            "size_bytes": stats.size,
+            "last_modified": utc_iso(stats.mtime),
+            "record": record is not None and revision.hash == record.hash,
+            "selected": selected is not None and revision.hash == selected.hash,
+        })
+    return listing
+
+
+def file_type(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    if base == "config.json":
+        return "config"
+    if base.endswith((".safetensors", ".bin", ".gguf", ".npz")):
+        return "weights"
+    if "tokenizer" in base.lower():
+        return "tokenizer"
+    if base.endswith(".json"):
+        return "config"
+    if base == "README.md":
+        return "readme"
+    return "other"
+
+
+def file_list(folder: str, repo_dir: str | None) -> list[dict]:
+    """Every file of the snapshot or workspace, dangling links included."""
+    import os
+
+
+    stats = tree_stats(folder, keep_files=True)
+    listing = []
+    for rel in sorted([*stats.files, *stats.dangling]):
+        st = stats.files.get(rel)
+        link = None
+        if st is None or rel in stats.links:
+            try:
+                link = os.readlink(os.path.join(folder, rel))
+            except OSError:
+                link = None
+        blob = os.path.basename(link) if (link and repo_dir and "/blobs/" in "/" + link) else None
+        listing.append({
+            "name": rel,
+            "size": t.size(st.st_size) if st is not None else "-",
+            "size_bytes": st.st_size if st is not None else None,
+            "type": file_type(rel),
+            "link": link,
+            "blob": blob,
+            "dangling": st is None,
+        })
+    return listing
+
+
+def raw_config(folder: str):
+    import os
+
+
+    try:
+        with open(os.path.join(folder, "config.json"), "rb") as fh:
+            return loads(fh.read())
+    except (OSError, JSONDecodeError):
+        return None
+
+
+# -- human output -------------------------------------------------------------
+
+def render(details: dict) -> str:
+    model = details["model"]
+    meta = details.get("metadata") or {}
+    short = t.short_hash(model)
+    lines = [f"Model: {model['name']}" + (f"@{short}" if model.get("hash") else "")]
+    quant = model.get("quantization") or {}
+    quant_text = f"{quant.get('bits')}-bit (group_size={quant.get('group_size')})" if quant.get("bits") else "-"
+    health = t.health_label(model)
+    if health == "healthy*":
+        health = "healthy (files OK, cannot run here)"
+    params = meta.get("params")
+    lines += [
+        f"Path: {model.get('path')}",
+        f"Framework: {model.get('framework') or '-'}",
+        f"Type: {t.type_label(model)}",
+        f"Capabilities: {', '.join(model.get('capabilities') or []) or '-'}",
+        f"Quantization: {quant_text}",
+        f"Parameters: {human_count(params) + ' (estimated)' if params else '-'}",
+        f"Context: {model.get('context_length') or '-'}",
+        f"Size: {t.size(model.get('size_bytes'))}",
+        f"Modified: {t.age(model.get('last_modified'))}",
+        f"Health: {health}",
+    ]
+    if model.get("reason"):
+        lines.append(f"Reason: {model['reason']}")
+    if meta:
+        lines += ["", "Metadata:"] + [f"  {k}: {v}" for k, v in meta.items() if v is not None]
+    if details.get("revisions"):
+        lines += ["", "Revisions:"]
+        rows = [[("* " if r["selected"] else "  ") + r["hash"][:7], ",".join(r["refs"]) or "-",
+                 t.size(r["size_bytes"]), t.age(r["last_modified"])] for r in details["revisions"]]
+        lines += ["  " + line for line in t.render(["  Hash", "Refs", "Size", "Modified"], rows).splitlines()]
+    sentinel = details.get("workspace_metadata")
+    if not model.get("cached"):
+        clean = {True: "yes", False: "no (changed since the sentinel was written)"}.get(model.get("clean"), "unknown")
+        lines += ["", "Workspace:", f"  Managed: {'yes' if model.get('managed') else 'no'}"]
+        if sentinel:
+            lines += [f"  Source: {sentinel.get('source_repo') or sentinel.get('source') or '-'}",
+                      f"  Revision: {sentinel.get('source_revision') or '-'}",
+                      f"  Operation: {sentinel.get('operation') or '-'}",
+                      f"  Created: {sentinel.get('created_at') or '-'}"]
+        lines.append(f"  Clean: {clean}")
+    if "files" in details:
+        lines += ["", "Files:"]
+        rows = [[f["name"], f["type"], f["size"], ("-> " + f["link"]) if f["link"] else ""]
+                + (["(dangling)"] if f["dangling"] else []) for f in details["files"]]
+        rows = [row + [""] * (5 - len(row)) for row in rows]
+        lines += ["  " + line for line in t.render(["Name", "Type", "Size", "Link", ""], rows).splitlines()]
+    if "config" in details:
+        config = details["config"]
+        lines += ["", "Config:"]
+        lines += ["  " + line for line in (dumps(config, indent=True).splitlines() if config is not None
+                                           else ["(config.json missing or not valid JSON)"])]
+    return "\n".join(lines)
+
+
+TOOL = Tool(
+    name="mlxk-show",
+    command="show",
+    summary="show one model in detail",
+    description=(
+        "Shows a model's record (the same fields as mlxk-list), its metadata (architecture, "
+        "quantization, parameters estimated from the safetensors headers, context length, "
+        "vocabulary, layers) and, for cached models, every revision.  --files lists the files "
+        "with their blob links; --config prints config.json as it is."
+    ),
+    configure=configure,
+    run=run,
+    examples=(
+        ("mlxk-show Qwen3-4B-4bit", "mlx-community/Qwen3-4B-4bit in detail"),
+        ("mlxk-show Qwen3@e96 --files", "one revision and its files"),
+        ("mlxk-show ./my-model --config --json | jq .data.config", "a workspace's config.json"),
+        ("mlxk-list --ndjson qwen | mlxk-show --ndjson -", "details of every model matching 'qwen'"),
+    ),
+    env_vars=("HF_HOME", "MLXK_WORKSPACE_HOME"),
+    see_also=("mlxk-list", "mlxk-health"),
+)
+
+
+def main(argv=None, env=None) -> int:
+    return TOOL.main(argv, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

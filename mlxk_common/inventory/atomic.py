@@ -1,0 +1,145 @@
+"""Write a new folder all at once: build it under a hidden name next to the
+target, rename it into place at the end.
+
+``with staging_folder(dest, environ) as tmp: ...`` checks that ``dest`` is free
+(missing or an empty folder) and outside the Hugging Face cache, creates
+``.NAME.partial-<pid>-<random>`` beside it, and renames that to ``dest`` when
+the block succeeds.  Any failure, Ctrl-C or SIGTERM (which the tool framework
+turns into KeyboardInterrupt) removes the partial folder, so ``dest`` is either
+complete or absent.  Only SIGKILL can leave a partial folder behind; the next
+run for the same target removes the ones whose process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from mlxk_common.config import hf_home, hub_dir
+from mlxk_common.errors import MlxkError
+
+_PARTIAL_RE = re.compile(r"\.partial-(\d+)-[0-9a-f]+(?:-.*)?$")
+
+
+def partial_prefix(dest: Path) -> str:
+    """The name every staging folder of ``dest`` starts with."""
+    return f".{Path(dest).name}.partial-"
+
+
+def check_target_free(dest: Path) -> None:
+    """``target_exists`` unless ``dest`` is missing or an empty folder."""
+    dest = Path(dest)
+    if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
+        raise MlxkError("target_exists", f"{dest} exists and is not empty", path=str(dest),
+                        hint="choose a new folder, or remove this one first")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def refuse_cache_target(dest: Path, environ: Mapping[str, str] | None = None) -> None:
+    """``cache_write_refused`` when ``dest`` lies in ``$HF_HOME`` or the hub
+    cache, also when reached through a symlink (only pull and rm write there)."""
+    environ = os.environ if environ is None else environ
+    target = os.path.realpath(dest)
+    for folder in (hub_dir(environ), hf_home(environ)):
+        if _inside(target, os.path.realpath(folder)):
+            raise MlxkError("cache_write_refused",
+                            f"{dest} is inside the Hugging Face cache ({folder}); only mlxk-pull and "
+                            "mlxk-rm write there", path=str(dest),
+                            hint="write the converted model to a workspace folder outside $HF_HOME")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a partial or trash folder of a
+    live process must be left alone).  Unsure means alive."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. someone else's live process
+        return True
+    return True
+
+
+def clean_stale_partials(dest: Path) -> list[str]:
+    """Remove staging folders of ``dest`` left by processes that no longer
+    exist (a SIGKILLed run); return their names."""
+    dest = Path(os.path.abspath(dest))
+    prefix = partial_prefix(dest)
+    removed = []
+    try:
+        entries = list(os.scandir(dest.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        match = _PARTIAL_RE.search(entry.name)
+        if not match or pid_alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return sorted(removed)
+
+
+def make_partial(dest: Path, suffix: str = "") -> Path:
+    """Create one fresh staging folder next to ``dest`` (also used for scratch
+    space that must vanish with the run, e.g. an intermediate model)."""
+    dest = Path(dest)
+    tmp = dest.parent / f"{partial_prefix(dest)}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    os.mkdir(tmp)
+    return tmp
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a staging folder, finishing even if a second Ctrl-C/SIGTERM arrives."""
+    for _ in range(3):
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _permission_error(exc: OSError, dest: Path) -> MlxkError:
+    return MlxkError("permission_denied", f"{exc.filename or dest}: {exc.strerror}", path=str(dest))
+
+
+@contextlib.contextmanager
+def staging_folder(dest: Path, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
+    """Yield an empty staging folder; on success it becomes ``dest``."""
+    dest = Path(os.path.abspath(dest))  # "out/", "." and "a/../b" name their folder properly
+    refuse_cache_target(dest, environ)
+    check_target_free(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_partials(dest)
+        tmp = make_partial(dest)
+    except PermissionError as exc:
+        raise MlxkError("permission_denied", f"cannot create {dest}: {exc.strerror}", path=str(dest)) from None
+    try:
+        yield tmp
+        check_target_free(dest)  # someone may have filled it meanwhile
+        if dest.is_dir():
+            dest.rmdir()  # empty: make way for the rename
+        try:
+            os.rename(tmp, dest)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise MlxkError("target_exists", f"{dest} appeared while converting", path=str(dest)) from None
+            raise
+    except BaseException as exc:  # also KeyboardInterrupt/SIGTERM: leave nothing behind
+        remove_tree(tmp)
+        if isinstance(exc, PermissionError):
+            raise _permission_error(exc, dest) from None
+        raise

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 from mlxk_common.cli import Context, Tool
-from mlxk_common.errors import MlxkError
 from mlxk_common.hub.pull import confirmer, pull, request_from_args, settings_from_args
 from mlxk_common.options import add_transfer_arguments
-from mlxk_common.output import HUMAN, JSON
+from mlxk_common.output import HUMAN, ItemReport, JSON
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import expand_references
 
@@ -28,44 +27,23 @@ def configure(parser):
 def run(ctx: Context):
     args = ctx.args
     settings = settings_from_args(args, ctx.env.environ)
-    results, errors = [], []
-    for item in expand_references(args.models, ctx.env.stdin):
-        try:
-            if item.error is not None:
-                raise item.error
-            req = request_from_args(args, item.ref, args.include, args.exclude)
-            result = pull(settings, req, ctx.out, ctx.env, confirm=confirmer(ctx.mode, ctx.env))
-        except MlxkError as error:
-            if error.type == "interrupted" or args.models != ["-"] and len(args.models) == 1:
-                raise  # one model named: its failure is the command's failure, reported as such
-            context = {"input": item.ref or item.source}
-            errors.append((error, ctx.out.item_error(error, **context) if ctx.mode != JSON else
-                           {**error.to_dict(), **context}))
-            continue
+    report = ItemReport(ctx.out, "models")
+    results = []
+
+    def pull_one(item) -> dict:
+        req = request_from_args(args, item.ref, args.include, args.exclude)
+        return pull(settings, req, ctx.out, ctx.env, confirm=confirmer(ctx.mode, ctx.env))
+
+    for _, result in report.each(expand_references(args.models, ctx.env.stdin), pull_one):
         results.append(result)
         if ctx.mode != JSON:
             ctx.out.result(result, human_summary(result))
         if ctx.mode == HUMAN and result["health"] != "healthy":
             ctx.out.warn(f"{result['model']} is {result['health']}: {result['reason']}")
-    if ctx.mode == JSON:
-        envelope(ctx, results, errors)
-    return 1 if errors else 0
-
-
-def envelope(ctx: Context, results: list[dict], errors: list) -> None:
-    """One model: its result is the data.  Several: ``{"results", "count"}``, and an
-    error object listing the references that failed."""
-    if len(results) + len(errors) == 1:
-        if errors:
-            raise errors[0][0]
-        ctx.out.envelope(results[0])
-        return
-    error = None
-    if errors:
-        infos = [info for _, info in errors]
-        error = {"type": infos[0]["type"], "message": f"{len(errors)} of {len(results) + len(errors)} "
-                 "models failed", "errors": infos}
-    ctx.out.envelope({"results": results, "count": len(results)}, error)
+    if ctx.mode != JSON:
+        return report.exit_code
+    single = report.count == 1 and results
+    return report.envelope(results[0] if single else {"results": results, "count": len(results)})
 
 
 def human_summary(result: dict) -> str:

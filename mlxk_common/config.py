@@ -1,6 +1,6 @@
 """Configuration: flags beat environment beat defaults.
 
-Environment names are mlx-knife's (DESIGN §9) so mlxk is a drop-in.  Every
+Environment names are mlx-knife's (README, "Configuration") so mlxk is a drop-in.  Every
 tool resolves settings through ``setting()`` so the precedence is the same
 everywhere and testable in one place.
 """

@@ -7,7 +7,7 @@ extra keyword arguments travel into the JSON error object unchanged.
 
 from __future__ import annotations
 
-# Exit codes (DESIGN: 0 success, 1 failure/finding, 2 usage, 130 interrupted).
+# Exit codes (docs/json-api.md, "Errors": 0 success, 1 failure/finding, 2 usage, 130 interrupted).
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -61,7 +61,3 @@ class MlxkError(Exception):
     def to_dict(self) -> dict:
         """The JSON error object: ``{"type", "message", **details}``."""
         return {"type": self.type, "message": self.message, **self.details}
-
-
-def exit_code_for(error_type: str) -> int:
-    return ERROR_TYPES.get(error_type, (EXIT_FAILURE, ""))[0]

@@ -102,13 +102,14 @@ class Output:
             if hint:
                 self.stderr(f"{self.tool}: hint: {hint}")
 
-    def item_error(self, error: MlxkError, **context) -> dict:
+    def item_error(self, error: MlxkError, top: dict | None = None, **context) -> dict:
         """A per-item failure (one bad stdin line, one missing model) that does
-        not stop the tool: an NDJSON error record, or a stderr line.  Returns
-        the error dict for callers that collect errors into a JSON envelope."""
+        not stop the tool: an NDJSON error record (``top``: fields beside
+        ``error`` in it), or a stderr line.  Returns the error dict for callers
+        that collect errors into a JSON envelope."""
         info = {**self._error_dict(error), **context}
         if self.mode == NDJSON:
-            self.event("error", error=info)
+            self.event("error", **(top or {}), error=info)
         elif self.mode == HUMAN:
             where = context.get("input")
             prefix = f"{where}: " if where else ""
@@ -117,3 +118,73 @@ class Output:
             if hint:
                 self.stderr(f"{self.tool}: hint: {hint}")
         return info
+
+
+class ItemReport:
+    """Many references in, one report out: the loop every tool that takes
+    several references shares (show, health, rm, pull, mlx-run --model -).
+
+    ``each(items, handle)`` calls ``handle(item)`` for every ``refs.RefItem``
+    and yields ``(item, result)`` for those that succeed.  A bad line or a
+    failed reference is reported at once as an item error (an NDJSON
+    ``error`` record, or a stderr line naming the stdin line) and the loop
+    goes on; interruptions end it.  ``envelope(data)`` then writes the JSON
+    envelope: ``"N of M <what> failed"`` with every error listed, or the one
+    error itself when a single reference was given and failed.
+    """
+
+    def __init__(self, out: Output, what: str = "references"):
+        self.out = out
+        self.what = what
+        self.count = 0
+        self.errors: list[tuple[MlxkError, dict, dict | None]] = []  # (error, its object, where)
+
+    def each(self, items, handle, where=None):
+        """``where(index, item)``: fields an NDJSON error event carries beside
+        ``error`` (mlx-run --model - names the index and the stdin line)."""
+        for index, item in enumerate(items):
+            self.count += 1
+            try:
+                if item.error is not None:
+                    raise item.error
+                result = handle(item)
+            except MlxkError as error:
+                if error.type == "interrupted":
+                    raise
+                self.fail(error, item, where(index, item) if where else None)
+                continue
+            yield item, result
+
+    def fail(self, error: MlxkError, item, top: dict | None = None) -> dict:
+        """Report one item's failure; returns its error object (with ``input``
+        and ``source``) as the JSON envelope lists it."""
+        context = {"input": item.ref or item.source, "source": item.source}
+        if self.out.mode == JSON:
+            info = {**self.out._error_dict(error), **context}
+        else:
+            info = self.out.item_error(error, top, **context)
+        self.errors.append((error, info, top))
+        return info
+
+    @property
+    def infos(self) -> list[dict]:
+        return [info for _, info, _ in self.errors]
+
+    @property
+    def exit_code(self) -> int:
+        """0; or, when only one reference was given, its error's own exit code; else 1."""
+        if not self.errors:
+            return 0
+        return self.errors[0][0].exit_code if self.count == 1 else 1
+
+    def envelope(self, data) -> int:
+        """The JSON envelope of the whole run (call in JSON mode); the exit code."""
+        if self.count == 1 and self.errors:
+            raise self.errors[0][0]
+        error = None
+        if self.errors:
+            infos = self.infos
+            error = {"type": infos[0]["type"], "errors": infos,
+                     "message": f"{len(infos)} of {self.count} {self.what} failed"}
+        self.out.envelope(data, error)
+        return self.exit_code

@@ -1,4 +1,4 @@
-"""Start-up discipline: tools import only what they need (DESIGN §10)."""
+"""Start-up discipline: tools import only what they need (docs/architecture.md, "Start-up")."""
 
 from __future__ import annotations
 

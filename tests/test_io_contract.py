@@ -1,4 +1,4 @@
-"""The shared I/O contract every tool gets from mlxk_common (DESIGN §4)."""
+"""The shared I/O contract every tool gets from mlxk_common (docs/json-api.md, "Output modes")."""
 
 from __future__ import annotations
 

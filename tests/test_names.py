@@ -1,4 +1,4 @@
-"""Name validation and resolution: every rule of DESIGN §5, in order."""
+"""Name validation and resolution: every rule of mlxk_common/inventory/names.py, in order."""
 
 from __future__ import annotations
 

@@ -273,7 +273,6 @@ def _build(src: Path, out: Path, header: GGUFHeader, plan: dict, emit: Progress,
            max_shard_bytes: int | None) -> dict:
     import mlx.core as mx
 
-
     config = plan["config"]
     emit(_event("load", 0, 1))
     try:

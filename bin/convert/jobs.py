@@ -355,7 +355,6 @@ class ModelJob:
         import mlx.core as mx
         from mlx.utils import tree_flatten, tree_map
 
-
         emit = self.emit
         emit(_event("load", 0, 1))
         model = self._load_text_model()

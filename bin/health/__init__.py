@@ -7,12 +7,11 @@ import sys
 
 from mlxk_bin.health.hashing import deep_reasons
 from mlxk_common.cli import Context, Tool
-from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.health import check_integrity
 from mlxk_common.inventory.names import resolve as resolve_name, validate_reference
 from mlxk_common.inventory.records import build_records, record_for
 from mlxk_common.inventory.store import is_explicit_path, is_model_folder, match_path_pattern, Store
-from mlxk_common.output import HUMAN, JSON, NDJSON
+from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
 from mlxk_common.progress import ProgressBar
 from mlxk_common.refs import expand_references
 
@@ -117,15 +116,8 @@ def run(ctx: Context):
         for (entry, _), record in zip(entries, build_records(entries, build=build_record)):
             report.add(finish(record, entry, ctx.args.deep, ctx))
     else:
-        for item in expand_references(ctx.args.refs, ctx.env.stdin):
-            if item.error is not None:
-                report.error(item.error, item.source, None)
-                continue
-            try:
-                found = resolve(store, item.ref)
-            except MlxkError as exc:
-                report.error(exc, item.source, item.ref)
-                continue
+        for _, found in report.items.each(expand_references(ctx.args.refs, ctx.env.stdin),
+                                          lambda item: resolve(store, item.ref)):
             for entry, revision in found:
                 report.add(check(entry, revision, ctx.args.deep, ctx))
     return report.finish()
@@ -137,7 +129,7 @@ class Report:
         self.ctx = ctx
         self.healthy: list[dict] = []
         self.unhealthy: list[dict] = []
-        self.errors: list[dict] = []
+        self.items = ItemReport(ctx.out)  # the references given, and their errors
 
     def add(self, record: dict) -> None:
         (self.healthy if record["health"] == "healthy" else self.unhealthy).append(record)
@@ -146,26 +138,23 @@ class Report:
         elif self.ctx.mode == HUMAN:
             self.ctx.out.line(human_row(record, self.ctx.env.color))
 
-    def error(self, error: MlxkError, source: str, ref: str | None) -> None:
-        context = {"input": ref or source, "source": source}
-        self.errors.append(self.ctx.out.item_error(error, **context))
-
     def finish(self) -> int:
         summary = {"total": len(self.healthy) + len(self.unhealthy), "healthy_count": len(self.healthy),
                    "unhealthy_count": len(self.unhealthy)}
+        errors = self.items.infos
         if self.ctx.mode == JSON:
-            if self.errors and not summary["total"]:
+            if errors and not summary["total"]:
                 # Nothing could be checked: an error envelope, as for any failed command.
-                error = dict(self.errors[0], **({"errors": self.errors} if len(self.errors) > 1 else {}))
+                error = dict(errors[0], **({"errors": errors} if len(errors) > 1 else {}))
                 self.ctx.out.envelope(None, error)
                 return 1
             data = {"healthy": self.healthy, "unhealthy": self.unhealthy, "summary": summary}
-            if self.errors:
-                data["errors"] = self.errors
+            if errors:
+                data["errors"] = errors
             self.ctx.out.envelope(data)
         elif self.ctx.mode == HUMAN:
             self.ctx.out.line(human_summary(summary, self.healthy))
-        return 1 if self.unhealthy or self.errors else 0
+        return 1 if self.unhealthy or errors else 0
 
 
 _COLORS = {"healthy": "32", "healthy*": "33", "unhealthy": "31"}

@@ -194,7 +194,6 @@ def load_tools() -> list:
     """The built-in tools' ``Tool`` objects, in the dispatcher's order."""
     import importlib
 
-
     return [importlib.import_module(f"mlxk_bin.{module}").TOOL for _, module, _ in BUILTINS.values()]
 
 

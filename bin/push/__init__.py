@@ -66,7 +66,6 @@ def _xet_setting(environ) -> None:
     """huggingface_hub reads HF_HUB_DISABLE_XET when it is imported; follow this run's environment."""
     from huggingface_hub import constants
 
-
     constants.HF_HUB_DISABLE_XET = env_flag(environ, "HF_HUB_DISABLE_XET")
 
 

@@ -117,7 +117,6 @@ def _create_repo(api, settings, repo_id: str, private: bool) -> None:
 def _commit(api, settings, req: PushRequest, changed: list[str], deleted: list[str], progress_bars: bool):
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 
-
     (enable_progress_bars if progress_bars else disable_progress_bars)()
     try:
         return api.upload_folder(repo_id=req.repo_id, folder_path=req.workspace, revision=req.branch,

@@ -9,7 +9,7 @@ from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.store import Store
-from mlxk_common.output import HUMAN, JSON, NDJSON
+from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
 from mlxk_common.refs import expand_references
 from mlxk_common.table import size
 
@@ -31,25 +31,22 @@ def run(ctx: Context):
     from_stdin = "-" in args.refs
     if not args.dry_run:
         clear_leftovers(store.hub)
-    results, errors = [], []
-    for item in expand_references(args.refs, ctx.env.stdin):
-        try:
-            if item.error is not None:
-                raise item.error
-            result = remove_one(ctx, store, item.ref, from_stdin)
-        except MlxkError as error:
-            context = {"input": item.ref or item.source, "source": item.source} if item.source != "argv" else {}
-            info = ctx.out.item_error(error, **context) if ctx.mode != JSON else {**error.to_dict(), **context}
-            errors.append((error, info))
-            continue
+    report = ItemReport(ctx.out)
+    results = []
+    removals = report.each(expand_references(args.refs, ctx.env.stdin),
+                           lambda item: remove_one(ctx, store, item.ref, from_stdin))
+    for _, result in removals:
         results.append(result)
         if ctx.mode == NDJSON:
             ctx.out.event("result", **result)
         elif ctx.mode == HUMAN:
             ctx.out.line(human_line(result))
-    if ctx.mode == JSON:
-        _envelope(ctx, results, errors)
-    return 1 if errors else 0
+    if ctx.mode != JSON:
+        return report.exit_code
+    data = {"results": results, "count": len(results), "freed_bytes": sum(r["freed_bytes"] for r in results)}
+    if len(results) == 1 and report.count == 1:
+        data = {**results[0], **data}  # mlx-knife's single-model fields at the top
+    return report.envelope(data)
 
 
 def remove_one(ctx: Context, store, ref: str, from_stdin: bool) -> dict:
@@ -121,20 +118,6 @@ def human_line(result: dict) -> str:
     if result.get("locks_held"):
         line += f" [locked: {', '.join(result['locks_held'])}]"
     return line
-
-
-def _envelope(ctx: Context, results: list[dict], errors: list) -> None:
-    data = {"results": results, "count": len(results), "freed_bytes": sum(r["freed_bytes"] for r in results)}
-    if len(results) == 1 and not errors:
-        data = {**results[0], **data}  # mlx-knife's single-model fields at the top
-    if len(results) + len(errors) == 1 and errors:
-        raise errors[0][0]
-    error = None
-    if errors:
-        infos = [info for _, info in errors]
-        error = {"type": infos[0]["type"], "message": f"{len(errors)} of {len(results) + len(errors)} "
-                 "references failed", "errors": infos}
-    ctx.out.envelope(data, error)
 
 
 TOOL = Tool(

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
+from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
-from mlxk_common.engine import load_engine
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate
-from mlxk_common.output import HUMAN, JSON, NDJSON
+from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
 from mlxk_common.refs import read_stdin_references
 
 
@@ -170,7 +171,7 @@ def load(ctx: Context, ref: str):
     located = locate(ref, ctx.env.environ)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return load_engine(located.path), located.name
+    return engines.load_engine(located), located.name
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -201,33 +202,32 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
 
 def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
     """--model -: the same prompt to every model named on stdin, one after another."""
-    import gc
+    report = ItemReport(ctx.out, "models")
+    records = []
 
+    def where(index: int, item) -> dict:
+        return {"index": index, "line": int(item.source.partition(":")[2])}
 
-    records, errors, count = [], 0, 0
-    for index, item in enumerate(read_stdin_references(ctx.env.stdin)):
-        count += 1
-        where = {"index": index, "line": int(item.source.partition(":")[2])}
+    def answer_with(item) -> dict:
+        engine, name = load(ctx, item.ref)
+        if ctx.mode == HUMAN:
+            ctx.out.line(f"== {name} ==")
         try:
-            if item.error is not None:
-                raise item.error
-            engine, name = load(ctx, item.ref)
-            if ctx.mode == HUMAN:
-                ctx.out.line(f"== {name} ==")
-            record = {"event": "result", **where, **answer(ctx, engine, name, settings, prompt)}
+            return answer(ctx, engine, name, settings, prompt)
+        finally:
             del engine
             gc.collect()  # one model in memory at a time
-        except MlxkError as exc:
-            errors += 1
-            record = {"event": "error", **where, "error": exc.to_dict()}
-            if ctx.mode == HUMAN:
-                ctx.out.stderr(f"{ctx.tool.name}: error: {item.ref or item.source}: {exc.message}")
+
+    for item, result in report.each(read_stdin_references(ctx.env.stdin), answer_with, where):
+        record = {"event": "result", **where(report.count - 1, item), **result}
+        records.append(record)
         if ctx.mode == NDJSON:
             ctx.out.json_line(record)
-        records.append(record)
     if ctx.mode == JSON:
-        ctx.out.envelope({"model": "-", "count": count, "errors": errors, "results": records})
-    return 1 if errors else 0
+        records += [{"event": "error", **top, "error": info} for _, info, top in report.errors]
+        records.sort(key=lambda record: record["index"])
+        ctx.out.envelope({"model": "-", "count": report.count, "errors": len(report.errors), "results": records})
+    return report.exit_code
 
 
 TOOL = Tool(

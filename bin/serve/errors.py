@@ -1,7 +1,7 @@
 """OpenAI-shaped API errors: ``{"error": {"message", "type", "param", "code"}}``.
 
 An ``ApiError`` carries its HTTP status.  ``from_mlxk`` maps the project's
-stable error types (DESIGN §4) to a status and an OpenAI error ``type``; the
+stable error types (docs/json-api.md, "Errors") to a status and an OpenAI error ``type``; the
 stable mlxk type travels as ``code`` so clients can branch on it.
 """
 

@@ -17,6 +17,7 @@ import bottle
 
 from mlxk_bin.serve import sse
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
+from mlxk_bin.serve.events import FINAL, GONE
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
@@ -27,7 +28,6 @@ from mlxk_common.jsonio import dumps
 
 KEEPALIVE_S = 15.0  # an SSE comment after this long without tokens keeps proxies from timing out
 CHARS_PER_TOKEN_MAX = 32  # no tokenizer packs more text per token: longer prompts cannot fit
-_GONE = ("gone",)
 
 
 class ClientGone(Exception):
@@ -35,7 +35,7 @@ class ClientGone(Exception):
 
 
 def fingerprint(version: str, model) -> str:
-    digest = hashlib.sha256(f"{version}|{model.path}|{model.info.model_type}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{version}|{model.path}|{model.architecture}".encode()).hexdigest()
     return f"fp_{digest[:10]}"
 
 
@@ -63,14 +63,14 @@ class Generation:
         self.watcher = gevent.spawn(watch_disconnect, self.environ, self._client_gone)
         try:
             first = self._next_event()
-            if first[0] == "error":
-                raise self._api_error(first[1])
-            if first[0] != "accepted":
+            if first.kind == "error":
+                raise self._api_error(first.error)
+            if first.kind != "accepted":
                 raise ClientGone()
         except BaseException:
             self._end()
             raise
-        _, self.prompt_tokens, self.cached_tokens, _ = first
+        self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
         completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
         self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(settings.version, model))
         if req.stream:
@@ -85,11 +85,11 @@ class Generation:
     def _check_capabilities(self, req, model) -> None:
         """What can be refused from the model's files alone, before queueing
         (the engine refuses the rest, e.g. kinds it cannot run yet)."""
-        kind = model.info.kind
+        kind = model.kind
         if req.images and kind != VISION:
             raise ApiError(422, f"{model.name} is a {kind} model; it cannot read images", param="messages",
                            code="capability_not_supported")
-        window = model.info.context_length or 131072
+        window = model.context_length or 131072
         chars = req.prompt_chars()
         if chars > window * CHARS_PER_TOKEN_MAX:
             raise ApiError(400, f"the prompt ({chars} characters) cannot fit the model's context window of "
@@ -104,7 +104,7 @@ class Generation:
 
     def _take(self, ticket):
         event = ticket.events.popleft()
-        if event[0] in ("done", "error"):
+        if event.kind in FINAL:
             self.ended = True
         return event
 
@@ -112,7 +112,7 @@ class Generation:
         job = self.job
         if job is not None:
             self.state.worker.cancel(job)
-            job.ticket.events.append(_GONE)
+            job.ticket.events.append(GONE)
             job.ticket._set()
 
     def _end(self):
@@ -138,19 +138,18 @@ class Generation:
         content, reasoning = [], []
         while True:
             event = self._next_event()
-            kind = event[0]
+            kind = event.kind
             if kind == "delta":
-                content.append(event[1])
-                reasoning.append(event[2])
+                content.append(event.content)
+                reasoning.append(event.reasoning)
             elif kind == "done":
-                _, finish, prompt_tokens, completion_tokens, cached = event
-                doc = self.shaper.response("".join(content), "".join(reasoning), _finish(finish),
-                                           usage(prompt_tokens, completion_tokens, cached))
+                doc = self.shaper.response("".join(content), "".join(reasoning), _finish(event.finish_reason),
+                                           usage(event.prompt_tokens, event.completion_tokens, event.cached_tokens))
                 bottle.response.content_type = "application/json"
 
                 return dumps(doc).encode()
             elif kind == "error":
-                raise self._api_error(event[1])
+                raise self._api_error(event.error)
             else:
                 raise ClientGone()
 
@@ -167,20 +166,21 @@ class Generation:
                 out = []
                 while ticket.events:
                     event = self._take(ticket)
-                    kind = event[0]
+                    kind = event.kind
                     if kind == "delta":
-                        out.append(sse.event(shaper.chunk(event[1], event[2], include_usage=include_usage)))
+                        out.append(sse.event(shaper.chunk(event.content, event.reasoning,
+                                                          include_usage=include_usage)))
                         continue
                     if kind == "done":
-                        _, finish, prompt_tokens, completion_tokens, cached = event
-                        out.append(sse.event(shaper.chunk(finish_reason=_finish(finish),
+                        out.append(sse.event(shaper.chunk(finish_reason=_finish(event.finish_reason),
                                                           include_usage=include_usage)))
                         if include_usage:
-                            out.append(sse.event(shaper.usage_chunk(usage(prompt_tokens, completion_tokens,
-                                                                          cached))))
+                            out.append(sse.event(shaper.usage_chunk(usage(event.prompt_tokens,
+                                                                          event.completion_tokens,
+                                                                          event.cached_tokens))))
                         out.append(sse.DONE)
                     elif kind == "error":
-                        out.append(sse.event(self._api_error(event[1]).body()))
+                        out.append(sse.event(self._api_error(event.error).body()))
                         out.append(sse.DONE)
                     yield b"".join(out)
                     return

@@ -15,11 +15,10 @@ import os
 import time
 
 from mlxk_bin.serve.errors import ApiError, from_mlxk
-from mlxk_bin.serve.worker import ModelRef
 from mlxk_common.config import workspace_home
-from mlxk_common.engine import read_model_info
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.names import resolve
+from mlxk_common.inventory.locate import locate
+from mlxk_common.inventory.located import Located
 from mlxk_common.inventory.records import cache_record, runnable, workspace_record
 from mlxk_common.inventory.store import is_explicit_path, Store, Workspace
 
@@ -36,19 +35,19 @@ class Registry:
         self.environ = environ
         home = workspace_home(environ)
         self.workspace_home = _real(str(home)) if home else None
-        self.default: ModelRef | None = None  # the preloaded model
-        self.allowed: dict[str, ModelRef] | None = None  # real path -> ref, with --allow
-        self._operator_refs: dict[str, ModelRef] = {}  # references given on the command line, as typed
-        self._memo: dict[str, tuple[float, ModelRef]] = {}
+        self.default: Located | None = None  # the preloaded model
+        self.allowed: dict[str, Located] | None = None  # real path -> ref, with --allow
+        self._operator_refs: dict[str, Located] = {}  # references given on the command line, as typed
+        self._memo: dict[str, tuple[float, Located]] = {}
         self._listing: tuple[float, list] | None = None
 
     # -- set-up (command line: any reference mlx-run takes, errors are fatal) ----
-    def resolve_operator(self, ref: str) -> ModelRef:
+    def resolve_operator(self, ref: str) -> Located:
         model = self._resolve(ref, trusted=True)
         self._operator_refs[ref] = model
         return model
 
-    def set_default(self, model: ModelRef) -> None:
+    def set_default(self, model: Located) -> None:
         self.default = model
 
     def allow(self, refs: list[str]) -> None:
@@ -60,7 +59,7 @@ class Registry:
             self.allowed[_real(self.default.path)] = self.default
 
     # -- requests -----------------------------------------------------------------
-    def for_request(self, ref: str | None) -> ModelRef:
+    def for_request(self, ref: str | None) -> Located:
         if ref is None:
             if self.default is None:
                 raise ApiError(400, "'model' is required (this server has no default model)", param="model",
@@ -86,24 +85,20 @@ class Registry:
         self._memo[ref] = (now + RESOLVE_TTL_S, model)
         return model
 
-    def _resolve(self, ref: str, trusted: bool) -> ModelRef:
+    def _resolve(self, ref: str, trusted: bool) -> Located:
         explicit = is_explicit_path(ref.strip())
         # Check a client's path before touching it, so the answer says
         # nothing about what exists outside MLXK_WORKSPACE_HOME.
         if explicit and not trusted and not self._inside_home(os.path.expanduser(ref.strip())):
             raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
                                                "MLXK_WORKSPACE_HOME)")
-        resolved = resolve(ref, Store.from_environ(self.environ))
-        if resolved.is_cache:
-            if resolved.revision is None:
-                raise MlxkError("unhealthy", f"{resolved.name} has no snapshot in the cache (interrupted download?)")
-            path = resolved.revision.path
-        else:
-            path = resolved.entry.path
-        if explicit and not trusted and not self._inside_home(path):  # a symlink that leads out
+        located = locate(ref, self.environ)
+        if explicit and not trusted and not self._inside_home(located.path):  # a symlink that leads out
             raise MlxkError("model_not_found", f"no model matches {ref!r} (request paths must lie inside "
                                                "MLXK_WORKSPACE_HOME)")
-        return ModelRef(path, ref.strip() if explicit else resolved.name, read_model_info(path))
+        if explicit:
+            located.name = ref.strip()
+        return located
 
     def _inside_home(self, path: str) -> bool:
         if not self.workspace_home:

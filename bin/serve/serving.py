@@ -87,8 +87,8 @@ class Server:
                 raise KeyboardInterrupt
         event = job.ticket.events.popleft()
         self.state.worker.close(job)
-        if event[0] == "error":
-            error = event[1]
+        if event.kind == "error":
+            error = event.error
             raise error if isinstance(error, MlxkError) else MlxkError("internal_error", str(error))
 
     def shutdown(self) -> bool:

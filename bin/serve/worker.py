@@ -4,13 +4,7 @@ One OS thread owns the resident models (up to ``max_models``, least
 recently used unloaded first), one continuous-batching scheduler and one
 prompt cache per model, and the queue of requests waiting for a slot.
 Greenlets hand it ``Job``s through the bridge and read plain-data events
-back from their ``Ticket``:
-
-    ("accepted", prompt_tokens, cached_tokens, max_tokens)
-    ("delta", content, reasoning)
-    ("done", finish_reason, prompt_tokens, completion_tokens, cached_tokens)
-    ("error", MlxkError | str)          # str: an internal error, already logged
-    ("loaded", model name)              # answer to a preload
+(``events.py``: Accepted, Text, Done, Failed, Loaded) back from their ``Ticket``.
 
 Requests start in arrival order; a request whose model cannot be loaded yet
 (every resident model busy) holds back the ones behind it, so a stream of
@@ -26,24 +20,15 @@ from collections import deque
 
 from mlxk_bin.serve.bridge import Bridge, start_os_thread, Ticket
 from mlxk_bin.serve.errors import unavailable
+from mlxk_bin.serve.events import Accepted, Done, Failed, Loaded, Text
 from mlxk_bin.serve.prepare import prepare
 from mlxk_common.engine import load_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.located import Located
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
 MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed once for all
-
-
-class ModelRef:
-    """A resolved model: its folder (the registry key), display name and info."""
-
-    __slots__ = ("path", "name", "info")
-
-    def __init__(self, path: str, name: str, info):
-        self.path = path
-        self.name = name
-        self.info = info
 
 
 class Job:
@@ -52,7 +37,7 @@ class Job:
 
     __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "__weakref__")
 
-    def __init__(self, rid: str, model: ModelRef, request=None, sampling=None, kind: str = "generate"):
+    def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate"):
         self.rid = rid
         self.model = model
         self.request = request
@@ -66,7 +51,7 @@ class Job:
 class _Resident:
     __slots__ = ("ref", "engine", "sched", "cache", "active", "last_used")
 
-    def __init__(self, ref: ModelRef, engine, sched, cache):
+    def __init__(self, ref: Located, engine, sched, cache):
         self.ref = ref
         self.engine = engine
         self.sched = sched
@@ -92,7 +77,7 @@ class Worker:
         # Written by the engine thread after each round, read by /health.
         self.n_pending = 0
         self.n_active = 0
-        self.loaded: list[ModelRef] = []  # most recently used first
+        self.loaded: list[Located] = []  # most recently used first
         self.alive = False
         # Engine thread only.
         self._pending: deque[Job] = deque()
@@ -144,7 +129,7 @@ class Worker:
         # in the middle of a long step and answer late.
         error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
         for job in list(self.open_jobs):
-            job.ticket.events.append(("error", error))
+            job.ticket.events.append(Failed(error))
             job.ticket._set()
         if not self._stopped.wait(timeout):
             return False
@@ -159,7 +144,7 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001 - report, then let every waiter go
             self.log.error("engine thread failed: %s: %s", type(exc).__name__, exc, exc_info=True)
             for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
-                self._post(job, ("error", "the engine stopped after an internal error"))
+                self._post(job, Failed("the engine stopped after an internal error"))
         finally:
             self.alive = False
             for resident in list(self._residents.values()):
@@ -218,14 +203,14 @@ class Worker:
         try:
             resident = self._resident_for(job.model)
         except MlxkError as exc:
-            self._post(job, ("error", exc))
+            self._post(job, Failed(exc))
             return
         if resident is None:  # cannot happen at start-up; be explicit anyway
-            self._post(job, ("error", MlxkError("internal_error", "no room to load the model")))
+            self._post(job, Failed(MlxkError("internal_error", "no room to load the model")))
         else:
-            self._post(job, ("loaded", job.model.name))
+            self._post(job, Loaded(job.model.name))
 
-    def _resident_for(self, ref: ModelRef) -> _Resident | None:
+    def _resident_for(self, ref: Located) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
         used idle one if need be); None while every resident model is busy."""
         resident = self._residents.get(ref.path)
@@ -238,9 +223,9 @@ class Worker:
             self._unload(min(idle, key=lambda r: r.last_used))
         return self._load(ref)
 
-    def _load(self, ref: ModelRef) -> _Resident:
+    def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
-        engine = load_engine(ref.info)
+        engine = load_engine(ref)
         sched = engine.batch(max_batch=self.max_batch)
         cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
@@ -275,7 +260,7 @@ class Worker:
                 resident = self._resident_for(job.model)
             except MlxkError as exc:
                 pending.popleft()
-                self._post(job, ("error", exc))
+                self._post(job, Failed(exc))
                 continue
             if resident is None or len(resident.active) >= self.max_batch:
                 break  # first come, first served: the rest wait behind it
@@ -294,7 +279,7 @@ class Worker:
         try:
             return prepare(resident.engine, job, self.max_tokens)
         except MlxkError as exc:
-            self._post(job, ("error", exc))
+            self._post(job, Failed(exc))
             return None
 
     def _share_prefix(self, resident: _Resident, prompts: list[list[int]]) -> None:
@@ -324,11 +309,11 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
             del resident.active[job]
             self.log.error("request %s could not start: %s: %s", job.rid, type(exc).__name__, exc, exc_info=True)
-            self._post(job, ("error", "the request could not start"))
+            self._post(job, Failed("the request could not start"))
             return
         resident.last_used = time.monotonic()
         job.cached = cached
-        self._post(job, ("accepted", request.prompt_len, cached, request.max_tokens))
+        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens))
 
     def _step(self, resident: _Resident) -> None:
         try:
@@ -338,7 +323,7 @@ class Worker:
             self.log.error("generation failed for request(s) %s: %s: %s", ids, type(exc).__name__, exc,
                            exc_info=True)
             for job in resident.active.values():
-                self._post(job, ("error", "generation failed"))
+                self._post(job, Failed("generation failed"))
             resident.active.clear()
             self._unload(resident)
             return
@@ -347,13 +332,12 @@ class Worker:
             if job is None:
                 continue
             if event.kind == "delta":
-                self._post(job, ("delta", event.content, event.reasoning))
+                self._post(job, Text(event.content, event.reasoning))
                 continue
             del resident.active[event.rid]
             if event.prompt_cache is not None:
                 resident.cache.store(event.cache_tokens, event.prompt_cache)
-            self._post(job, ("done", event.finish_reason, event.prompt_tokens, event.completion_tokens,
-                             job.cached))
+            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached))
 
     def _cancel(self, job: Job) -> None:
         try:
@@ -368,12 +352,12 @@ class Worker:
     def _stop_all(self) -> None:
         error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
         for job in self._pending:
-            self._post(job, ("error", error))
+            self._post(job, Failed(error))
         self._pending.clear()
         for resident in self._residents.values():
             for job in list(resident.active):
                 resident.sched.cancel(job)
-                self._post(job, ("error", error))
+                self._post(job, Failed(error))
             resident.active.clear()
 
 

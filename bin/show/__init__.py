@@ -7,13 +7,12 @@ import sys
 from mlxk_bin.show.safetensors_meta import human_count, model_metadata, quantization
 from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
-from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.records import cache_record, utc_iso, workspace_record
 from mlxk_common.inventory.runtime import load_config
 from mlxk_common.inventory.store import Store, tree_stats
 from mlxk_common.jsonio import dumps, JSONDecodeError, loads
-from mlxk_common.output import JSON, NDJSON
+from mlxk_common.output import ItemReport, JSON, NDJSON
 from mlxk_common.refs import expand_references
 
 
@@ -28,17 +27,12 @@ def configure(parser):
 
 def run(ctx: Context):
     store = Store.from_environ(ctx.env.environ)
-    results, errors = [], []
-    for item in expand_references(ctx.args.refs, ctx.env.stdin):
-        try:
-            if item.error is not None:
-                raise item.error
-            details = describe(resolve(item.ref, store), ctx.args.files, ctx.args.config)
-        except MlxkError as error:
-            errors.append((error, item))
-            if ctx.mode != JSON:
-                report_item_error(ctx, error, item)
-            continue
+    args = ctx.args
+    report = ItemReport(ctx.out)
+    results = []
+    found = report.each(expand_references(args.refs, ctx.env.stdin),
+                        lambda item: describe(resolve(item.ref, store), args.files, args.config))
+    for _, details in found:
         results.append(details)
         if ctx.mode == NDJSON:
             ctx.out.record(flat_record(details))
@@ -46,28 +40,11 @@ def run(ctx: Context):
             if len(results) > 1:
                 ctx.out.line()
             ctx.out.line(render(details))
-    if ctx.mode == JSON:
-        _envelope(ctx, results, errors)
-    return 1 if errors else 0
-
-
-def report_item_error(ctx: Context, error: MlxkError, item) -> None:
-    # A line of stdin is named by its line number; an argument names itself.
-    context = {"input": item.ref or item.source, "source": item.source} if item.source != "argv" else {}
-    ctx.out.item_error(error, **context)
-
-
-def _envelope(ctx: Context, results: list[dict], errors: list) -> None:
-    single = len(results) + len(errors) == 1
-    if single and errors:
-        raise errors[0][0]
-    data = results[0] if single else {"models": [flat_record(d) for d in results], "count": len(results)}
-    error = None
-    if errors:
-        infos = [{**e.to_dict(), "input": item.ref or item.source} for e, item in errors]
-        error = {"type": infos[0]["type"], "message": f"{len(errors)} of {len(results) + len(errors)} "
-                 "references failed", "errors": infos}
-    ctx.out.envelope(data, error)
+    if ctx.mode != JSON:
+        return report.exit_code
+    single = report.count == 1
+    data = results[0] if single and results else {"models": [flat_record(d) for d in results], "count": len(results)}
+    return report.envelope(data)
 
 
 def flat_record(details: dict) -> dict:
@@ -141,7 +118,6 @@ def file_list(folder: str, repo_dir: str | None) -> list[dict]:
     """Every file of the snapshot or workspace, dangling links included."""
     import os
 
-
     stats = tree_stats(folder, keep_files=True)
     listing = []
     for rel in sorted([*stats.files, *stats.dangling]):
@@ -167,7 +143,6 @@ def file_list(folder: str, repo_dir: str | None) -> list[dict]:
 
 def raw_config(folder: str):
     import os
-
 
     try:
         with open(os.path.join(folder, "config.json"), "rb") as fh:

@@ -9,7 +9,7 @@ API::
 
     located = locate("SmolLM2", environ)      # names.resolve: path, ORG/NAME, substring, @hash
     check_runnable(located)                  # health rules; unhealthy / capability_not_supported
-    engine = load_engine(located.path)       # picks text/vision/audio from config.json
+    engine = load_engine(located)            # picks text/vision/audio from config.json (read once)
     engine.context_length, engine.eos_ids, engine.markers, engine.load_s
 
     req = engine.prepare(prompt="Hi", system=None,          # or messages=[{role, content}, ...]
@@ -34,8 +34,10 @@ API::
     events = sched.step()                    # Delta/Finished events of one step; same thread always
     sched.cancel("a"); sched.close()
 
-Modules: locate (reference → checked folder), modelinfo (config → kind, context
-window; no mlx), loader (TextEngine),
+The model arrives as an ``inventory.located.Located`` (its config, kind and
+context window already read); a plain folder path works too.
+
+Modules: loader (TextEngine),
 prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
@@ -49,31 +51,40 @@ context_length_exceeded (details prompt_tokens, context_length), usage_error.
 
 from __future__ import annotations
 
+import os
+
 from mlxk_common.engine.loader import load_text_engine
-from mlxk_common.engine.modelinfo import AUDIO, ModelInfo, read_model_info, TEXT, VISION
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.located import AUDIO, Located, TEXT, VISION
 
-__all__ = ["load_engine", "read_model_info", "ModelInfo", "SamplingParams", "GenerationRequest", "Delta",
+__all__ = ["load_engine", "as_located", "SamplingParams", "GenerationRequest", "Delta",
            "Finished", "TEXT", "VISION", "AUDIO"]
 
 
-def load_engine(model_dir, kind: str | None = None):
-    """Load the engine for the model in ``model_dir`` (a resolved folder).
+def as_located(model) -> Located:
+    """A ``Located`` as it is; a folder path as a ``Located`` of that folder."""
+    return model if isinstance(model, Located) else Located.folder(model)
+
+
+def load_engine(model, kind: str | None = None):
+    """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
     The kind comes from the model's config unless ``kind`` asks for one; only
     text is implemented so far, so vision and audio models (or requests)
     raise ``capability_not_supported`` before any weights are read.
     """
-    info = model_dir if isinstance(model_dir, ModelInfo) else read_model_info(model_dir)
-    wanted = kind or info.kind
-    if wanted != info.kind and not (wanted == TEXT and info.kind == VISION):
-        raise MlxkError("capability_not_supported", f"{info.path.name} is a {info.kind} model, not {wanted}",
-                        kind=info.kind, requested=wanted)
-    if wanted != TEXT or info.kind != TEXT:
+    located = as_located(model)
+    located.require_config()
+    actual = located.kind
+    wanted = kind or actual
+    name = os.path.basename(located.path)
+    if wanted != actual and not (wanted == TEXT and actual == VISION):
+        raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
+                        kind=actual, requested=wanted)
+    if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
-                        f"{info.path.name} is a {info.kind} model; {info.kind} generation is not available yet",
-                        kind=info.kind, requested=wanted)
-
-    return load_text_engine(info)
+                        f"{name} is a {actual} model; {actual} generation is not available yet",
+                        kind=actual, requested=wanted)
+    return load_text_engine(located)

@@ -7,40 +7,40 @@ milliseconds with a clear error instead of a traceback after loading.
 
 from __future__ import annotations
 
+import os
 import time
 
 from mlxk_common.engine.batch import BatchScheduler
 from mlxk_common.engine.conversation import ConversationCache
 from mlxk_common.engine.generate import generate
-from mlxk_common.engine.modelinfo import eos_ids_from_config, ModelInfo, read_model_info, TEXT
 from mlxk_common.engine.prompting import build_messages, end_of_turn_ids, normalize_messages, render
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.located import Located, TEXT
 from mlxk_common.inventory.runtime import mlx_lm_supports, MODEL_FILE_REASON
 
 DEFAULT_MAX_TOKENS_NO_WINDOW = 4096  # when a model names no context window
 
 
-def check_architecture(info: ModelInfo) -> None:
+def check_architecture(info: Located) -> None:
     """Raise ``unhealthy`` unless the installed mlx-lm can build this model."""
-    if not info.model_type:
+    if not info.architecture:
         raise MlxkError("unhealthy", f"{info.path}/config.json has no model_type", path=str(info.path),
                         reason="config.json has no model_type")
     if info.config.get("model_file") is not None:
-        raise MlxkError("unhealthy", f"{info.path.name} {MODEL_FILE_REASON}", path=str(info.path),
+        raise MlxkError("unhealthy", f"{os.path.basename(info.path)} {MODEL_FILE_REASON}", path=str(info.path),
                         reason=MODEL_FILE_REASON, runtime_compatible=False)
     if not mlx_lm_supports(info.config):
-        raise MlxkError("unhealthy", f"model type {info.model_type!r} is not supported by the installed mlx-lm",
-                        path=str(info.path), reason=f"model_type '{info.model_type}' not supported by mlx-lm",
+        raise MlxkError("unhealthy", f"model type {info.architecture!r} is not supported by the installed mlx-lm",
+                        path=str(info.path), reason=f"model_type '{info.architecture}' not supported by mlx-lm",
                         runtime_compatible=False)
 
 
-def load_text_engine(path_or_info) -> "TextEngine":
-    info = path_or_info if isinstance(path_or_info, ModelInfo) else read_model_info(path_or_info)
+def load_text_engine(info: Located) -> "TextEngine":
     if info.kind != TEXT:
-        raise MlxkError("capability_not_supported", f"{info.path.name} is a {info.kind} model; "
+        raise MlxkError("capability_not_supported", f"{os.path.basename(info.path)} is a {info.kind} model; "
                         "mlx-run handles text models only for now", kind=info.kind)
     check_architecture(info)
     start = time.perf_counter()
@@ -49,9 +49,9 @@ def load_text_engine(path_or_info) -> "TextEngine":
     try:
         model, tokenizer = load(str(info.path))
     except FileNotFoundError as exc:
-        raise MlxkError("unhealthy", f"cannot load {info.path.name}: {exc}", path=str(info.path)) from None
+        raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {exc}", path=str(info.path)) from None
     except (ValueError, KeyError, OSError) as exc:
-        raise MlxkError("unhealthy", f"cannot load {info.path.name}: {type(exc).__name__}: {exc}",
+        raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {type(exc).__name__}: {exc}",
                         path=str(info.path)) from None
     return TextEngine(info, model, tokenizer, time.perf_counter() - start)
 
@@ -61,7 +61,7 @@ class TextEngine:
 
     kind = TEXT
 
-    def __init__(self, info: ModelInfo, model, tokenizer, load_s: float = 0.0):
+    def __init__(self, info: Located, model, tokenizer, load_s: float = 0.0):
         self.info = info
         self.model = model
         self.tokenizer = tokenizer
@@ -69,7 +69,7 @@ class TextEngine:
         self.context_length = info.context_length
         # Generation ends at any of these: the tokenizer's eos, the config's and
         # generation_config's eos ids, and the chat template's end-of-turn token.
-        eos = set(tokenizer.eos_token_ids) | eos_ids_from_config(info) | end_of_turn_ids(tokenizer)
+        eos = set(tokenizer.eos_token_ids) | info.eos_ids() | end_of_turn_ids(tokenizer)
         tokenizer.eos_token_ids = eos
         self.eos_ids = frozenset(eos)
         self.markers = detect_markers(tokenizer)
@@ -79,19 +79,37 @@ class TextEngine:
     def has_chat_template(self) -> bool:
         return bool(getattr(self.tokenizer, "has_chat_template", False))
 
-    def prepare(self, *, prompt: str | None = None, messages: list[dict] | None = None, system: str | None = None,
-                chat_template: bool = True, template_args: dict | None = None, max_tokens: int | None = None,
-                sampling: SamplingParams | None = None, stop=(), tag=None) -> GenerationRequest:
+    def prepare(self, *, prompt: str | None = None, messages: list[dict] | None = None,
+                tokens: list[int] | None = None, system: str | None = None, chat_template: bool = True,
+                template_args: dict | None = None, max_tokens: int | None = None,
+                sampling: SamplingParams | None = None, stop=(), reasoning: bool = True, tag=None
+                ) -> GenerationRequest:
         """Render and tokenize a request and fix its token budget.
 
-        Give ``prompt`` (one user turn, with optional ``system``) or
-        ``messages``.  ``max_tokens=None`` means "up to the context window".
-        Raises ``context_length_exceeded`` (details ``prompt_tokens``,
-        ``context_length``) when the prompt leaves no room to answer.
+        Give one of ``prompt`` (one user turn, with optional ``system``),
+        ``messages``, or ``tokens`` (token ids used as they are, after a
+        vocabulary check).  ``max_tokens=None`` means "up to the context
+        window".  ``reasoning=False`` leaves the output whole: no split into
+        reasoning and content by the template's thinking markers (text
+        completions).  Raises ``context_length_exceeded`` (details
+        ``prompt_tokens``, ``context_length``) when the prompt leaves no room
+        to answer.
         """
 
-        if (prompt is None) == (messages is None):
-            raise MlxkError("usage_error", "give either a prompt or messages")
+        if sum(x is not None for x in (prompt, messages, tokens)) != 1:
+            raise MlxkError("usage_error", "give one of a prompt, messages or tokens")
+        if isinstance(stop, str):
+            stop = (stop,)
+        if not all(isinstance(s, str) for s in stop):
+            raise MlxkError("usage_error", "stop must be a string or a list of strings")
+        if tokens is not None:
+            bad = next((t for t in tokens if not 0 <= t < self.vocab_size), None)
+            if bad is not None:
+                raise MlxkError("usage_error", f"token id {bad} is outside the model's vocabulary "
+                                f"({self.vocab_size} tokens)", param="prompt")
+            budget, source = self.budget(len(tokens), max_tokens)
+            return GenerationRequest(list(tokens), budget, sampling or SamplingParams(), stop, None, False, None,
+                                     source, tag)
         if prompt is not None:
             if not isinstance(prompt, str):
                 raise MlxkError("usage_error", "prompt must be a string")
@@ -104,13 +122,9 @@ class TextEngine:
         if not tokens:
             raise MlxkError("usage_error", "the prompt is empty")
         budget, source = self.budget(len(tokens), max_tokens)
-        if isinstance(stop, str):
-            stop = (stop,)
-        if not all(isinstance(s, str) for s in stop):
-            raise MlxkError("usage_error", "stop must be a string or a list of strings")
-        markers = self.markers
+        markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
-                                 starts_in_reasoning(text, markers), text, source, tag)
+                                 reasoning and starts_in_reasoning(text, markers), text, source, tag)
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
         """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt)."""

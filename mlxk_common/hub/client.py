@@ -71,7 +71,6 @@ class HubSettings:
         """Request headers: user agent, and the token when there is one."""
         from huggingface_hub.utils import build_hf_headers
 
-
         _quiet_library()
         return build_hf_headers(token=self.token or False, library_name="mlxk", library_version=__version__)
 
@@ -87,7 +86,6 @@ class HubSettings:
 
     def api(self):
         from huggingface_hub import HfApi
-
 
         _quiet_library()
         return HfApi(endpoint=self.endpoint, token=self.token or False, library_name="mlxk",

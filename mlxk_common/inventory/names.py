@@ -1,4 +1,4 @@
-"""Model references: validation and resolution (DESIGN §5).
+"""Model references: validation and resolution.
 
 Order of the rules, first hit wins:
 
@@ -24,12 +24,11 @@ from __future__ import annotations
 import re
 
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.located import Located
 from mlxk_common.inventory.store import (
-    CacheRepo,
     is_explicit_path,
     is_model_folder,
     match_path_pattern,
-    Revision,
     Store,
     Workspace,
 )
@@ -43,37 +42,6 @@ _REPO_ID_RE = re.compile(rf"{_PART}/{_PART}")
 _BARE_NAME_RE = re.compile(_PART)
 _REVISION_RE = re.compile(r"[A-Za-z0-9._/-]{1,100}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class Resolved:
-    """What a reference names: a cached repo (with the chosen revision) or a
-    workspace.  ``match`` says which rule hit: ``path``, ``exact``,
-    ``workspace``, ``expanded``, ``hash`` or ``fuzzy``."""
-
-    __slots__ = ("ref", "entry", "revision", "match")
-
-    def __init__(self, ref: str, entry: CacheRepo | Workspace, revision: Revision | None, match: str):
-        self.ref = ref
-        self.entry = entry
-        self.revision = revision
-        self.match = match
-
-    @property
-    def name(self) -> str:
-        return self.entry.name
-
-    @property
-    def is_cache(self) -> bool:
-        return self.entry.kind == "cache"
-
-    @property
-    def exact(self) -> bool:
-        """The user typed the name itself (no expansion, no substring)."""
-        return self.match in ("path", "exact", "workspace")
-
-    def __repr__(self):
-        rev = f"@{self.revision.hash[:7]}" if self.revision else ""
-        return f"Resolved({self.name}{rev}, match={self.match})"
 
 
 # -- validation ----------------------------------------------------------------
@@ -120,12 +88,12 @@ def _is_bare_name(name: str) -> bool:
 
 # -- resolution -------------------------------------------------------------------
 
-def resolve(ref: str, store: Store) -> Resolved:
+def resolve(ref: str, store: Store) -> Located:
     """Resolve one reference (see the module doc), or raise ``model_not_found``,
     ``ambiguous_match``, ``hash_not_found`` or ``invalid_reference``."""
     text = validate_reference(ref)
     if is_explicit_path(text):
-        return Resolved(text, resolve_path(text), None, "path")
+        return Located(text, resolve_path(text), None, "path")
     name, revision = text, None
     if "@" in text:
         name, _, revision = text.rpartition("@")
@@ -141,7 +109,7 @@ def resolve(ref: str, store: Store) -> Resolved:
             raise MlxkError("model_not_found", f"no model matches {text!r}", reference=text,
                             hint="mlxk-list shows the models there are")
         entry = entries[0]
-        return Resolved(text, entry, entry.record() if entry.kind == "cache" else None, match)
+        return Located(text, entry, entry.record() if entry.kind == "cache" else None, match)
     return _pick_revision(text, entries, revision, match)
 
 
@@ -184,7 +152,7 @@ def _match_name(name: str, store: Store) -> tuple[list, str]:
     return found, "fuzzy"
 
 
-def _pick_revision(text: str, entries: list, revision: str, match: str) -> Resolved:
+def _pick_revision(text: str, entries: list, revision: str, match: str) -> Located:
     """``NAME@REV``: among the matching models, the revisions that fit."""
     if any(e.kind == "workspace" for e in entries) and len(entries) == 1:
         raise MlxkError("invalid_reference", f"{entries[0].name} is a workspace folder; it has no revisions",
@@ -195,7 +163,7 @@ def _pick_revision(text: str, entries: list, revision: str, match: str) -> Resol
     hits = [(repo, rev) for repo in repos for rev in repo.find_revisions(revision)]
     if len(hits) == 1:
         repo, rev = hits[0]
-        return Resolved(text, repo, rev, match if len(repos) == 1 else "fuzzy")
+        return Located(text, repo, rev, match if len(repos) == 1 else "fuzzy")
     if hits:
         raise _ambiguous(text, [f"{repo.name}@{rev.hash}" for repo, rev in hits], "revisions")
     if len(repos) > 1:
@@ -206,7 +174,7 @@ def _pick_revision(text: str, entries: list, revision: str, match: str) -> Resol
                     reference=text, available_hashes=available)
 
 
-def _resolve_bare_revision(text: str, revision: str, store: Store) -> Resolved:
+def _resolve_bare_revision(text: str, revision: str, store: Store) -> Located:
     """``@REV`` alone: the one cached revision whose hash starts with REV."""
     prefix = revision.lower()
     hits = [(repo, rev) for repo in store.repos() for rev in repo.revisions if rev.hash.startswith(prefix)]
@@ -215,7 +183,7 @@ def _resolve_bare_revision(text: str, revision: str, store: Store) -> Resolved:
     if not hits:
         raise MlxkError("hash_not_found", f"no cached revision starts with {revision!r}", reference=text)
     repo, rev = hits[0]
-    return Resolved(text, repo, rev, "hash")
+    return Located(text, repo, rev, "hash")
 
 
 def _ambiguous(text: str, candidates: list[str], what: str) -> MlxkError:

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import compile_project
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MLX_KNIFE = ("mlx-knife==2.0.8", "mlx[cpu]<0.32.1")
@@ -99,19 +101,6 @@ def implemented(tool: str, env: dict) -> bool:
     proc = subprocess.run([str(exe), "--json"] if tool != "mlxk-show" else [str(exe), "x", "--json"],
                           capture_output=True, text=True, env=env, check=False)
     return '"not_implemented"' not in proc.stdout
-
-
-def compile_project(env: dict) -> None:
-    """Byte-compile the packages the timed tools import, as an installed
-    package is: an editable install run under PYTHONDONTWRITEBYTECODE=1 would
-    otherwise compile every module anew on every run (the peers do not)."""
-    # (sys.path[0] of "python -c" is the current folder, which the tools do not search)
-    probe = ("import sys; sys.path.pop(0); import mlxk_common, mlxk_bin; "
-             "print(mlxk_common.__path__[0]); print(mlxk_bin.__path__[0])")
-    found = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False)
-    for folder in found.stdout.split():
-        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], env=env, stdout=subprocess.DEVNULL,
-                       check=False)
 
 
 def build_cache(home: Path, count: int) -> str:

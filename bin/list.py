@@ -8,7 +8,7 @@ from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.names import validate_reference
 from mlxk_common.inventory.records import build_records, runnable
-from mlxk_common.inventory.store import is_explicit_path, match_path_pattern, Store
+from mlxk_common.inventory.store import Store, is_explicit_path, match_path_pattern
 from mlxk_common.output import JSON, NDJSON
 
 

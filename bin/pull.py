@@ -7,7 +7,7 @@ import sys
 from mlxk_common.cli import Context, Tool
 from mlxk_common.hub.pull import confirmer, pull, request_from_args, settings_from_args
 from mlxk_common.options import add_transfer_arguments
-from mlxk_common.output import HUMAN, ItemReport, JSON
+from mlxk_common.output import HUMAN, JSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import expand_references
 

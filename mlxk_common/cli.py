@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from mlxk_common import __version__
 from mlxk_common.config import debug, setting
 from mlxk_common.errors import EXIT_OK, EXIT_USAGE, MlxkError
-from mlxk_common.iox import IOEnv
+from mlxk_common.iox import IOEnv, quiet_broken_pipe
 from mlxk_common.logs import resolve_level, setup_logging
 from mlxk_common.output import HUMAN, JSON, NDJSON, Output
 
@@ -60,6 +60,28 @@ class ArgumentParser(argparse.ArgumentParser):
         if message:
             self._print_message(message, sys.stderr)
         raise SystemExit(status)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, sized from $COLUMNS or the terminal without
+    importing shutil (argparse would import it, and with it bz2 and lzma, for
+    every --help and --version)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        return max(int(os.environ["COLUMNS"]), 20)
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 80
 
 
 class Context:
@@ -127,7 +149,7 @@ class Tool:
             prog=self.name,
             description=self.summary + ("\n\n" + self.description if self.description else ""),
             epilog=epilog or None,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=HelpFormatter,
             io_env=env,
         )
         if self.configure:
@@ -215,19 +237,6 @@ def _report(out: Output, error: MlxkError, env: IOEnv) -> int:
     except BrokenPipeError:
         quiet_broken_pipe(env)
     return error.exit_code
-
-
-def quiet_broken_pipe(env: IOEnv) -> int:
-    """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
-    file descriptor at /dev/null so the interpreter's final flush cannot raise."""
-    if env.is_process:
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            pass
-    return EXIT_OK
 
 
 def _raise_interrupted(signum, frame):

@@ -8,8 +8,11 @@ everywhere and testable in one place.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable, Mapping
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from mlxk_common.errors import MlxkError
 
@@ -79,6 +82,8 @@ def env_flag(environ: Mapping[str, str], name: str, default: bool = False) -> bo
 
 
 def hf_home(environ: Mapping[str, str]) -> Path:
+    from pathlib import Path
+
     raw = environ.get("HF_HOME")
     if raw:
         return Path(os.path.expanduser(raw))
@@ -89,6 +94,8 @@ def hf_home(environ: Mapping[str, str]) -> Path:
 
 def hub_dir(environ: Mapping[str, str]) -> Path:
     """The model cache: $HF_HUB_CACHE if set, else $HF_HOME/hub."""
+    from pathlib import Path
+
     raw = environ.get("HF_HUB_CACHE")
     if raw:
         return Path(os.path.expanduser(raw))
@@ -96,6 +103,8 @@ def hub_dir(environ: Mapping[str, str]) -> Path:
 
 
 def workspace_home(environ: Mapping[str, str]) -> Path | None:
+    from pathlib import Path
+
     raw = environ.get("MLXK_WORKSPACE_HOME")
     return Path(os.path.expanduser(raw)) if raw else None
 

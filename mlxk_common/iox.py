@@ -7,10 +7,13 @@ drive tools in-process, exactly as a subprocess would see them.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up: annotations only
+if TYPE_CHECKING:
+    from typing import TextIO
+
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 
 def _isatty(stream) -> bool:
@@ -72,3 +75,16 @@ class IOEnv:
             and "NO_COLOR" not in self.environ
             and self.environ.get("TERM") != "dumb"
         )
+
+
+def quiet_broken_pipe(env: IOEnv) -> int:
+    """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
+    file descriptor at /dev/null so the interpreter's final flush cannot raise."""
+    if env.is_process:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+    return 0  # errors.EXIT_OK

@@ -41,3 +41,16 @@ def dumps(obj, indent: bool = False) -> str:
 
 def loads(text: str | bytes):
     return _lib().loads(text)
+
+
+def parse_untrusted(data: str | bytes):
+    """JSON from a file anyone could have written (config.json, a safetensors
+    header, a sentinel): the standard library's parser, so listing tools need
+    no orjson; nesting deep enough to exhaust the stack is a ValueError like
+    any other malformed document, never a RecursionError."""
+    import json
+
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

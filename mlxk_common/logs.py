@@ -17,8 +17,8 @@ from mlxk_common.jsonio import dumps
 
 LEVELS = ("debug", "info", "warning", "error")
 
-_TOKEN_RE = re.compile(r"\bhf_[A-Za-z0-9]{6,}")
-_BEARER_RE = re.compile(r"(?i)(bearer\s+)[^\s\"']+")
+_TOKEN_RE = r"\bhf_[A-Za-z0-9]{6,}"
+_BEARER_RE = r"(?i)(bearer\s+)[^\s\"']+"
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -27,8 +27,8 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     if not text:
         return text
     environ = os.environ if environ is None else environ
-    text = _TOKEN_RE.sub("hf_***", text)
-    text = _BEARER_RE.sub(r"\1***", text)
+    text = re.sub(_TOKEN_RE, "hf_***", text)
+    text = re.sub(_BEARER_RE, r"\1***", text)
     for name in ("HF_TOKEN", "HUGGINGFACE_HUB_TOKEN", "MLXK2_API_KEY"):
         secret = environ.get(name)
         if secret and len(secret) >= 4:

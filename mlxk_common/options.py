@@ -11,14 +11,16 @@ Sizes: ``KB``/``MB``/``GB``/``TB`` (and bare ``K``/``M``/``G``/``T``) are
 decimal, as disks and the Hub count (1 MB = 1,000,000 bytes); ``KiB``/``MiB``/
 ``GiB``/``TiB`` are binary.  A size is a finite, non-negative number of bytes.
 
-This module imports only argparse and re, so every tool can import it at start-up.
+This module imports only re at its top, so every tool can import it at start-up.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
 import re
+
+TYPE_CHECKING = False  # argparse is imported where it is used (start-up time)
+if TYPE_CHECKING:
+    import argparse
 
 # -- completer kinds -------------------------------------------------------------
 
@@ -47,7 +49,7 @@ SIZE_UNITS = {
     "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9, "GB": 10**9, "T": 10**12, "TB": 10**12,
     "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
 }
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*$")
+_SIZE_RE = r"^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*$"
 SIZE_EXAMPLES = "e.g. 50MB, 512KiB, 2GiB, 0"
 
 
@@ -57,12 +59,12 @@ def parse_size(text: str) -> int:
     Raises ``ValueError`` (argparse turns it into a usage error) for anything
     else: negative numbers, ``inf``, ``nan``, unknown units, values beyond 2^63.
     """
-    match = _SIZE_RE.match(str(text))
+    match = re.match(_SIZE_RE, str(text))
     unit = match.group(2).upper() if match else None
     if not match or unit not in SIZE_UNITS:
         raise ValueError(f"{text!r} is not a size ({SIZE_EXAMPLES})")
     value = float(match.group(1)) * SIZE_UNITS[unit]
-    if not math.isfinite(value) or value >= 2**63:
+    if value != value or value >= 2**63:  # NaN, infinity, or beyond a 64-bit count
         raise ValueError(f"{text!r} is out of range for a size")
     return int(value)
 
@@ -104,6 +106,8 @@ def arg_type(cast, name: str):
         try:
             return cast(text)
         except (ValueError, OverflowError) as exc:
+            import argparse
+
             message = str(exc)
             raise argparse.ArgumentTypeError(message if repr(text) in message else f"{text!r}: {message}") from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 
 from mlxk_common.progress import human_bytes
@@ -23,6 +22,8 @@ def age(iso_utc: str | None, now: float | None = None) -> str:
     if not iso_utc:
         return "-"
     try:
+        import calendar  # only when there is a date to show
+
         then = calendar.timegm(time.strptime(iso_utc, "%Y-%m-%dT%H:%M:%SZ"))
     except ValueError:
         return iso_utc

@@ -18,7 +18,7 @@ from mlxk_common.inventory.atomic import check_target_free, refuse_cache_target,
 from mlxk_common.inventory.fscopy import COPY, copy_file
 from mlxk_common.inventory.workspace_sentinel import sha256_file, write_sentinel
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX64 = r"[0-9a-f]{64}"
 
 
 def check_target(target: Path, environ) -> Path:
@@ -62,7 +62,7 @@ def clone_snapshot(snapshot: Path, target: Path, environ, *, repo_id: str, commi
             except OSError as exc:
                 raise _copy_error(exc, rel, target) from None
             # An LFS blob is named by its sha256 already; small files are hashed here.
-            digest = source.name if _HEX64.fullmatch(source.name) else sha256_file(dest)
+            digest = source.name if re.fullmatch(_HEX64, source.name) else sha256_file(dest)
             index[rel] = {"size": size, "sha256": digest}
             if progress is not None:
                 progress.advance(rel, size)

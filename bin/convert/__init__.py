@@ -13,7 +13,7 @@ from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.atomic import check_target_free, clean_stale_partials, refuse_cache_target
 from mlxk_common.output import HUMAN, NDJSON
-from mlxk_common.progress import human_bytes, ProgressBar
+from mlxk_common.progress import ProgressBar, human_bytes
 
 # Kept here (not imported from mlxk_bin.convert.jobs) so --help stays instant;
 # a test checks they match.

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable
 
-from mlxk_bin.convert.gguf_header import GGUFHeader, read_header, TensorInfo
+from mlxk_bin.convert.gguf_header import GGUFHeader, TensorInfo, read_header
 from mlxk_bin.convert.gguf_tokenizer import check_supported, eos_ids, write_tokenizer_files
 from mlxk_bin.convert.shards import DEFAULT_MAX_SHARD, parse_shard_size, write_shards
 from mlxk_common.errors import MlxkError
@@ -42,7 +41,7 @@ _BLOCK_NAMES = {
     "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
 }
 _SKIPPED = {"attn_rot_embd"}  # precomputed rotary tables; mlx-lm computes its own
-_NAME = re.compile(r"^(?:blk\.(\d+)\.)?([a-z_]+)\.(weight|bias)$")
+_NAME = r"^(?:blk\.(\d+)\.)?([a-z_]+)\.(weight|bias)$"
 
 Progress = Callable[[dict], None]
 
@@ -146,7 +145,7 @@ def _plan(header: GGUFHeader) -> dict:
                             f"tensor {info.name!r} has GGML type {kind}, which is not supported "
                             f"(supported: {', '.join(sorted(FLOAT_TYPES | set(QUANT_BITS)))})",
                             tensor=info.name, ggml_type=kind)
-        m = _NAME.match(info.name)
+        m = re.match(_NAME, info.name)
         part = m and m.group(2)
         if m and part in _SKIPPED:
             continue

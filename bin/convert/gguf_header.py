@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 from mlxk_common.errors import MlxkError
@@ -36,11 +35,23 @@ _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<
 _MAX_COUNT = 1 << 40  # sanity bound so garbage cannot make us loop forever
 
 
-@dataclass(frozen=True)
 class TensorInfo:
-    name: str
-    shape: tuple[int, ...]  # row-major (numpy/MLX order): GGUF stores ne[] innermost first
-    type_id: int
+    __slots__ = ("name", "shape", "type_id")
+
+    def __init__(self, name: str, shape: tuple[int, ...], type_id: int):
+        self.name = name
+        self.shape = shape  # row-major (numpy/MLX order): GGUF stores ne[] innermost first
+        self.type_id = type_id
+
+    def __eq__(self, other):
+        return isinstance(other, TensorInfo) and (self.name, self.shape, self.type_id) == (
+            other.name, other.shape, other.type_id)
+
+    def __hash__(self):
+        return hash((self.name, self.shape, self.type_id))
+
+    def __repr__(self):
+        return f"TensorInfo({self.name!r}, {self.shape}, {self.type_id})"
 
     @property
     def type_name(self) -> str:
@@ -56,11 +67,13 @@ class TensorInfo:
         return count // spec[1] * spec[2]
 
 
-@dataclass
 class GGUFHeader:
-    version: int
-    metadata: dict
-    tensors: list[TensorInfo]
+    __slots__ = ("version", "metadata", "tensors")
+
+    def __init__(self, version: int, metadata: dict, tensors: list[TensorInfo]):
+        self.version = version
+        self.metadata = metadata
+        self.tensors = tensors
 
 
 class _Cursor:

@@ -10,7 +10,6 @@ is almost right makes a model that is quietly wrong.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from mlxk_common.errors import MlxkError
@@ -35,7 +34,8 @@ TOKEN_TYPE_USER_DEFINED = 4
 
 def _pre_tokenizer(pre: str):
     """(pre_tokenizer, llama.cpp's ignore_merges, llama.cpp's default add_bos) for ``pre``."""
-    from tokenizers import Regex, pre_tokenizers as pt
+    from tokenizers import Regex
+    from tokenizers import pre_tokenizers as pt
 
     if pre in _GPT2:
         return pt.ByteLevel(add_prefix_space=False, use_regex=True), False, False
@@ -132,6 +132,8 @@ def chat_template(meta: dict):
 def write_tokenizer_files(folder: Path, meta: dict, model_max_length: int | None) -> list[str]:
     """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json and
     generation_config.json into ``folder``; return the file names."""
+    import json
+
     tok = build_tokenizer(meta)
     tok.save(str(folder / "tokenizer.json"))
     special = {f"{k}_token": t for k in ("bos", "eos", "unk", "pad") if (t := _token(meta, k)) is not None}

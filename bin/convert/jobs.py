@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -31,7 +30,7 @@ from mlxk_common.inventory.health import check_integrity, model_health
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.runtime import backend_installed, is_vision, mlx_lm_supports, mlx_vlm_supports
 from mlxk_common.inventory.safetensors_header import tensor_names
-from mlxk_common.inventory.store import is_explicit_path, Store
+from mlxk_common.inventory.store import Store, is_explicit_path
 from mlxk_common.inventory.workspace_sentinel import write_sentinel
 
 Emit = Callable[[dict], None]
@@ -170,6 +169,8 @@ def check_quant_options(bits: int, group_size: int | None, mode: str) -> tuple[i
 
 
 def _read_config(folder: Path) -> dict:
+    import json
+
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -255,6 +256,8 @@ def write_readme(out: Path, src: Path, *, title: str, body: str, base_model: str
 
 
 def _write_json(path: Path, obj) -> None:
+    import json
+
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -12,12 +12,11 @@ Only headers are read, never tensor data.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from mlxk_bin.convert.shards import INDEX_NAME
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.safetensors_header import read_header, SafetensorsError
+from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
 
 
 def weight_files(folder: Path) -> list[str]:
@@ -62,6 +61,8 @@ def index_from_shards(folder: Path, shards: list[str] | None = None) -> dict:
 
 def read_index(folder: Path) -> dict | None:
     """The existing index as parsed JSON, or None when missing or unreadable."""
+    import json
+
     try:
         data = json.loads((Path(folder) / INDEX_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -10,7 +10,6 @@ mlx is imported inside functions: importing this module stays cheap.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +76,8 @@ def write_shards(out: Path, weights: dict, max_bytes: int, *,
 
 def write_index(out: Path, weight_map: dict[str, str], total_size: int, metadata: dict | None = None) -> None:
     """``model.safetensors.index.json`` with the weight map sorted by tensor name."""
+    import json
+
     index = {"metadata": {**(metadata or {}), "total_size": total_size},
              "weight_map": {k: weight_map[k] for k in sorted(weight_map)}}
     (Path(out) / INDEX_NAME).write_text(json.dumps(index, indent=4) + "\n", encoding="utf-8")

@@ -8,10 +8,11 @@ import sys
 from mlxk_bin.health.hashing import deep_reasons
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.health import check_integrity
-from mlxk_common.inventory.names import resolve as resolve_name, validate_reference
+from mlxk_common.inventory.names import resolve as resolve_name
+from mlxk_common.inventory.names import validate_reference
 from mlxk_common.inventory.records import build_records, record_for
-from mlxk_common.inventory.store import is_explicit_path, is_model_folder, match_path_pattern, Store
-from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
+from mlxk_common.inventory.store import Store, is_explicit_path, is_model_folder, match_path_pattern
+from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import ProgressBar
 from mlxk_common.refs import expand_references
 

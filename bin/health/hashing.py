@@ -12,15 +12,17 @@ big file does not finish last alone, through one reused buffer per file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import threading
+
+TYPE_CHECKING = False  # threading is imported where it is used (start-up time)
+if TYPE_CHECKING:
+    import threading
 from pathlib import Path
 
 BUFFER_BYTES = 4 << 20
-_HEX40 = re.compile(r"^[0-9a-f]{40}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX40 = r"^[0-9a-f]{40}$"
+_HEX64 = r"^[0-9a-f]{64}$"
 
 
 class Blob:
@@ -37,9 +39,9 @@ class Blob:
 
 
 def blob_algorithm(name: str) -> str | None:
-    if _HEX64.match(name):
+    if re.match(_HEX64, name):
         return "sha256"
-    if _HEX40.match(name):
+    if re.match(_HEX40, name):
         return "git-sha1"
     return None
 
@@ -74,6 +76,8 @@ def revision_blobs(snapshot_dir: Path, repo_dir: Path) -> tuple[list[Blob], list
 
 def hash_blob(blob: Blob, on_bytes=None, stop: threading.Event | None = None) -> str:
     """The blob's name as computed from its content."""
+    import hashlib
+
     with open(blob.path, "rb", buffering=0) as fh:
         size = os.fstat(fh.fileno()).st_size
         if hasattr(os, "posix_fadvise"):
@@ -107,6 +111,7 @@ def verify_blobs(blobs: list[Blob], *, workers: int | None = None, progress=None
     """Hash every blob in parallel.  Returns ``{blob: None}`` for a match,
     ``{blob: "why"}`` otherwise.  ``progress(done_bytes, total_bytes)`` is
     called from this (the calling) thread about ten times a second."""
+    import threading
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     results: dict[Blob, str | None] = {}

@@ -12,10 +12,9 @@ import sys
 
 from mlxk_bin.mlxk import completion
 from mlxk_bin.mlxk.commands import ALIASES, BUILTINS, canonical
-from mlxk_common import __version__, JSON_API_SPEC_VERSION
-from mlxk_common.cli import quiet_broken_pipe
+from mlxk_common import JSON_API_SPEC_VERSION, __version__
 from mlxk_common.errors import EXIT_USAGE, MlxkError
-from mlxk_common.iox import IOEnv
+from mlxk_common.iox import IOEnv, quiet_broken_pipe
 from mlxk_common.output import Output
 
 SUMMARY = "MLX model tools: keep, check, fetch, run and serve models from the Hugging Face cache"

@@ -14,7 +14,7 @@ functions glob ``$HF_HOME/hub/models--*`` (turning ``models--ORG--NAME`` into
 from __future__ import annotations
 
 from mlxk_bin.mlxk.commands import ALIASES, BUILTINS
-from mlxk_bin.mlxk.docspec import Arg, DIR, FILE, load_specs, MODEL, NONE, PATH, ToolSpec
+from mlxk_bin.mlxk.docspec import DIR, FILE, MODEL, NONE, PATH, Arg, ToolSpec, load_specs
 
 SHELLS = ("bash", "zsh", "fish")
 FILES = {"bash": "mlxk.bash", "zsh": "_mlxk", "fish": "mlxk.fish"}

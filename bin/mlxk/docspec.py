@@ -23,7 +23,9 @@ Only the dispatcher (``mlxk help``, ``mlxk completion``) and the doc generator u
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False  # argparse is imported where it is used (start-up time)
+if TYPE_CHECKING:
+    import argparse
 import re
 
 from mlxk_bin.mlxk.commands import BUILTINS
@@ -42,6 +44,8 @@ class Arg:
     """One argument: a positional (no flags) or an option."""
 
     def __init__(self, action: argparse.Action, prog: str, group: str, exclusive: int | None):
+        import argparse
+
         self.flags = tuple(action.option_strings)
         self.dest = action.dest
         self.nargs = action.nargs
@@ -98,6 +102,8 @@ class Arg:
 
     def notes(self) -> list[str]:
         """Facts the help text may not state: choices, default, repeatable, required."""
+        import argparse
+
         help_lower = self.help.lower()
         out = []
         if self.choices and not self.metavars[0].startswith("{") and not all(c in self.help for c in self.choices):
@@ -122,6 +128,8 @@ class Group:
 class ToolSpec:
     """Everything the man page and the completions need to know about one tool."""
     def __init__(self, tool, parser: argparse.ArgumentParser | None = None):
+        import argparse
+
         parser = tool.parser() if parser is None else parser
         self.name = tool.name
         self.command = tool.command
@@ -224,6 +232,8 @@ def _metavars(action: argparse.Action) -> tuple[str, ...]:
 
 def _expand_help(action: argparse.Action, prog: str) -> str:
     """argparse's own ``%(default)s`` expansion, without its formatter."""
+    import argparse
+
     text = action.help or ""
     if "%" not in text:
         return " ".join(text.split())
@@ -237,6 +247,8 @@ def _expand_help(action: argparse.Action, prog: str) -> str:
 
 
 def _completer(action: argparse.Action, metavars: tuple[str, ...]) -> str:
+    import argparse
+
     explicit = getattr(action, "completer", None)
     if explicit:
         return explicit

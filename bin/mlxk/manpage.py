@@ -13,7 +13,7 @@ import re
 
 from mlxk_bin.mlxk import META_COMMANDS, SUMMARY
 from mlxk_bin.mlxk.commands import ALIASES, BUILTINS
-from mlxk_bin.mlxk.docspec import Arg, load_specs, ToolSpec
+from mlxk_bin.mlxk.docspec import Arg, ToolSpec, load_specs
 from mlxk_common import __version__
 from mlxk_common.cli import STANDARD_EXIT_STATUS
 from mlxk_common.config import ENV_VARS

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mlxk_bin.push.publish import base_result, check_workspace, push, PushRequest
+from mlxk_bin.push.publish import PushRequest, base_result, check_workspace, push
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
 from mlxk_common.errors import MlxkError
-from mlxk_common.hub.client import hub_errors, HubSettings, validate_revision
+from mlxk_common.hub.client import HubSettings, hub_errors, validate_revision
 from mlxk_common.inventory.names import validate_repo_id
 from mlxk_common.options import add_token_argument
 from mlxk_common.output import HUMAN

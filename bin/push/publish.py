@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mlxk_bin.push.upload import diff, exact_patterns, hash_files, remote_files, workspace_files
 from mlxk_common.errors import MlxkError
-from mlxk_common.hub.client import as_mlxk_error, HubSettings, status_of, with_retries
+from mlxk_common.hub.client import HubSettings, as_mlxk_error, status_of, with_retries
 from mlxk_common.inventory.health import check_integrity
 
 

@@ -13,7 +13,6 @@ files (its ``.gitattributes`` is always kept).
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -134,6 +133,8 @@ def workspace_files(folder: Path) -> tuple[list[str], list[str]]:
 
 
 def hash_file(folder: Path, rel: str) -> LocalFile:
+    import hashlib
+
     path = Path(folder) / rel
     size = path.stat().st_size
     sha256, sha1 = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % size)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from mlxk_bin.rm.removal import clear_leftovers, execute, Locks, plan
+from mlxk_bin.rm.removal import Locks, clear_leftovers, execute, plan
 from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.store import Store
-from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
+from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.refs import expand_references
 from mlxk_common.table import size
 

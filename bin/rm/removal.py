@@ -15,7 +15,6 @@ folder together with the blobs no other revision uses.
 from __future__ import annotations
 
 import os
-import shutil
 
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.atomic import pid_alive
@@ -240,6 +239,8 @@ def _trash_slot(hub: str) -> str:
 
 
 def _empty_trash(slot: str) -> None:
+    import shutil
+
     shutil.rmtree(slot, ignore_errors=True)
     try:
         os.rmdir(os.path.dirname(slot))  # the trash folder itself, once empty
@@ -250,6 +251,8 @@ def _empty_trash(slot: str) -> None:
 def clear_leftovers(hub: str) -> int:
     """Remove what killed runs left in the trash (their process is gone);
     returns how many slots were cleared."""
+    import shutil
+
     trash = os.path.join(hub, TRASH)
     try:
         slots = os.listdir(trash)

@@ -15,7 +15,7 @@ from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate
-from mlxk_common.output import HUMAN, ItemReport, JSON, NDJSON
+from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.refs import read_stdin_references
 
 

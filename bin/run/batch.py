@@ -11,7 +11,6 @@ and the exit status is 1.
 from __future__ import annotations
 
 import queue
-import threading
 
 from mlxk_bin.run.output import result_record
 from mlxk_common.errors import MlxkError
@@ -23,6 +22,8 @@ _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty"
 
 
 def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
+    import threading
+
     lines: queue.Queue = queue.Queue(maxsize=batch_size * 4)
     threading.Thread(target=_read_lines, args=(ctx.env.stdin, lines), name="ndjson-in", daemon=True).start()
     scheduler = engine.batch(max_batch=batch_size)

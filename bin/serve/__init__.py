@@ -11,8 +11,9 @@ from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, count, model_arg, PORT, port, SIZE
+from mlxk_common.options import COUNT, PORT, SIZE, count, model_arg, port
 from mlxk_common.output import HUMAN, JSON
+
 
 def configure(parser):
     models = parser.add_argument_group("models")

@@ -15,7 +15,7 @@ import bottle
 
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
-from mlxk_bin.serve.guards import check_auth, Cors, request_id
+from mlxk_bin.serve.guards import Cors, check_auth, request_id
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
 

@@ -1,6 +1,6 @@
 """What the engine thread tells a request's greenlet, as named, plain-data events.
 
-Each event is a small tuple with names; ``kind`` says which one it is:
+``kind`` says which event it is:
 
 * ``Accepted``: the request holds a decoding slot (tokens in its prompt, of
   them found in the prompt cache, and its token budget);
@@ -9,48 +9,74 @@ Each event is a small tuple with names; ``kind`` says which one it is:
 * ``Failed``: the request failed (an ``MlxkError``, or a string for an
   internal error that was logged already);
 * ``Loaded``: the answer to a preload;
-* ``Gone``: the client went away (posted by the HTTP side itself).
+* ``GONE``: the client went away (posted by the HTTP side itself).
+
+Plain classes with slots, not NamedTuples: mlxk-serve imports this before
+gevent patches the standard library, and typing costs start-up time.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+
+class Event:
+    __slots__ = ()
+    kind = ""
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-class Accepted(NamedTuple):
-    prompt_tokens: int
-    cached_tokens: int
-    max_tokens: int
+class Accepted(Event):
+    __slots__ = ("prompt_tokens", "cached_tokens", "max_tokens")
     kind = "accepted"
 
+    def __init__(self, prompt_tokens: int, cached_tokens: int, max_tokens: int):
+        self.prompt_tokens = prompt_tokens
+        self.cached_tokens = cached_tokens
+        self.max_tokens = max_tokens
 
-class Text(NamedTuple):
-    content: str
-    reasoning: str
+
+class Text(Event):
+    __slots__ = ("content", "reasoning")
     kind = "delta"
 
+    def __init__(self, content: str, reasoning: str):
+        self.content = content
+        self.reasoning = reasoning
 
-class Done(NamedTuple):
-    finish_reason: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
+
+class Done(Event):
+    __slots__ = ("finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens")
     kind = "done"
 
+    def __init__(self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int):
+        self.finish_reason = finish_reason
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.cached_tokens = cached_tokens
 
-class Failed(NamedTuple):
-    error: object  # MlxkError, or str: an internal error, already logged
+
+class Failed(Event):
+    __slots__ = ("error",)
     kind = "error"
 
+    def __init__(self, error):
+        self.error = error  # MlxkError, or str: an internal error, already logged
 
-class Loaded(NamedTuple):
-    name: str
+
+class Loaded(Event):
+    __slots__ = ("name",)
     kind = "loaded"
 
+    def __init__(self, name: str):
+        self.name = name
 
-class Gone(NamedTuple):
+
+class _Gone(Event):
+    __slots__ = ()
     kind = "gone"
 
 
-GONE = Gone()
+GONE = _Gone()
 FINAL = ("done", "error")  # kinds after which the engine sends nothing more

@@ -22,7 +22,7 @@ from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
 from mlxk_bin.serve.worker import Job
-from mlxk_common.engine import SamplingParams, VISION
+from mlxk_common.engine import VISION, SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
 

@@ -3,24 +3,26 @@ auth, CORS, the body size limit, JSON parsing, and the disconnect watch."""
 
 from __future__ import annotations
 
-import hmac
 import re
-import uuid
 
 from mlxk_bin.serve.errors import ApiError, bad_request
 from mlxk_common.jsonio import JSONDecodeError, loads
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_REQUEST_ID = r"^[A-Za-z0-9._:@/+=-]{1,128}$"
 DRAIN_LIMIT = 64 << 20  # bytes of a refused body read and dropped so the client sees the 413
 
 
 def request_id(environ) -> str:
     """The client's X-Request-ID when it is a sane token, else a new one."""
+    import uuid
+
     given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if re.match(_REQUEST_ID, given) else uuid.uuid4().hex
 
 
 def check_auth(environ, api_key: str | None) -> None:
+    import hmac
+
     if not api_key:
         return
     header = environ.get("HTTP_AUTHORIZATION", "")

@@ -20,7 +20,7 @@ from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import locate
 from mlxk_common.inventory.located import Located
 from mlxk_common.inventory.records import cache_record, runnable, workspace_record
-from mlxk_common.inventory.store import is_explicit_path, Store, Workspace
+from mlxk_common.inventory.store import Store, Workspace, is_explicit_path
 
 RESOLVE_TTL_S = 5.0  # how long a resolved reference is reused (names rarely change under a server)
 LISTING_TTL_S = 5.0

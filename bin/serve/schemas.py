@@ -22,7 +22,7 @@ MAX_STOP_CHARS = 1024
 MAX_MODEL_CHARS = 1024
 MAX_TOKEN_ID = 2**31 - 1
 IMAGE_TYPES = ("png", "jpeg", "jpg", "gif", "webp", "bmp", "tiff")
-_DATA_URL = re.compile(r"^data:image/([a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*);base64,", re.IGNORECASE)
+_DATA_URL = r"(?i)^data:image/([a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*);base64,"
 
 
 class GenRequest:
@@ -294,7 +294,7 @@ def _image(value, param: str, max_bytes: int) -> bytes:
     url = value.get("url") if isinstance(value, dict) else value
     if not isinstance(url, str):
         raise _wrong_type(f"{param}.url", "a string", url)
-    match = _DATA_URL.match(url[:256])
+    match = re.match(_DATA_URL, url[:256])
     if not match:
         if url[:5].lower() == "data:":
             raise bad_request("image data: URLs must look like data:image/png;base64,...", f"{param}.url",

@@ -9,7 +9,6 @@ last writes, unload the models on the engine thread, return.
 
 from __future__ import annotations
 
-import logging
 import signal
 
 from mlxk_bin.serve.worker import Job
@@ -50,6 +49,8 @@ def make_handler_class():
 
 class Server:
     def __init__(self, state, host: str, port: int):
+        import logging
+
         import gevent
         import gevent.event
         from gevent.pywsgi import LoggingLogAdapter, WSGIServer

@@ -18,7 +18,7 @@ import gc
 import time
 from collections import deque
 
-from mlxk_bin.serve.bridge import Bridge, start_os_thread, Ticket
+from mlxk_bin.serve.bridge import Bridge, Ticket, start_os_thread
 from mlxk_bin.serve.errors import unavailable
 from mlxk_bin.serve.events import Accepted, Done, Failed, Loaded, Text
 from mlxk_bin.serve.prepare import prepare

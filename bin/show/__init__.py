@@ -11,8 +11,8 @@ from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.records import cache_record, utc_iso, workspace_record
 from mlxk_common.inventory.runtime import load_config
 from mlxk_common.inventory.store import Store, tree_stats
-from mlxk_common.jsonio import dumps, JSONDecodeError, loads
-from mlxk_common.output import ItemReport, JSON, NDJSON
+from mlxk_common.jsonio import JSONDecodeError, dumps, loads
+from mlxk_common.output import JSON, NDJSON, ItemReport
 from mlxk_common.refs import expand_references
 
 

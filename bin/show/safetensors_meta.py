@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from mlxk_common.inventory.safetensors_header import read_header, SafetensorsError
+from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
 
 # A quantized MLX layer stores ``X.weight`` packed into 32-bit words next to
 # ``X.scales`` (and ``X.biases``): one scale per group of inputs.

@@ -57,7 +57,7 @@ from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.located import AUDIO, Located, TEXT, VISION
+from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
 __all__ = ["load_engine", "as_located", "SamplingParams", "GenerationRequest", "Delta",
            "Finished", "TEXT", "VISION", "AUDIO"]

@@ -18,8 +18,8 @@ from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.located import Located, TEXT
-from mlxk_common.inventory.runtime import mlx_lm_supports, MODEL_FILE_REASON
+from mlxk_common.inventory.located import TEXT, Located
+from mlxk_common.inventory.runtime import MODEL_FILE_REASON, mlx_lm_supports
 
 DEFAULT_MAX_TOKENS_NO_WINDOW = 4096  # when a model names no context window
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from mlxk_common.hub.client import RemoteFile
 
 PARTIAL_SUFFIX = ".incomplete"
-_ORPHAN_RE = re.compile(r"^(?P<etag>[0-9a-f]{40}|[0-9a-f]{64})\.[0-9a-f]{8}\.incomplete$")
+_ORPHAN_RE = r"^(?P<etag>[0-9a-f]{40}|[0-9a-f]{64})\.[0-9a-f]{8}\.incomplete$"
 
 
 class Stopped(Exception):
@@ -83,7 +83,7 @@ class RepoCache:
         """Partials other tools left (huggingface_hub's ``<etag>.<8 hex>.incomplete``)."""
         pattern = f"{etag}.*{PARTIAL_SUFFIX}" if etag else f"*{PARTIAL_SUFFIX}"
         try:
-            return [p for p in self.blobs.glob(pattern) if _ORPHAN_RE.match(p.name)]
+            return [p for p in self.blobs.glob(pattern) if re.match(_ORPHAN_RE, p.name)]
         except OSError:
             return []
 
@@ -148,7 +148,7 @@ def clean_orphans(cache: RepoCache, stop: threading.Event) -> int:
 
     removed = 0
     for orphan in cache.orphans():
-        etag = _ORPHAN_RE.match(orphan.name).group("etag")
+        etag = re.match(_ORPHAN_RE, orphan.name).group("etag")
         try:
             with blob_lock(cache.lock(etag), stop, wait_s=0.05):
                 orphan.unlink()

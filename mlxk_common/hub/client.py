@@ -15,7 +15,6 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from mlxk_common import __version__
 from mlxk_common.config import env_flag, hf_home, hub_dir
@@ -26,8 +25,8 @@ from mlxk_common.logs import get_logger
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_ORG = "mlx-community"
 DEFAULT_RETRIES = 5
-_REVISION_RE = re.compile(r"[A-Za-z0-9._/-]{1,200}")
-_HEX40 = re.compile(r"[0-9a-f]{40}")
+_REVISION_RE = r"[A-Za-z0-9._/-]{1,200}"
+_HEX40 = r"[0-9a-f]{40}"
 
 
 class HubSettings:
@@ -65,6 +64,8 @@ class HubSettings:
         return f"{self.endpoint}/{repo_id}"
 
     def resolve_url(self, repo_id: str, commit: str, path: str) -> str:
+        from urllib.parse import quote
+
         return f"{self.endpoint}/{repo_id}/resolve/{quote(commit, safe='')}/{quote(path)}"
 
     def headers(self) -> dict:
@@ -129,14 +130,14 @@ def parse_repo_ref(text: str) -> tuple[str, str | None, str | None]:
 def validate_revision(revision: str) -> str:
     """A branch, tag or commit name that is safe to keep under ``refs/``."""
     parts = revision.split("/")
-    if (not _REVISION_RE.fullmatch(revision) or any(p in ("", ".", "..") for p in parts)
+    if (not re.fullmatch(_REVISION_RE, revision) or any(p in ("", ".", "..") for p in parts)
             or revision.endswith(".lock")):
         raise MlxkError("invalid_reference", f"{revision!r} is not a revision (a branch, tag or commit hash)")
     return revision
 
 
 def is_commit(text: str | None) -> bool:
-    return bool(text) and _HEX40.fullmatch(text) is not None
+    return bool(text) and re.fullmatch(_HEX40, text) is not None
 
 
 def check_repo_path(path: str) -> str:
@@ -178,7 +179,11 @@ def as_mlxk_error(exc: BaseException, settings: HubSettings, repo_id: str, revis
     if isinstance(exc, MlxkError):
         return exc
     from huggingface_hub.errors import (
-        GatedRepoError, HfHubHTTPError, RemoteEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        RemoteEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
     )
 
     detail = settings.scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -213,6 +218,7 @@ def with_retries(fn, settings: HubSettings, repo_id: str, revision: str | None =
                  stop: threading.Event | None = None, what: str = "request"):
     """``fn()`` with exponential backoff on transient failures; any failure
     comes out as an MlxkError."""
+
     attempt = 0
     while True:
         try:
@@ -264,6 +270,8 @@ def remote_revision(settings: HubSettings, repo_id: str, revision: str | None,
     from one repo-info request with file metadata (the request ``HfApi.model_info(...,
     files_metadata=True)`` makes, without importing HfApi: that import alone costs
     more than a small pull)."""
+    from urllib.parse import quote
+
     if settings.offline:
         raise MlxkError("network_error", "offline mode is on (HF_HUB_OFFLINE=1); the Hub cannot be reached")
     from huggingface_hub.utils import hf_raise_for_status

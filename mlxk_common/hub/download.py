@@ -16,21 +16,19 @@ its etag before it becomes a blob; a mismatch deletes it and is reported.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import queue
 import re
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 from mlxk_common.errors import MlxkError
-from mlxk_common.hub.cache_write import blob_lock, RepoCache, Stopped
-from mlxk_common.hub.client import as_mlxk_error, backoff, HubSettings, RemoteFile, transient
+from mlxk_common.hub.cache_write import RepoCache, Stopped, blob_lock
+from mlxk_common.hub.client import HubSettings, RemoteFile, as_mlxk_error, backoff, transient
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX40 = re.compile(r"[0-9a-f]{40}")
+_HEX64 = r"[0-9a-f]{64}"
+_HEX40 = r"[0-9a-f]{40}"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _JOIN_BUDGET_S = 0.6  # how long Ctrl-C waits for workers to close their files
 
@@ -39,9 +37,11 @@ _JOIN_BUDGET_S = 0.6  # how long Ctrl-C waits for workers to close their files
 
 def expected_digest(f: RemoteFile):
     """A fresh hasher for what the etag promises, or None when the etag is no hash."""
-    if _HEX64.fullmatch(f.etag):
+    import hashlib
+
+    if re.fullmatch(_HEX64, f.etag):
         return hashlib.sha256()
-    if _HEX40.fullmatch(f.etag) and not f.lfs:
+    if re.fullmatch(_HEX40, f.etag) and not f.lfs:
         return hashlib.sha1(b"blob %d\0" % f.size)
     return None
 
@@ -244,6 +244,8 @@ class Downloader:
     def _open(self, url: str, offset: int):
         """GET with Range, following redirects by hand: a redirect to another
         origin (a CDN) never carries the token."""
+        from urllib.parse import urljoin
+
         headers = dict(self.headers)
         if offset:
             headers["Range"] = f"bytes={offset}-"
@@ -329,6 +331,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _origin(url: str) -> tuple:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return parts.scheme, (parts.hostname or "").lower(), parts.port
 

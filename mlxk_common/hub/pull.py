@@ -8,14 +8,13 @@ makes a complete older revision lose its place as the revision of record.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
 
 from mlxk_common.errors import MlxkError
-from mlxk_common.hub.cache_write import clean_orphans, RepoCache
-from mlxk_common.hub.client import HubSettings, parse_repo_ref, remote_revision, RemoteFile
+from mlxk_common.hub.cache_write import RepoCache, clean_orphans
+from mlxk_common.hub.client import HubSettings, RemoteFile, parse_repo_ref, remote_revision
 from mlxk_common.hub.download import Downloader, Task
 from mlxk_common.hub.transfer_progress import TransferProgress
 from mlxk_common.inventory.health import model_health
@@ -119,6 +118,8 @@ def health_fields(snapshot: Path, repo_dir: Path | None, repo_id: str | None) ->
 
 
 def _warn_if_short_of_space(out, folder: Path, needed: int) -> None:
+    import shutil
+
     probe = Path(folder)
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent

@@ -16,24 +16,29 @@ import contextlib
 import errno
 import os
 import re
-import secrets
-import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from mlxk_common.config import hf_home, hub_dir
 from mlxk_common.errors import MlxkError
 
-_PARTIAL_RE = re.compile(r"\.partial-(\d+)-[0-9a-f]+(?:-.*)?$")
+_PARTIAL_RE = r"\.partial-(\d+)-[0-9a-f]+(?:-.*)?$"
 
 
 def partial_prefix(dest: Path) -> str:
     """The name every staging folder of ``dest`` starts with."""
+    from pathlib import Path
+
     return f".{Path(dest).name}.partial-"
 
 
 def check_target_free(dest: Path) -> None:
     """``target_exists`` unless ``dest`` is missing or an empty folder."""
+    from pathlib import Path
+
     dest = Path(dest)
     if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
         raise MlxkError("target_exists", f"{dest} exists and is not empty", path=str(dest),
@@ -74,6 +79,9 @@ def pid_alive(pid: int) -> bool:
 def clean_stale_partials(dest: Path) -> list[str]:
     """Remove staging folders of ``dest`` left by processes that no longer
     exist (a SIGKILLed run); return their names."""
+    import shutil
+    from pathlib import Path
+
     dest = Path(os.path.abspath(dest))
     prefix = partial_prefix(dest)
     removed = []
@@ -84,7 +92,7 @@ def clean_stale_partials(dest: Path) -> list[str]:
     for entry in entries:
         if not entry.name.startswith(prefix):
             continue
-        match = _PARTIAL_RE.search(entry.name)
+        match = re.search(_PARTIAL_RE, entry.name)
         if not match or pid_alive(int(match.group(1))):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
@@ -95,14 +103,18 @@ def clean_stale_partials(dest: Path) -> list[str]:
 def make_partial(dest: Path, suffix: str = "") -> Path:
     """Create one fresh staging folder next to ``dest`` (also used for scratch
     space that must vanish with the run, e.g. an intermediate model)."""
+    from pathlib import Path
+
     dest = Path(dest)
-    tmp = dest.parent / f"{partial_prefix(dest)}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    tmp = dest.parent / f"{partial_prefix(dest)}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
     os.mkdir(tmp)
     return tmp
 
 
 def remove_tree(path: Path) -> None:
     """Remove a staging folder, finishing even if a second Ctrl-C/SIGTERM arrives."""
+    import shutil
+
     for _ in range(3):
         try:
             shutil.rmtree(path, ignore_errors=True)
@@ -118,6 +130,8 @@ def _permission_error(exc: OSError, dest: Path) -> MlxkError:
 @contextlib.contextmanager
 def staging_folder(dest: Path, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
     """Yield an empty staging folder; on success it becomes ``dest``."""
+    from pathlib import Path
+
     dest = Path(os.path.abspath(dest))  # "out/", "." and "a/../b" name their folder properly
     refuse_cache_target(dest, environ)
     check_target_free(dest)

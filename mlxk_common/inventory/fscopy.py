@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import sys
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int)
@@ -23,6 +22,8 @@ _clonefile = None
 
 def copy_file(src, dst) -> str:
     """Copy ``src`` (symlinks followed) to the new file ``dst``; returns the method used."""
+    import shutil
+
     src, dst = os.fspath(src), os.fspath(dst)
     if sys.platform == "darwin" and _mac_clone(src, dst):
         return REFLINK

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from mlxk_common.inventory.model_files import ModelFiles
 from mlxk_common.inventory.runtime import check_runtime, is_vision
@@ -18,7 +21,7 @@ from mlxk_common.inventory.safetensors_header import SafetensorsError
 
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024  # real pointer files are ~130 bytes
-SHARD_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<total>\d{5})\.safetensors$")
+SHARD_RE = r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<total>\d{5})\.safetensors$"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".npz")
 INDEX_NAME = "model.safetensors.index.json"
 PARTIAL_SUFFIXES = (".incomplete", ".partial", ".part", ".tmp", ".download", ".copying")
@@ -171,7 +174,7 @@ def _check_shard_pattern(folder: ModelFiles, reasons: list[str], index_present: 
     for name in list(folder.files) + list(folder.dangling):
         if "/" in name:
             continue
-        match = SHARD_RE.match(name)
+        match = re.match(SHARD_RE, name)
         if match:
             groups.setdefault(match["stem"], []).append((int(match["index"]), int(match["total"])))
     for stem, shards in sorted(groups.items()):

@@ -10,7 +10,7 @@ run are ``unhealthy``; a model of another kind than asked is
 from __future__ import annotations
 
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.located import AUDIO, Located, TEXT, VISION
+from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.store import Store
 

@@ -11,7 +11,10 @@ run reads the model's small files once.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    pass
 
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.health import check_integrity
@@ -160,6 +163,8 @@ class Located:
     # -- verdicts ----------------------------------------------------------------------
     @property
     def integrity(self):
+        from pathlib import Path
+
         if self._integrity is None:
             self._integrity = check_integrity(Path(self.path), repo_dir=self.repo_dir and Path(self.repo_dir),
                                               files=self.files)
@@ -167,6 +172,8 @@ class Located:
 
     @property
     def runtime(self):
+        from pathlib import Path
+
         if self._runtime is None:
             self._runtime = check_runtime(Path(self.path), repo_id=self.repo_id, config=self.config,
                                           files=self.files)

@@ -16,13 +16,13 @@ listed (its files may still open): then the disk is asked.
 
 from __future__ import annotations
 
-import json
 import os
 import stat as _stat
 
 from mlxk_common.inventory.rawio import read_all, read_head
 from mlxk_common.inventory.safetensors_header import read_header
 from mlxk_common.inventory.store import tree_stats
+from mlxk_common.jsonio import parse_untrusted
 
 # Files up to this size are read whole the first time any part of them is
 # wanted: as cheap as reading a head, and the rules usually want them again.
@@ -156,7 +156,7 @@ class ModelFiles:
                 found = None, f"unreadable ({data.strerror or data})"
             else:
                 try:
-                    found = json.loads(data), None
+                    found = parse_untrusted(data), None
                 except ValueError:
                     found = None, "invalid JSON"
             self._json[name] = found

@@ -26,11 +26,11 @@ import re
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import Located
 from mlxk_common.inventory.store import (
+    Store,
+    Workspace,
     is_explicit_path,
     is_model_folder,
     match_path_pattern,
-    Store,
-    Workspace,
 )
 
 NAME_MAX = 96
@@ -38,10 +38,10 @@ PATH_MAX = 4096
 DEFAULT_ORG = "mlx-community"
 # One hub name part: letters, digits, ".", "_", "-"; not starting with "." or "-".
 _PART = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
-_REPO_ID_RE = re.compile(rf"{_PART}/{_PART}")
-_BARE_NAME_RE = re.compile(_PART)
-_REVISION_RE = re.compile(r"[A-Za-z0-9._/-]{1,100}")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_REPO_ID_RE = rf"{_PART}/{_PART}"
+_BARE_NAME_RE = _PART
+_REVISION_RE = r"[A-Za-z0-9._/-]{1,100}"
+_CONTROL_RE = r"[\x00-\x1f\x7f]"
 
 
 # -- validation ----------------------------------------------------------------
@@ -51,7 +51,7 @@ def validate_reference(ref: str) -> str:
     if not isinstance(ref, str) or not ref.strip():
         raise MlxkError("invalid_reference", "empty model reference")
     text = ref.strip()
-    if _CONTROL_RE.search(text):
+    if re.search(_CONTROL_RE, text):
         raise MlxkError("invalid_reference", f"control character in model reference {text!r}")
     if is_explicit_path(text):
         if len(text) > PATH_MAX:
@@ -69,7 +69,7 @@ def validate_reference(ref: str) -> str:
 
 def is_repo_id(name: str) -> bool:
     """``ORG/NAME`` in the hub's shape (safe to turn into a cache folder name)."""
-    return (len(name) <= NAME_MAX and _REPO_ID_RE.fullmatch(name) is not None
+    return (len(name) <= NAME_MAX and re.fullmatch(_REPO_ID_RE, name) is not None
             and "--" not in name and ".." not in name and not name.endswith("."))
 
 
@@ -83,7 +83,7 @@ def validate_repo_id(name: str) -> str:
 
 
 def _is_bare_name(name: str) -> bool:
-    return _BARE_NAME_RE.fullmatch(name) is not None and "--" not in name and ".." not in name
+    return re.fullmatch(_BARE_NAME_RE, name) is not None and "--" not in name and ".." not in name
 
 
 # -- resolution -------------------------------------------------------------------
@@ -97,7 +97,7 @@ def resolve(ref: str, store: Store) -> Located:
     name, revision = text, None
     if "@" in text:
         name, _, revision = text.rpartition("@")
-        if not _REVISION_RE.fullmatch(revision) or ".." in revision.split("/"):
+        if not re.fullmatch(_REVISION_RE, revision) or ".." in revision.split("/"):
             raise MlxkError("invalid_reference", f"{revision!r} is not a revision (a commit hash prefix or a ref name)")
     if not name:
         return _resolve_bare_revision(text, revision, store)

@@ -14,7 +14,7 @@ import os
 import time
 
 from mlxk_common.inventory.health import model_health
-from mlxk_common.inventory.store import CacheRepo, content_hash, Revision, tree_stats, TreeStats, Workspace
+from mlxk_common.inventory.store import CacheRepo, Revision, TreeStats, Workspace, content_hash, tree_stats
 
 
 def utc_iso(timestamp: float | None) -> str | None:

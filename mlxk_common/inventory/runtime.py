@@ -9,12 +9,15 @@ module file on disk (the way its loader would find it), so ``mlxk-list`` and
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from mlxk_common.inventory.model_files import ModelFiles
-from mlxk_common.inventory.safetensors_header import read_header, SafetensorsError
+from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
+from mlxk_common.jsonio import parse_untrusted
 
 # mlx_lm.utils.MODEL_REMAPPING / MODEL_ARCHITECTURE_REMAPPING: config model_types
 # that mlx-lm loads through another type's module.  A copy, because importing
@@ -59,8 +62,9 @@ KNOWN_DECODER_EMBEDDERS = ("qwen3-embedding",)
 CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "context_length", "max_sequence_length", "seq_len")
 MODEL_FILE_REASON = "requires executing model-supplied code (config.json: model_file)"
 
-_LFS_WEIGHT_LEGACY = (re.compile(r"^weights\.\d+\.safetensors$"), re.compile(r"^pytorch_model-\d+\.safetensors$"))
-_MLX_LM_WEIGHT = re.compile(r"^model(-\d{5}-of-\d{5})?\.safetensors$")
+# Patterns as strings: re compiles each on first use and caches it (nothing to compile at start-up).
+_LFS_WEIGHT_LEGACY = (r"^weights\.\d+\.safetensors$", r"^pytorch_model-\d+\.safetensors$")
+_MLX_LM_WEIGHT = r"^model(-\d{5}-of-\d{5})?\.safetensors$"
 
 
 class RuntimeResult:
@@ -95,12 +99,14 @@ class RuntimeResult:
 def load_json(path: Path):
     try:
         with open(path, "rb") as fh:
-            return json.loads(fh.read())
+            return parse_untrusted(fh.read())
     except (OSError, ValueError):
         return None
 
 
 def load_config(model_dir: Path) -> dict | None:
+    from pathlib import Path
+
     config = load_json(Path(model_dir) / "config.json")
     return config if isinstance(config, dict) else None
 
@@ -119,6 +125,8 @@ def _config_of(files) -> dict | None:
 
 def _readme_head(model_dir, files) -> str | None:
     """README.md's first 64K characters as text mode reads them; None if unreadable."""
+    from pathlib import Path
+
     if files is not None:
         data = files.cached("README.md")
         if data is not None:  # read already (a small file): decode it as open() would
@@ -235,7 +243,7 @@ def chat_template_present(model_dir: Path, files=None) -> bool:
         if b'"chat_template"' not in data:
             continue
         try:
-            template = json.loads(data).get("chat_template")
+            template = parse_untrusted(data).get("chat_template")
         except (ValueError, AttributeError):
             continue
         if template:
@@ -320,6 +328,8 @@ _PACKAGE_DIRS: dict[str, list[Path] | None] = {}
 def _package_dirs(package: str) -> list[Path] | None:
     """Folders of an installed top-level package, found without importing it
     (``find_spec`` of a top-level name only locates it), cached per process."""
+    from pathlib import Path
+
     if package not in _PACKAGE_DIRS:
         import importlib.util
 
@@ -338,8 +348,7 @@ def backend_installed(package: str) -> bool:
 
 # A loadable model module binds both names: ``class Model`` (or imports it)
 # and ``ModelArgs``; helper modules beside them (base.py, cache.py, …) do not.
-_BINDS_MODEL = re.compile(r"^(class Model\b|Model\s*=|from\s+\S+\s+import\s+(\(?\s*)?([\w\s,]*,\s*)?Model\b(?!\s+as))",
-                          re.MULTILINE)
+_BINDS_MODEL = r"(?m)^(class Model\b|Model\s*=|from\s+\S+\s+import\s+(\(?\s*)?([\w\s,]*,\s*)?Model\b(?!\s+as))"
 _MODULE_CACHE: dict[tuple[str, str, str], bool] = {}
 
 
@@ -363,7 +372,7 @@ def _find_model_module(package: str, subdir: str, model_type: str) -> bool:
             source = (base / f"{model_type}.py").read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if "ModelArgs" in source and _BINDS_MODEL.search(source):
+        if "ModelArgs" in source and re.search(_BINDS_MODEL, source):
             return True
     return False
 
@@ -404,6 +413,8 @@ def check_runtime(model_dir: Path, *, repo_id: str | None = None, config: dict |
     installed backends can run the model.  Never raises for a broken folder:
     integrity problems are ``check_integrity``'s to report.  ``files``: the
     folder's ``ModelFiles``, when the caller has one (nothing is read twice)."""
+    from pathlib import Path
+
     files = _files_of(model_dir, files)
     if config is None:
         config = _config_of(files)
@@ -460,8 +471,8 @@ def _compatibility(files, config, framework, kind, route, vision, audio):
     if not backend_installed("mlx_lm"):
         return False, "mlx-lm is not installed", None
     names = files.top_names(".safetensors")
-    if names and not any(_MLX_LM_WEIGHT.match(n) for n in names) and any(
-            p.match(n) for p in _LFS_WEIGHT_LEGACY for n in names):
+    if names and not any(re.match(_MLX_LM_WEIGHT, n) for n in names) and any(
+            re.match(p, n) for p in _LFS_WEIGHT_LEGACY for n in names):
         return False, "Legacy weight file names not supported by mlx-lm", None
     if not mlx_lm_supports(config):
         return False, f"model_type '{architecture}' not supported by mlx-lm", None

@@ -9,11 +9,11 @@ download or copy), which is what health checks must catch cheaply.
 
 from __future__ import annotations
 
-import json
 import os
 from math import prod
 
 from mlxk_common.inventory.rawio import read_exact
+from mlxk_common.jsonio import parse_untrusted
 
 # Bytes per element of each safetensors dtype (sub-byte types count per packed byte).
 DTYPE_SIZES = {
@@ -64,7 +64,7 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     finally:
         os.close(fd)
     try:
-        header = json.loads(raw.decode("utf-8"))
+        header = parse_untrusted(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise SafetensorsError(f"header is not valid JSON: {exc}") from None
     if not isinstance(header, dict):

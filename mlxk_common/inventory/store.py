@@ -25,6 +25,7 @@ import stat as _stat
 
 from mlxk_common.config import hub_dir, workspace_home
 from mlxk_common.inventory.rawio import read_head
+from mlxk_common.jsonio import parse_untrusted
 
 REPO_PREFIX = "models--"
 SENTINEL_NAME = ".mlxk_workspace.json"  # the name mlxk_common.inventory.workspace_sentinel writes
@@ -349,10 +350,9 @@ def read_sentinel(folder: str) -> dict | None:
             raw = fh.read()
     except OSError:
         return None
-    import json
 
     try:
-        data = json.loads(raw)
+        data = parse_untrusted(raw)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -9,11 +9,11 @@ so a later check can tell whether the workspace changed since it was written.
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib costs milliseconds at start-up: imported where it is used
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from mlxk_common import __version__
 
@@ -22,6 +22,8 @@ _CHUNK = 1 << 20
 
 
 def sha256_file(path: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -31,6 +33,8 @@ def sha256_file(path: Path) -> str:
 
 def file_index(folder: Path) -> dict[str, dict]:
     """``{posix relative name: {"size", "sha256"}}`` for the folder's files, sentinel excluded."""
+    from pathlib import Path
+
     folder = Path(folder)
     index = {}
     for path in sorted(folder.rglob("*")):
@@ -41,6 +45,8 @@ def file_index(folder: Path) -> dict[str, dict]:
 
 
 def utc_now() -> str:
+    import datetime as _dt
+
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -51,6 +57,9 @@ def write_sentinel(folder: Path, *, operation: str, source: str | None,
     ``parameters`` (optional) records how the operation ran (e.g. quantization bits).
     ``files`` (optional) is an index the caller already knows (a clone knows its
     blobs' sha256 from their names); without it every file is hashed here."""
+    import json
+    from pathlib import Path
+
     folder = Path(folder)
     record = {
         "mlxk_version": __version__,

@@ -271,8 +271,14 @@ def test_wheel_installs_the_pages_where_mlxk_help_finds_them(tmp_path):
         pytest.skip("cannot build a wheel offline here (needs setuptools>=70.1 or the wheel package): " + errors[0])
     wheel = next((tmp_path / "dist").glob("mlxk-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
-        data = {n.rsplit("/", 1)[-1] for n in archive.namelist() if "/data/share/man/man1/" in n}
+        names = set(archive.namelist())
+    data = {n.rsplit("/", 1)[-1] for n in names if "/data/share/man/man1/" in n}
     assert data == set(PAGES)
+    # Every module of the checkout ships (a package missing from pyproject's list would not).
+    sources = {("mlxk_bin/" + str(p.relative_to(REPO / "bin")) if p.is_relative_to(REPO / "bin")
+                else str(p.relative_to(REPO))) for folder in ("bin", "mlxk_common")
+               for p in (REPO / folder).rglob("*.py") if "__pycache__" not in p.parts}
+    assert sources <= names, sorted(sources - names)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",

@@ -54,9 +54,12 @@ def configure(parser):
 def run(ctx: Context):
     # gevent must patch the standard library before anything else imports
     # socket, threading or ssl: first thing, and only when really serving.
+    # subprocess stays the standard one: libraries start processes while
+    # loading a model on the engine thread (trio, when installed, runs
+    # ldconfig on import), and gevent's version works only on the hub's thread.
     from gevent import monkey
 
-    monkey.patch_all()
+    monkey.patch_all(subprocess=False)
     from mlxk_bin.serve.app import Settings, State
 
     args, env = ctx.args, ctx.env

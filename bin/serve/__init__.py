@@ -30,10 +30,12 @@ def configure(parser):
     net.add_argument("--port", type=PORT, metavar="N",
                      help="port to bind; 0 picks a free one, printed at start-up (env MLXK2_PORT; default 8000)")
     net.add_argument("--api-key", metavar="KEY",
-                     help="require 'Authorization: Bearer KEY' on every route but /health (env MLXK2_API_KEY, "
-                          "which keeps the key out of the process list)")
+                     help="require 'Authorization: Bearer KEY' on every route but /health and the chat page, which "
+                          "asks for the key (env MLXK2_API_KEY, which keeps the key out of the process list)")
     net.add_argument("--cors", nargs="+", action="extend", metavar="ORIGIN",
                      help="allow browsers from these origins ('*' for any); CORS is off by default")
+    net.add_argument("--no-ui", action="store_true",
+                     help="do not serve the web chat page at / (the API only; / is then 404)")
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-tokens", type=COUNT, metavar="N",
                         help="most tokens one request may generate; also the default when a request "
@@ -77,7 +79,7 @@ def run(ctx: Context):
     if args.allow:
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__)
+                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
     server = Server(State(settings, worker, registry, log), host, bind_port)
@@ -117,7 +119,8 @@ def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) ->
         ctx.out.envelope(data, indent=False)
     elif ctx.mode == HUMAN:
         model = f" with {default.name}" if default else ""
-        ctx.out.line(f"mlxk-serve: serving{model} on {url} (OpenAI API at {url}/v1)")
+        page = "" if args.no_ui else f"chat page at {url}/, "
+        ctx.out.line(f"mlxk-serve: serving{model} on {url} ({page}OpenAI API at {url}/v1)")
         ctx.out.flush()
 
 
@@ -129,7 +132,8 @@ TOOL = Tool(
         "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
         "POST /v1/completions (streaming with server-sent events, stream_options.include_usage).  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
-        "prompt cache reuses the shared beginning of prompts.  Requests name models as mlx-run does; "
+        "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
+        "off).  Requests name models as mlx-run does; "
         "a path in a request must lie inside MLXK_WORKSPACE_HOME.  SIGINT or SIGTERM stops it cleanly "
         "(exit 0): open streams end with an error event and [DONE]."
     ),
@@ -141,7 +145,7 @@ TOOL = Tool(
               "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
-         "serve one model on http://127.0.0.1:8000"),
+         "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),
         ("mlxk-serve --port 0 --json", "pick a free port and print it in a JSON envelope"),
         ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",

@@ -13,6 +13,7 @@ import time
 
 import bottle
 
+from mlxk_bin.serve import ui
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
@@ -23,8 +24,10 @@ from mlxk_common.jsonio import dumps
 class Settings:
     """The server's fixed settings (from flags and environment)."""
 
-    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0"):
+    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
+                 web_ui=True):
         self.api_key = api_key
+        self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body
         self.max_image = max_image
@@ -132,6 +135,23 @@ def make_app(state: State):
     def completions():
         return _generate("completion")
 
+    if state.settings.web_ui:
+        @app.get("/")
+        def page():
+            return _static(ui.PAGE)
+
+        @app.get("/ui/<name>")
+        def static(name):
+            return _static(name)
+
+    def _static(name):
+        found = ui.asset(name)
+        if found is None:
+            raise bottle.HTTPError(404)
+        status, body = ui.respond(found, bottle.request.environ, bottle.response.set_header)
+        bottle.response.status = status
+        return body
+
     def _generate(kind):
         if state.stopping:
             raise unavailable("the server is shutting down", "shutting_down")
@@ -211,7 +231,7 @@ class Gateway:
             result = [b""]
         else:
             try:
-                if path != "/health":
+                if path != "/health" and not (settings.web_ui and ui.is_public(path)):
                     check_auth(environ, settings.api_key)
                 result = self.app(environ, respond)
             except ApiError as exc:

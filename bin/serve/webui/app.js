@@ -18,6 +18,11 @@ const state = {
 const MAX_IMAGE_BYTES = 20e6; // the server's default --max-image
 
 function init() {
+  // A bug must not leave a dead page: say so where the person looks.
+  window.addEventListener('error', (event) => showBanner(`Something went wrong on this page: ${event.message}`));
+  window.addEventListener('unhandledrejection', (event) => {
+    showBanner(`Something went wrong on this page: ${event.reason?.message ?? event.reason}`);
+  });
   api.onKeyNeeded(askKey);
   bind();
   state.current = state.chats.find((c) => c.id === state.settings.current) ?? null;
@@ -34,9 +39,9 @@ function init() {
 async function refreshModels() {
   try {
     state.models = await api.listModels();
-    hideBanner();
+    hideBanner('models');
   } catch (error) {
-    showBanner(`Cannot list the models: ${error.message}`, 'Retry', refreshModels);
+    showBanner(`Cannot list the models: ${error.message}`, 'Retry', refreshModels, 'models');
     return;
   }
   const select = $('model');
@@ -47,7 +52,8 @@ async function refreshModels() {
   }
   if (!state.models.length) {
     select.append(h('option', { value: '' }, 'no models'));
-    showBanner('This server has no model it can run. Start it with --model, or put models in its cache.');
+    showBanner('This server has no model it can run. Start it with --model, or put models in its cache.',
+      null, null, 'models');
   }
   if (state.models.some((m) => m.id === wanted)) select.value = wanted;
   modelChanged();
@@ -405,8 +411,9 @@ function note(text, isError = false) {
   el.classList.toggle('failed', isError);
 }
 
-function showBanner(text, action, onAction) {
+function showBanner(text, action, onAction, kind = 'note') {
   const banner = clear($('banner'));
+  banner.dataset.kind = kind;
   banner.append(h('span', null, text));
   if (action) {
     const button = h('button', { type: 'button' }, action);
@@ -416,8 +423,8 @@ function showBanner(text, action, onAction) {
   banner.hidden = false;
 }
 
-function hideBanner() {
-  $('banner').hidden = true;
+function hideBanner(kind) {
+  if ($('banner').dataset.kind === kind) $('banner').hidden = true;
 }
 
 function autosize() {

@@ -52,7 +52,7 @@ function blocks(lines, parent, depth) {
   while (i < lines.length) {
     const line = lines[i];
     let m;
-    if (!line.trim()) i++;
+    if (!line.trim() || DETAILS_CLOSE.test(line)) i++; // blank, or a stray </details>
     else if ((m = FENCE.exec(line))) i = fence(lines, i, m, parent);
     else if (COMMENT.test(line)) i = comment(lines, i);
     else if (depth < MAX_DEPTH && (m = DETAILS_OPEN.exec(line))) i = details(lines, i, m, parent, depth);

@@ -4,12 +4,19 @@ const CHATS = 'mlxk.chats.v1';
 const SETTINGS = 'mlxk.settings.v1';
 
 export function loadChats() {
+  let conversations;
   try {
     const doc = JSON.parse(localStorage.getItem(CHATS) ?? 'null');
-    return Array.isArray(doc?.conversations) ? doc.conversations.filter((c) => c && Array.isArray(c.messages)) : [];
+    conversations = Array.isArray(doc?.conversations) ? doc.conversations : [];
+    conversations = conversations.filter((c) => c && Array.isArray(c.messages));
   } catch {
     return [];
   }
+  // An answer still streaming when the page closed (or another tab's) was cut off there.
+  for (const message of conversations.flatMap((c) => c.messages)) {
+    if (message?.status === 'streaming') message.status = 'stopped';
+  }
+  return conversations;
 }
 
 // Saves every conversation; when the browser's quota is full, saves them

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -255,23 +254,11 @@ def test_rendered_option_text_is_copy_pasteable(renderer):
 
 # -- installation -------------------------------------------------------------------------
 
-def test_wheel_installs_the_pages_where_mlxk_help_finds_them(tmp_path):
-    """Build a wheel of this checkout, install it (no dependencies) into a fresh
-    venv, and ask that install for a man page and a completion script."""
-    source = tmp_path / "source"  # a copy, so the build leaves no build/ folder in the checkout
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, source / name)
-    for name in ("bin", "mlxk_common", "man"):
-        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
-    if build.returncode != 0:
-        errors = [ln.strip() for ln in build.stderr.splitlines() if "error" in ln.lower()] or [""]
-        pytest.skip("cannot build a wheel offline here (needs setuptools>=70.1 or the wheel package): " + errors[0])
-    wheel = next((tmp_path / "dist").glob("mlxk-*.whl"))
-    with zipfile.ZipFile(wheel) as archive:
-        names = set(archive.namelist())
+def test_wheel_installs_the_pages_where_mlxk_help_finds_them(built_wheel, tmp_path):
+    """Install a wheel of this checkout (no dependencies) into a fresh venv,
+    and ask that install for a man page and a completion script."""
+    wheel = built_wheel.path
+    names = set(built_wheel.names)
     data = {n.rsplit("/", 1)[-1] for n in names if "/data/share/man/man1/" in n}
     assert data == set(PAGES)
     # Every module of the checkout ships (a package missing from pyproject's list would not).

@@ -53,7 +53,7 @@ def test_document_is_valid_openapi_31():
     schema = schemathesis.openapi.from_dict(doc)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in operations} == {
-        "GET /health", "GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions",
+        "GET /", "GET /health", "GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions",
         "POST /v1/completions", "GET /openapi.json"}
 
 
@@ -91,6 +91,8 @@ def test_served_document_and_real_responses(tiny_server):
     reply = tiny_server.http("GET", "/openapi.json")
     assert reply.status == 200 and reply.headers["content-type"].startswith("application/json")
     assert reply.json() == openapi()
+    page = tiny_server.http("GET", "/")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     check(tiny_server.health(), "Health")
     listing = check(tiny_server.http("GET", "/v1/models").json(), "ModelList")
     model = listing["data"][0]["id"]

@@ -31,6 +31,7 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "network_error": (EXIT_FAILURE, "the network failed after retries"),
     "upload_failed": (EXIT_FAILURE, "an upload or commit to the hub did not complete"),
     "permission_denied": (EXIT_FAILURE, "the file system refused an operation"),
+    "disk_full": (EXIT_FAILURE, "no room to write the output (disk full, quota or file size limit)"),
     "context_length_exceeded": (EXIT_FAILURE, "the prompt does not fit the model's context window"),
     "capability_not_supported": (EXIT_FAILURE, "the model cannot do what was asked"),
     "payload_too_large": (EXIT_FAILURE, "the input exceeds a size limit"),

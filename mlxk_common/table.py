@@ -46,7 +46,9 @@ def short_hash(record: dict) -> str:
 
 
 def display_name(record: dict, verbose: bool = False) -> str:
-    name = str(record.get("name") or "-")
+    """How a person refers to the model: a workspace as it was given (its
+    ``display_name``), a cached model by ``ORG/NAME`` (mlx-community shortened)."""
+    name = str(record.get("display_name") or record.get("name") or "-")
     if not verbose and record.get("cached") and name.startswith(DEFAULT_ORG_PREFIX):
         return name[len(DEFAULT_ORG_PREFIX):]
     return name

@@ -53,7 +53,8 @@ def test_json_envelope(inproc, mixed_home):
     assert (doc["status"], doc["command"], doc["error"]) == ("success", "health", None)
     data = doc["data"]
     assert data["summary"] == {"total": 4, "healthy_count": 3, "unhealthy_count": 1}
-    assert [r["name"] for r in data["healthy"]] == ["tiny-ws", "mlx-community/tiny-ok", "someorg/tiny-pt"]
+    assert [r["display_name"] or r["name"] for r in data["healthy"]] == ["tiny-ws", "mlx-community/tiny-ok",
+                                                                          "someorg/tiny-pt"]
     for record in data["healthy"] + data["unhealthy"]:
         assert RECORD_FIELDS <= set(record), record
         assert record["status"] == record["health"]
@@ -63,6 +64,8 @@ def test_json_envelope(inproc, mixed_home):
     assert broken["runtime_compatible"] is False and broken["reason"].startswith("Missing weight shards")
     ws = data["healthy"][0]
     assert (ws["cached"], ws["managed"], ws["hash"]) == (False, False, None)
+    assert ws["reason"] == "Model is healthy" and ws["findings"] == []  # mlx-knife: a reason for healthy ones too
+    assert broken["findings"][0]["code"] == "index_missing_shard"
 
 
 def test_exit_zero_when_all_healthy(inproc, mixed_home):
@@ -214,5 +217,5 @@ def test_real_model_deep_as_a_subprocess(cli, smollm2_hf_home):
     assert result.code == 0, result
     record = result.json()["data"]["healthy"][0]
     assert record["name"] == "mlx-community/SmolLM2-135M-Instruct-Q4"
-    assert record["runtime_compatible"] is True and record["reason"] is None
+    assert record["runtime_compatible"] is True and record["reason"] == "Model is healthy"
     assert record["deep"]["bytes_verified"] > 90_000_000

@@ -161,7 +161,8 @@ def test_model_health_record_shape(odd_model):
     assert record == {
         "health": "healthy", "runtime_compatible": True, "reason": None, "framework": "MLX",
         "model_type": "chat", "architecture": "llama", "capabilities": ["text-generation", "chat"],
-        "context_length": 2048, "integrity_reasons": [], "runtime_reason": None,
+        "context_length": 2048, "integrity_reasons": [], "runtime_reason": None, "findings": [],
+        "healthy_reason": "Model is healthy",
     }
 
 
@@ -217,8 +218,9 @@ def test_verify_reports_each_bad_blob(odd_cache):
     break_blob(repo_dir, snapshot, "config.json", "flip")
     seen = []
     reasons, stats = deep_reasons(snapshot, repo_dir, workers=3, progress=lambda done, total: seen.append((done, total)))
-    assert [r.split(" (")[0] for r in reasons] == ["Checksum mismatch: config.json",
-                                                   "Checksum mismatch: model-00003-of-00003.safetensors"]
+    assert [r.split(" (")[0] for _, r in reasons] == ["Checksum mismatch: config.json",
+                                                      "Checksum mismatch: model-00003-of-00003.safetensors"]
+    assert [names for names, _ in reasons] == [["config.json"], ["model-00003-of-00003.safetensors"]]
     assert stats["blobs_verified"] == len(os.listdir(snapshot))
     assert seen[-1] == (stats["bytes_verified"], stats["bytes_verified"])
 

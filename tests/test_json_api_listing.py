@@ -57,7 +57,7 @@ def test_list_json_and_ndjson(inproc, zoo):
     result = inproc(list_tool.main, ["--json"], environ=zoo.env)
     assert result.code == 0, result
     data = validate(result.json(), "list_envelope")["data"]
-    names = {m["name"] for m in data["models"]}
+    names = {m["display_name"] or m["name"] for m in data["models"]}
     assert SMOL in names and "ws-managed" in names and "odd/no-snapshots" in names
     assert {m["health"] for m in data["models"]} == {"healthy", "unhealthy"}
     assert {m["framework"] for m in data["models"]} >= {"MLX", "GGUF", "PyTorch"}

@@ -126,8 +126,10 @@ RECORD = {
     "framework": "MLX", "model_type": "chat", "capabilities": ["chat"], "context_length": 8, "health": "healthy",
     "runtime_compatible": True, "reason": None, "cached": True, "architecture": "llama", "path": "/m",
     "workspace": False, "managed": None, "source_repo": None, "source_revision": None, "origin": None,
-    "content_hash": None, "hash_modified": None, "clean": None, "refs": ["main"],
+    "content_hash": None, "hash_modified": None, "clean": None, "refs": ["main"], "display_name": None,
 }
+HEALTH = {**RECORD, "reason": "Model is healthy", "integrity_reasons": [], "runtime_reason": None, "findings": [],
+          "status": "healthy"}
 
 
 def changed(doc, path: str, value):
@@ -146,6 +148,9 @@ def changed(doc, path: str, value):
 
 def test_the_baseline_is_valid():
     validate(RECORD, "list_line")
+    validate(HEALTH, "health_line")
+    validate(changed(HEALTH, "findings", [{"code": "config_missing", "file": "config.json", "message": "x"}]),
+             "health_line")
     validate({"status": "success", "command": "list", "data": {"models": [RECORD], "count": 1, "system": None},
               "error": None}, "list_envelope")
 
@@ -155,6 +160,11 @@ def test_the_baseline_is_valid():
     (changed(RECORD, "last_modified", "2026-01-01 00:00:00"), "model_record"),
     (changed(RECORD, "extra", 1), "model_record"),  # closed
     (changed(RECORD, "refs", ...), "model_record"),  # required
+    (changed(RECORD, "display_name", ...), "model_record"),
+    (changed(HEALTH, "reason", None), "health_record"),  # a health record always says why
+    (changed(HEALTH, "findings", ...), "health_record"),
+    (changed(HEALTH, "findings", [{"code": "no_such_code", "file": None, "message": "x"}]), "health_record"),
+    (changed(HEALTH, "findings", [{"code": "config_missing", "message": "x"}]), "health_record"),
     (changed(RECORD, "health", "ok"), "model_record"),
     (changed(RECORD, "hash", "abc"), "model_record"),
     (changed(RECORD, "event", "result"), None),  # a record is not an event

@@ -175,7 +175,7 @@ def workspace(tmp_path) -> Path:
 def test_push_every_mode(hub, workspace, tmp_path):
     repo = "me/json-api-push"
     checks = [
-        (["--check-only"], 0),
+        (["--private", "--check-only"], 0),
         (["--private", "--create", "--dry-run"], 0),
         (["--private", "--create"], 0),
         (["--private"], 0),  # no changes
@@ -189,7 +189,7 @@ def test_push_every_mode(hub, workspace, tmp_path):
     (line,) = validate_stream(result.stdout, "push_line", final=True)
     assert line["event"] == "result" and line["commit_sha"]
     (workspace / "config.json").write_text("{broken")
-    result = tool("mlxk-push", hub, tmp_path / "hf", workspace, repo, "--check-only", "--ndjson")
+    result = tool("mlxk-push", hub, tmp_path / "hf", workspace, repo, "--private", "--check-only", "--ndjson")
     (line,) = validate_stream(result.stdout, "push_line", final=True)
     assert result.code == 1 and line["workspace_health"]["healthy"] is False
 

@@ -85,8 +85,9 @@ def test_long_reasons_are_cut_only_on_a_terminal(inproc, mixed):
 
 
 def test_quiet_prints_full_names(inproc, mixed):
-    assert inproc(main, ["-q"], environ=mixed.env).stdout.split() == ["mlx-community/tiny-chat", "ws-managed",
-                                                                      "ws-plain"]
+    # A workspace's full name is its absolute path: it works from any folder.
+    assert inproc(main, ["-q"], environ=mixed.env).stdout.split() == [
+        "mlx-community/tiny-chat", str(mixed.workspaces / "ws-managed"), str(mixed.workspaces / "ws-plain")]
     assert len(inproc(main, ["-q", "--all"], environ=mixed.env).stdout.split()) == 5
 
 
@@ -100,8 +101,9 @@ def test_json_envelope_and_model_objects(inproc, mixed):
     assert doc["data"]["system"]["memory_total_bytes"] > 0
     for model in models:
         assert set(MODEL_FIELDS + WORKSPACE_FIELDS) <= set(model), model
-    by_name = {m["name"]: m for m in models}
+    by_name = {m["display_name"] or m["name"]: m for m in models}
     chat = by_name["mlx-community/tiny-chat"]  # JSON keeps the full name
+    assert chat["display_name"] is None
     snapshot = next((mixed.repo_dir("mlx-community/tiny-chat") / "snapshots").iterdir())
     assert chat["hash"] == snapshot.name and chat["path"] == str(snapshot)
     assert chat["size_bytes"] == sum(p.stat().st_size for p in snapshot.iterdir())
@@ -119,7 +121,8 @@ def test_json_envelope_and_model_objects(inproc, mixed):
     assert (managed["cached"], managed["workspace"], managed["managed"], managed["clean"]) == (False, True, True, True)
     assert managed["source_repo"] == managed["origin"] == "org/source"
     assert managed["content_hash"].startswith("sha256:") and managed["hash"] is None
-    assert managed["path"] == str(mixed.workspaces / "ws-managed")
+    assert managed["path"] == managed["name"] == str(mixed.workspaces / "ws-managed")  # mlx-knife: absolute
+    assert managed["display_name"] == "ws-managed"  # as found in MLXK_WORKSPACE_HOME
     assert (plain["managed"], plain["clean"], plain["content_hash"]) == (False, None, None)
 
 
@@ -127,7 +130,7 @@ def test_dirty_workspace(inproc, mixed):
     with open(mixed.workspaces / "ws-managed" / "README.md", "a") as fh:
         fh.write("edited\n")
     model = next(m for m in inproc(main, ["--json"], environ=mixed.env).json()["data"]["models"]
-                 if m["name"] == "ws-managed")
+                 if m["display_name"] == "ws-managed")
     assert model["clean"] is False
     assert cells(inproc(main, ["-v", "ws-managed"], environ=mixed.env).stdout.splitlines()[1])[-1] == "ws*"
 
@@ -141,7 +144,8 @@ def test_pattern_is_a_case_insensitive_substring(inproc, mixed):
     result = inproc(main, ["TINY", "--json", "--all"], environ=mixed.env)
     assert [m["name"] for m in result.json()["data"]["models"]] == [
         "mlx-community/tiny-chat", "someorg/tiny-broken", "someorg/tiny-pt"]
-    assert inproc(main, ["ws-", "-q"], environ=mixed.env).stdout.split() == ["ws-managed", "ws-plain"]
+    assert inproc(main, ["ws-", "-q"], environ=mixed.env).stdout.split() == [
+        str(mixed.workspaces / "ws-managed"), str(mixed.workspaces / "ws-plain")]
     assert inproc(main, ["nothing", "--json"], environ=mixed.env).json()["data"]["count"] == 0
 
 
@@ -151,11 +155,16 @@ def test_path_patterns_list_workspaces_in_the_input_style(inproc, mixed, monkeyp
         mixed.workspace(name, parent=parent)
     monkeypatch.chdir(parent)
     assert names_column(inproc(main, ["."], environ=mixed.env).stdout) == ["./gemma-2b", "./gemma-7b", "./llama-1b"]
-    assert inproc(main, ["./gemma-", "-q"], environ=mixed.env).stdout.split() == ["./gemma-2b", "./gemma-7b"]
-    names = [m["name"] for m in inproc(main, [str(parent) + "/gem", "--json"], environ=mixed.env).json()["data"]["models"]]
-    assert names == [str(parent / "gemma-2b"), str(parent / "gemma-7b")]
+    assert inproc(main, ["./gemma-", "-q"], environ=mixed.env).stdout.split() == [
+        str(parent / "gemma-2b"), str(parent / "gemma-7b")]
+    shown = [m["display_name"] for m in inproc(main, ["./gemma-", "--json"], environ=mixed.env).json()["data"]["models"]]
+    assert shown == ["./gemma-2b", "./gemma-7b"]
+    names = [(m["name"], m["display_name"])
+             for m in inproc(main, [str(parent) + "/gem", "--json"], environ=mixed.env).json()["data"]["models"]]
+    assert names == [(str(parent / "gemma-2b"), str(parent / "gemma-2b")), (str(parent / "gemma-7b"), str(parent / "gemma-7b"))]
     records = inproc(main, ["../here/llama-1b", "--ndjson"], environ=mixed.env).ndjson()
-    assert [(r["name"], r["path"], r["cached"]) for r in records] == [("../here/llama-1b", str(parent / "llama-1b"), False)]
+    assert [(r["name"], r["display_name"], r["path"], r["cached"]) for r in records] == [
+        (str(parent / "llama-1b"), "../here/llama-1b", str(parent / "llama-1b"), False)]
 
 
 def test_dangling_symlinks_and_unreadable_files_do_not_crash(inproc, cache_home):

@@ -118,14 +118,25 @@ def test_check_only_needs_no_network_and_no_token(hub, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    res = push(hub, tmp_path, "lfs", ws, "me/anything", "--check-only", "--json", token=None,
+    res = push(hub, tmp_path, "lfs", ws, "me/anything", "--private", "--check-only", "--json", token=None,
                HF_ENDPOINT=f"http://127.0.0.1:{closed}")
     assert res.code == 0, res
     health = res.json()["data"]["workspace_health"]
     assert health["healthy"] is True and health["files_count"] == len(make_workspace(tmp_path / "x", 3))
     (ws / "config.json").unlink()
-    res = push(hub, tmp_path, "lfs", ws, "me/anything", "--check-only", "--json", token=None)
+    res = push(hub, tmp_path, "lfs", ws, "me/anything", "--private", "--check-only", "--json", token=None)
     assert res.code == 1 and res.json()["data"]["workspace_health"]["healthy"] is False
+    assert hub.requests == []
+
+
+def test_check_only_needs_private_too(hub, tmp_path):
+    """mlx-knife requires --private for every push, a check included: a script
+    that checks first and pushes second states the visibility both times."""
+    ws = tmp_path / "ws"
+    make_workspace(ws, seed=3)
+    res = push(hub, tmp_path, "lfs", ws, "me/anything", "--check-only", "--json", token=None)
+    assert res.code == 2 and res.json()["error"]["type"] == "usage_error"
+    assert "--private" in res.json()["error"]["message"]
     assert hub.requests == []
 
 

@@ -31,16 +31,25 @@ def check_target(target: Path, environ) -> Path:
 
 
 def snapshot_files(snapshot: Path) -> list[tuple[str, Path]]:
-    """``(relative name, resolved source file)`` for every file of a snapshot."""
+    """``(relative name, resolved source file)`` for every file of a snapshot.
+    Nothing outside the repository's own folder is ever read, and only
+    regular files are (a FIFO would block the copy)."""
+    repo = os.path.realpath(Path(snapshot).parent.parent)  # models--ORG--NAME
     files = []
     for dirpath, _, names in os.walk(snapshot):
         for name in names:
             link = Path(dirpath) / name
             rel = link.relative_to(snapshot).as_posix()
             source = Path(os.path.realpath(link))
-            if not source.is_file():
+            if not str(source).startswith(repo + os.sep):
+                raise MlxkError("unhealthy", f"{rel} is a symlink that leads outside the cache; it is never read",
+                                file=rel, hint="mlxk-health shows what else is wrong with the model")
+            if not source.exists():
                 raise MlxkError("unhealthy", f"{rel} is missing from the cache (dangling link); pull the model "
                                 "again", file=rel)
+            if not source.is_file():
+                raise MlxkError("unhealthy", f"{rel} is not a regular file (a FIFO, socket or device); it is "
+                                "never read", file=rel)
             files.append((rel, source))
     return sorted(files)
 

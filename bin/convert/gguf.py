@@ -91,9 +91,14 @@ def prepare_gguf(src: Path, dest: Path | None = None, *, progress: Progress | No
         check_target_free(Path(dest))
     emit(_event("header", 0, 1))
     header = read_header(src)
-    plan = _plan(header)
-
-    check_supported(header.metadata)
+    try:
+        plan = _plan(header)
+        check_supported(header.metadata)
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        # The typed checks above name what they refuse; this catches metadata
+        # malformed in a way they did not foresee, still as the file's fault.
+        raise MlxkError("unsupported_format", f"{src.name}: malformed GGUF metadata "
+                        f"({type(exc).__name__}: {str(exc)[:200]})", path=str(src)) from None
     emit(_event("header", 1, 1))
     return GGUFJob(src, header, plan, emit)
 
@@ -112,11 +117,28 @@ def _check_source(src: Path) -> None:
 # -- planning: everything that can be refused is refused before any write ----
 
 def _meta_int(meta: dict, key: str, default=None):
+    """An integer metadata value (a uniform per-layer list counts as its value)."""
     value = meta.get(key, default)
     if isinstance(value, list):  # a per-layer list (e.g. head_count_kv) must be uniform
         if not value or any(v != value[0] for v in value):
             raise MlxkError("unsupported_format", f"per-layer {key} values are not supported", key=key)
         value = value[0]
+    if value is not None and (type(value) is not int or value < 0):
+        raise MlxkError("unsupported_format", f"the GGUF's {key} is not a non-negative integer", key=key)
+    return value
+
+
+def _meta_float(meta: dict, key: str, default: float) -> float:
+    value = meta.get(key, default)
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise MlxkError("unsupported_format", f"the GGUF's {key} is not a finite number", key=key)
+    return float(value)
+
+
+def _meta_str(meta: dict, key: str, default: str | None = None) -> str | None:
+    value = meta.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise MlxkError("unsupported_format", f"the GGUF's {key} is not a string", key=key)
     return value
 
 
@@ -127,6 +149,7 @@ def _plan(header: GGUFHeader) -> dict:
     meta = header.metadata
     arch = meta.get("general.architecture")
     if arch != "llama":
+        arch = arch[:60] if isinstance(arch, str) else type(arch).__name__
         raise MlxkError("unsupported_format", f"architecture {arch!r} is not supported (only 'llama')",
                         architecture=arch)
     for key in _REQUIRED:
@@ -182,6 +205,8 @@ def _config(meta: dict, infos: dict[str, TensorInfo], rope_freqs, n_layers: int)
     if ffn is None and "blk.0.ffn_gate.weight" in infos:
         ffn = infos["blk.0.ffn_gate.weight"].shape[0]
     head_dim = _meta_int(meta, "llama.attention.key_length")
+    if not heads or not vocab or not hidden or hidden % heads:
+        raise MlxkError("unsupported_format", f"{heads} attention heads do not divide the hidden size {hidden}")
     if head_dim is not None and head_dim != _meta_int(meta, "llama.attention.value_length", head_dim):
         raise MlxkError("unsupported_format", "different key and value head sizes are not supported")
     rot = _meta_int(meta, "llama.rope.dimension_count")
@@ -197,8 +222,8 @@ def _config(meta: dict, infos: dict[str, TensorInfo], rope_freqs, n_layers: int)
         "num_hidden_layers": n_layers,
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads,
-        "rms_norm_eps": _clean_float(meta.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
-        "rope_theta": _clean_float(meta.get("llama.rope.freq_base", 10000.0)),
+        "rms_norm_eps": _clean_float(_meta_float(meta, "llama.attention.layer_norm_rms_epsilon", 1e-5)),
+        "rope_theta": _clean_float(_meta_float(meta, "llama.rope.freq_base", 10000.0)),
         "rope_traditional": False,  # q/k rows are un-permuted back to the HF layout
         "vocab_size": int(vocab),
         "max_position_embeddings": int(_meta_int(meta, "llama.context_length", 2048)),
@@ -221,13 +246,13 @@ def _config(meta: dict, infos: dict[str, TensorInfo], rope_freqs, n_layers: int)
 
 
 def _rope_scaling(meta: dict) -> dict | None:
-    kind = meta.get("llama.rope.scaling.type", "none")
-    factor = meta.get("llama.rope.scaling.factor")
-    if kind == "none" or (kind == "linear" and factor in (None, 1.0)):
+    kind = _meta_str(meta, "llama.rope.scaling.type", "none")
+    factor = _meta_float(meta, "llama.rope.scaling.factor", 1.0)
+    if kind == "none" or (kind == "linear" and factor == 1.0):
         return None
     if kind == "linear":
         return {"type": "linear", "factor": _clean_float(factor)}
-    raise MlxkError("unsupported_format", f"rope scaling {kind!r} is not supported", rope_scaling=kind)
+    raise MlxkError("unsupported_format", f"rope scaling {kind[:60]!r} is not supported", rope_scaling=kind[:60])
 
 
 def llama3_rope_factors(head_dim: int, theta: float, factor: float, low: float = 1.0,

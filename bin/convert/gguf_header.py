@@ -33,6 +33,9 @@ GGML_TYPES: dict[int, tuple[str, int, int]] = {
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
             10: "<Q", 11: "<q", 12: "<d"}
 _MAX_COUNT = 1 << 40  # sanity bound so garbage cannot make us loop forever
+# Metadata arrays nest one level in real files (a list of lists at most);
+# deeper nesting is refused before it can exhaust the stack.
+_MAX_ARRAY_DEPTH = 8
 
 
 class TensorInfo:
@@ -101,15 +104,27 @@ class _Cursor:
         self.pos = end
         return s
 
-    def value(self, vtype: int):
+    def value(self, vtype: int, depth: int = 0):
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
         if vtype == 8:
             return self.string()
         if vtype == 9:
+            if depth >= _MAX_ARRAY_DEPTH:
+                raise ValueError(f"metadata arrays nested more than {_MAX_ARRAY_DEPTH} deep")
             etype = self.unpack("<I")
-            return [self.value(etype) for _ in range(self.count())]
+            n = self.count()
+            # Every element takes at least one byte: a count the rest of the
+            # file cannot hold is garbage (and must not become a huge loop).
+            if n > len(self.buf) - self.pos:
+                raise ValueError(f"array of {n} elements runs past the end of the file")
+            return [self.value(etype, depth + 1) for _ in range(n)]
         raise ValueError(f"unknown metadata value type {vtype}")
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def read_header(path: Path) -> GGUFHeader:
@@ -127,7 +142,7 @@ def read_header(path: Path) -> GGUFHeader:
         raise
     except PermissionError as e:
         raise MlxkError("permission_denied", f"{path}: {e.strerror}", path=str(path)) from None
-    except (ValueError, struct.error, OverflowError, MemoryError) as e:
+    except (ValueError, struct.error, OverflowError, MemoryError, RecursionError) as e:
         raise MlxkError("unsupported_format", f"{path.name}: corrupt or truncated GGUF header ({e})",
                         path=str(path)) from None
 
@@ -156,7 +171,10 @@ def _parse(buf, size: int, path: Path) -> GGUFHeader:
         info = TensorInfo(name, tuple(reversed(dims)), cur.unpack("<I"))
         tensors.append(info)
         offsets.append(cur.unpack("<Q"))
-    align = int(metadata.get("general.alignment", 32)) or 32
+    align = metadata.get("general.alignment", 32)
+    if type(align) is not int or not 0 < align <= 1 << 20 or align & (align - 1):
+        raise MlxkError("unsupported_format", f"{path.name}: general.alignment must be a power of two, "
+                        f"not {_short(align)}", path=str(path), key="general.alignment")
     data_start = (cur.pos + align - 1) // align * align
     for info, offset in zip(tensors, offsets):
         nbytes = info.nbytes()

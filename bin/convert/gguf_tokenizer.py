@@ -47,20 +47,56 @@ def _pre_tokenizer(pre: str):
                         pt.ByteLevel(add_prefix_space=False, use_regex=False)]), ignore_merges, add_bos
 
 
+def _shown(value) -> str:
+    return repr(value[:60]) if isinstance(value, str) else type(value).__name__
+
+
 def check_supported(meta: dict) -> None:
-    """Raise ``unsupported_format`` unless ``meta`` holds a vocabulary this module rebuilds."""
+    """Raise ``unsupported_format`` unless ``meta`` holds a vocabulary this
+    module rebuilds, every value of the type the rebuild uses."""
     model = meta.get("tokenizer.ggml.model")
     pre = meta.get("tokenizer.ggml.pre", "default")
     if model != "gpt2":
         raise MlxkError("unsupported_format",
-                        f"tokenizer model {model!r} is not supported (only byte-level BPE, 'gpt2')",
-                        tokenizer_model=model)
-    if pre not in SUPPORTED_PRE:
+                        f"tokenizer model {_shown(model)} is not supported (only byte-level BPE, 'gpt2')",
+                        tokenizer_model=model if isinstance(model, str) else None)
+    if not isinstance(pre, str) or pre not in SUPPORTED_PRE:
         raise MlxkError("unsupported_format",
-                        f"pre-tokenizer {pre!r} is not supported (supported: {', '.join(SUPPORTED_PRE)})",
-                        tokenizer_pre=pre)
-    if not meta.get("tokenizer.ggml.tokens") or "tokenizer.ggml.merges" not in meta:
+                        f"pre-tokenizer {_shown(pre)} is not supported (supported: {', '.join(SUPPORTED_PRE)})",
+                        tokenizer_pre=pre[:60] if isinstance(pre, str) else None)
+    tokens = meta.get("tokenizer.ggml.tokens")
+    merges = meta.get("tokenizer.ggml.merges")
+    if not tokens or merges is None:
         raise MlxkError("unsupported_format", "the GGUF has no tokenizer vocabulary or merges")
+    _check_types(meta, tokens, merges)
+
+
+def _malformed(what: str) -> MlxkError:
+    return MlxkError("unsupported_format", f"the GGUF's tokenizer metadata is malformed: {what}")
+
+
+def _check_types(meta: dict, tokens, merges) -> None:
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise _malformed("tokenizer.ggml.tokens is not a list of strings")
+    if not isinstance(merges, list) or not all(isinstance(m, str) and " " in m for m in merges):
+        raise _malformed("tokenizer.ggml.merges is not a list of 'a b' strings")
+    types = meta.get("tokenizer.ggml.token_type")
+    if types is not None and (not isinstance(types, list) or not all(type(t) is int for t in types)):
+        raise _malformed("tokenizer.ggml.token_type is not a list of integers")
+    for key in _ID_KEYS.values():
+        idx = meta.get(f"tokenizer.ggml.{key}")
+        if idx is not None and (type(idx) is not int or not 0 <= idx < len(tokens)):
+            raise _malformed(f"tokenizer.ggml.{key} is not a token id")
+    for key in ("eot_token_id", "eom_token_id"):
+        idx = meta.get(f"tokenizer.ggml.{key}")
+        if idx is not None and (type(idx) is not int or not 0 <= idx < len(tokens)):
+            raise _malformed(f"tokenizer.ggml.{key} is not a token id")
+    for key in ("add_bos_token", "add_eos_token"):
+        if meta.get(f"tokenizer.ggml.{key}") is not None and type(meta[f"tokenizer.ggml.{key}"]) is not bool:
+            raise _malformed(f"tokenizer.ggml.{key} is not a boolean")
+    template = meta.get("tokenizer.chat_template")
+    if template is not None and not isinstance(template, str):
+        raise _malformed("tokenizer.chat_template is not a string")
 
 
 def build_tokenizer(meta: dict):

@@ -28,10 +28,12 @@ from mlxk_common.inventory.atomic import staging_folder
 from mlxk_common.inventory.fscopy import copy_file
 from mlxk_common.inventory.health import check_integrity, model_health
 from mlxk_common.inventory.names import resolve
+from mlxk_common.inventory.rawio import read_all
 from mlxk_common.inventory.runtime import backend_installed, is_vision, mlx_lm_supports, mlx_vlm_supports
 from mlxk_common.inventory.safetensors_header import tensor_names
 from mlxk_common.inventory.store import Store, is_explicit_path
 from mlxk_common.inventory.workspace_sentinel import write_sentinel
+from mlxk_common.jsonio import parse_untrusted
 
 Emit = Callable[[dict], None]
 
@@ -169,10 +171,8 @@ def check_quant_options(bits: int, group_size: int | None, mode: str) -> tuple[i
 
 
 def _read_config(folder: Path) -> dict:
-    import json
-
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        config = parse_untrusted(read_all(folder / "config.json"))
     except (OSError, ValueError) as exc:
         raise MlxkError("unhealthy", f"{folder / 'config.json'} cannot be read: {exc}") from None
     if not isinstance(config, dict):
@@ -540,6 +540,12 @@ class RepairJob:
 
     def prepare(self) -> "RepairJob":
         src = self.source.path
+        # A repair copies every file: none may be one that must never be read.
+        refused = [f for f in check_integrity(src, repo_dir=self.source.repo_dir).findings
+                   if f.code in ("symlink_escape", "special_file")]
+        if refused:
+            raise MlxkError("unhealthy", f"{self.source.display}: {refused[0].message}",
+                            file=refused[0].file, reasons=[f.message for f in refused])
         _read_config(src)
         self.shards = weight_files(src)
         self.old = read_index(src)

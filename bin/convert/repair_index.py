@@ -16,7 +16,9 @@ from pathlib import Path
 
 from mlxk_bin.convert.shards import INDEX_NAME
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.rawio import read_all
 from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
+from mlxk_common.jsonio import parse_untrusted
 
 
 def weight_files(folder: Path) -> list[str]:
@@ -61,10 +63,8 @@ def index_from_shards(folder: Path, shards: list[str] | None = None) -> dict:
 
 def read_index(folder: Path) -> dict | None:
     """The existing index as parsed JSON, or None when missing or unreadable."""
-    import json
-
     try:
-        data = json.loads((Path(folder) / INDEX_NAME).read_text(encoding="utf-8"))
+        data = parse_untrusted(read_all(Path(folder) / INDEX_NAME))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

@@ -46,8 +46,9 @@ def resolve(store, ref: str) -> list:
 
 def check(entry, revision, deep: bool, ctx: Context) -> dict:
     """The model record (as mlxk-list prints it) plus ``status`` (mlx-knife's
-    health field), every integrity reason, the runtime reason and, with
-    --deep, what blob verification found."""
+    health field), every integrity reason, the runtime reason, the findings
+    (``{code, file, message}``) and, with --deep, what blob verification
+    found.  ``reason`` is always a sentence, for a healthy model too."""
     return finish(build_record((entry, revision)), entry, deep, ctx)
 
 
@@ -61,16 +62,22 @@ def build_record(item) -> dict:
     record = record_for(entry, revision, reasons=True)
     integrity = record.pop("integrity_reasons")
     record.pop("runtime_reason")
+    findings = record.pop("findings")
+    healthy_reason = record.pop("healthy_reason")
     if record["health"] == "healthy":
         integrity, runtime_reason = [], record["reason"]
+        if record["reason"] is None:  # mlx-knife's health records always say why
+            record["reason"] = healthy_reason
     else:
         if revision is None and entry.kind == "cache":  # no snapshot: check what the repo folder holds
-
-            integrity = check_integrity(record["path"], repo_dir=entry.path).reasons
+            found = check_integrity(record["path"], repo_dir=entry.path)
+            integrity = [record["reason"], *found.reasons]
+            findings = findings + [f.to_dict() for f in found.findings]
         integrity = integrity or [record["reason"]]
         runtime_reason = None
     record["integrity_reasons"] = integrity
     record["runtime_reason"] = runtime_reason
+    record["findings"] = findings
     return record
 
 
@@ -101,10 +108,13 @@ def deep_check(record: dict, repo_dir: str | None, ctx: Context) -> dict:
             bar.close()
     if reasons:
         if record["health"] == "healthy":
-            record["reason"] = reasons[0]
-        record["integrity_reasons"].extend(reasons)
+            record["reason"] = reasons[0][1]
+        record["integrity_reasons"].extend(reason for _, reason in reasons)
+        record["findings"].extend({"code": "checksum_mismatch", "file": name, "message": f"{name}: {reason}"}
+                                  for names, reason in reasons for name in names)
         record["health"] = "unhealthy"
         record["runtime_compatible"] = False
+        record["runtime_reason"] = None
     return stats
 
 
@@ -170,9 +180,10 @@ def status_word(record: dict) -> str:
 def human_row(record: dict, color: bool) -> str:
     word = status_word(record)
     shown = f"\x1b[{_COLORS[word]}m{word:<9}\x1b[0m" if color else f"{word:<9}"
-    name = record["name"] + (f"@{record['hash'][:7]}" if record.get("hash") else "")
+    name = (record.get("display_name") or record["name"]) + (f"@{record['hash'][:7]}" if record.get("hash") else "")
     lines = [f"{shown}  {name}"]
-    reasons = record["integrity_reasons"] or ([record["reason"]] if record["reason"] else [])
+    # A model that is fine needs no line saying so; one that cannot run here says why.
+    reasons = record["integrity_reasons"] or ([record["runtime_reason"]] if record["runtime_reason"] else [])
     lines += [f"           {reason}" for reason in reasons]
     deep = record.get("deep")
     if deep and deep.get("blobs_verified"):

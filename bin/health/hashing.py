@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 TYPE_CHECKING = False  # threading is imported where it is used (start-up time)
 if TYPE_CHECKING:
@@ -59,12 +60,14 @@ def revision_blobs(snapshot_dir: Path, repo_dir: Path) -> tuple[list[Blob], list
             rel = link.relative_to(snapshot_dir).as_posix()
             try:
                 target = link.resolve(strict=True)
-                size = target.stat().st_size
+                st = target.stat()
             except (OSError, RuntimeError):
                 unverifiable.append(rel)
                 continue
+            size = st.st_size
             algorithm = blob_algorithm(target.name)
-            if target.parent != blobs_dir or algorithm is None:
+            # Only regular files inside this repo's blobs/ are read (a FIFO would block).
+            if target.parent != blobs_dir or algorithm is None or not stat.S_ISREG(st.st_mode):
                 unverifiable.append(rel)
                 continue
             blob = found.get(target)
@@ -151,15 +154,17 @@ def verify_blobs(blobs: list[Blob], *, workers: int | None = None, progress=None
     return results
 
 
-def deep_reasons(snapshot_dir: Path, repo_dir: Path, *, workers: int | None = None, progress=None) -> tuple[list[str], dict]:
-    """Integrity reasons from verifying a revision's blobs, plus counts for the report."""
+def deep_reasons(snapshot_dir: Path, repo_dir: Path, *, workers: int | None = None,
+                 progress=None) -> tuple[list[tuple[list[str], str]], dict]:
+    """Integrity reasons from verifying a revision's blobs, each with the
+    snapshot files it is about, plus counts for the report."""
     blobs, unverifiable = revision_blobs(snapshot_dir, repo_dir)
     results = verify_blobs(blobs, workers=workers, progress=progress)
     reasons = []
     for blob, problem in sorted(results.items(), key=lambda item: item[0].files[0]):
         if problem:
-            names = ", ".join(sorted(blob.files))
-            reasons.append(f"Checksum mismatch: {names} (blob {blob.expected[:12]}…, {problem})")
+            names = sorted(blob.files)
+            reasons.append((names, f"Checksum mismatch: {', '.join(names)} (blob {blob.expected[:12]}…, {problem})"))
     stats = {"blobs_verified": len(blobs), "bytes_verified": sum(b.size for b in blobs),
              "unverifiable_files": unverifiable}
     return reasons, stats

@@ -29,7 +29,8 @@ def configure(parser):
     parser.add_argument("--commit", metavar="MSG", default=None,
                         help="the commit message (default 'Upload with mlxk-push')")
     parser.add_argument("--check-only", action="store_true",
-                        help="only check the workspace locally (files, health); no network, no token")
+                        help="only check the workspace locally (files, health); no network, no token (--private "
+                             "is required all the same, as for every push)")
     parser.add_argument("--dry-run", action="store_true",
                         help="show what would be added, modified (by hash) and deleted on the branch; upload nothing")
     add_token_argument(parser, "Hub token with write access")
@@ -45,15 +46,17 @@ def run(ctx: Context):
     settings = HubSettings.from_environ(ctx.env.environ, token=args.token)
     req = PushRequest(workspace.resolve(), repo_id, public=args.public, create=args.create, branch=args.branch,
                       message=args.commit, dry_run=args.dry_run)
+    if not (args.private or args.public):
+        # The same command line with --check-only first, then without it, must
+        # behave alike: the visibility is stated either way (as mlx-knife requires).
+        raise MlxkError("usage_error", "--private is required (mlxk-push never publishes by accident); "
+                        "pass --public to push to a public repository on purpose")
     if args.check_only:
         health = check_workspace(req.workspace)
         result = {**base_result(settings, req), "local_files_count": health["files_count"],
                   "workspace_health": health, "message": "Check-only: no upload performed."}
         ctx.out.result(result, human_report(result))
         return 0 if health["healthy"] else 1
-    if not (args.private or args.public):
-        raise MlxkError("usage_error", "--private is required (mlxk-push never publishes by accident); "
-                        "pass --public to push to a public repository on purpose")
 
     _xet_setting(ctx.env.environ)
     with hub_errors(settings, repo_id, args.branch):
@@ -108,7 +111,7 @@ TOOL = Tool(
     examples=(
         ("mlxk-push ./my-model me/my-model --private --create", "create a private repo and upload"),
         ("mlxk-push ./my-model me/my-model --private --dry-run", "list what a push would change"),
-        ("mlxk-push ./my-model me/my-model --check-only", "check the workspace locally"),
+        ("mlxk-push ./my-model me/my-model --private --check-only", "check the workspace locally"),
         ("mlxk-push ./my-model me/my-model --private --dry-run --json | jq '.data.change_summary'",
          "count what a push would add, modify and delete"),
     ),

@@ -12,7 +12,8 @@ from pathlib import Path
 from mlxk_bin.push.upload import diff, exact_patterns, hash_files, remote_files, workspace_files
 from mlxk_common.errors import MlxkError
 from mlxk_common.hub.client import HubSettings, as_mlxk_error, status_of, with_retries
-from mlxk_common.inventory.health import check_integrity
+from mlxk_common.inventory.health import INDEX_NAME, SHARD_RE, check_integrity, is_weight
+from mlxk_common.inventory.model_files import ModelFiles
 
 
 class PushRequest:
@@ -28,11 +29,41 @@ class PushRequest:
 
 
 def check_workspace(folder: Path) -> dict:
-    """The local side alone (no network, no token): files, size, integrity."""
+    """The local side alone (no network, no token): files, size and the
+    health rules, in mlx-knife's ``workspace_health`` shape (``config`` and
+    ``weights`` sections, ``anomalies`` with its codes) plus mlxk's
+    ``findings`` (the same codes ``mlxk-health`` reports) and ``reasons``."""
+    import re
+
     files, excluded = workspace_files(folder)
-    integrity = check_integrity(folder)
-    return {"files_count": len(files), "total_bytes": sum((folder / f).stat().st_size for f in files),
-            "excluded": excluded, "healthy": integrity.ok, "reasons": integrity.reasons}
+    model = ModelFiles(folder)
+    # What is never pushed (the sentinel, .hfignore matches) cannot make the push unhealthy.
+    findings = [f for f in check_integrity(folder, files=model).findings if f.file not in excluded]
+    reasons = list(dict.fromkeys(f.reason for f in findings))
+    codes = {f.code for f in findings}
+    config_path = folder / "config.json"
+    weights = sorted(n for n in model.files if is_weight(n))
+    pattern = [re.match(SHARD_RE, n.rsplit("/", 1)[-1]) for n in weights]
+    pattern = [m for m in pattern if m]
+    return {
+        "files_count": len(files),
+        "total_bytes": sum(model.files.get(f, 0) for f in files),
+        "excluded": excluded,
+        "config": {"exists": model.has("config.json"),
+                   "valid_json": model.has("config.json") and not codes & {"config_missing", "config_invalid_json"},
+                   "path": str(config_path) if model.has("config.json") else None},
+        "weights": {"count": len(weights),
+                    "formats": sorted({n.rsplit(".", 1)[-1] for n in weights}),
+                    "index": {"has_index": model.has(INDEX_NAME) or model.has("pytorch_model.bin.index.json"),
+                              "missing": sorted(f.file for f in findings if f.code == "index_missing_shard")},
+                    "pattern_complete": ("shard_missing" not in codes and "shard_totals_inconsistent" not in codes)
+                    if pattern else None},
+        "anomalies": [{"severity": "error", "code": f.code, "message": f.message,
+                       **({"path": f.file} if f.file else {})} for f in findings],
+        "findings": [f.to_dict() for f in findings],
+        "healthy": not findings,
+        "reasons": reasons,
+    }
 
 
 def base_result(settings: HubSettings, req: PushRequest) -> dict:

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.rawio import read_all
 
 IGNORE_FILE = ".hfignore"
 DEFAULT_EXCLUDES = (".git/", "__pycache__/", ".venv/", "*.pyc", ".DS_Store", ".mlxk_workspace.json",
@@ -51,7 +52,7 @@ class IgnoreRules:
     def for_workspace(cls, folder: Path) -> "IgnoreRules":
         lines = list(DEFAULT_EXCLUDES)
         try:
-            lines += (Path(folder) / IGNORE_FILE).read_text(encoding="utf-8").splitlines()
+            lines += read_all(Path(folder) / IGNORE_FILE).decode("utf-8").splitlines()
         except FileNotFoundError:
             pass
         except (OSError, UnicodeDecodeError) as exc:

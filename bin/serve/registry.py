@@ -131,6 +131,8 @@ class Registry:
         if self.default is not None and not any(_real(r["path"]) == _real(self.default.path) for r in records):
             records.append(workspace_record(Workspace(self.default.path, self.default.name)))
         records = [r for r in records if runnable(r)]
+        for record in records:  # a workspace is listed by the name it was given, not its path
+            record["name"] = record.get("display_name") or record["name"]
         if self.default is not None:  # listed under the name the server answers with
             for record in records:
                 if _real(record["path"]) == _real(self.default.path):

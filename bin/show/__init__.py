@@ -9,9 +9,8 @@ from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.records import cache_record, utc_iso, workspace_record
-from mlxk_common.inventory.runtime import load_config
 from mlxk_common.inventory.store import Store, tree_stats
-from mlxk_common.jsonio import JSONDecodeError, dumps, loads
+from mlxk_common.jsonio import dumps
 from mlxk_common.output import JSON, NDJSON, ItemReport
 from mlxk_common.refs import expand_references
 
@@ -66,20 +65,24 @@ def describe(resolved, files: bool, config: bool) -> dict:
         revisions = []
         sentinel = entry.sentinel
     folder = model["path"]
-    config_data = load_config(folder)
+    # Every read goes through the model's files: special files are never
+    # opened, cache links that lead out of the cache never followed, and
+    # JSON is parsed with a depth limit.
+    snapshot = resolved.path is not None  # a cached repo without any snapshot has no model files
+    config_data = resolved.config if snapshot else None
     if isinstance(config_data, dict) and quantization(config_data):
-        model["quantization"] = quantization(config_data)
+        model["quantization"] = printable(quantization(config_data))
     details = {
         "model": model,
-        "metadata": model_metadata(folder, config_data, context_length=model.get("context_length")),
+        "metadata": model_metadata(resolved.files if snapshot else None, config_data,
+                                   context_length=model.get("context_length")),
         "revisions": revisions,
-        "workspace_metadata": sentinel,
+        "workspace_metadata": printable(sentinel),
     }
-    if files:  # a cached repo without any snapshot has no files to show (its blobs are no model)
-        snapshot = not resolved.is_cache or resolved.revision is not None
+    if files:
         details["files"] = file_list(folder, entry.path if resolved.is_cache else None) if snapshot else []
     if config:
-        details["config"] = raw_config(folder)
+        details["config"] = raw_config(resolved) if snapshot else None
     return details
 
 
@@ -141,14 +144,29 @@ def file_list(folder: str, repo_dir: str | None) -> list[dict]:
     return listing
 
 
-def raw_config(folder: str):
-    import os
+def raw_config(resolved):
+    """config.json as it is (any JSON value), or None when it is missing,
+    unreadable or not JSON."""
+    return printable(resolved.files.json("config.json")[0])
 
-    try:
-        with open(os.path.join(folder, "config.json"), "rb") as fh:
-            return loads(fh.read())
-    except (OSError, JSONDecodeError):
-        return None
+
+_INT64 = 1 << 63
+
+
+def printable(value):
+    """JSON read from a file, with integers no JSON writer takes (a crafted
+    config's 10**30) as floats, the one JSON number form that holds them.
+    The depth is bounded already (``parse_untrusted``)."""
+    if type(value) is int and not -_INT64 <= value < _INT64:
+        try:
+            return float(value)
+        except OverflowError:
+            return None  # beyond any float: unknown
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    return value
 
 
 # -- human output -------------------------------------------------------------
@@ -157,7 +175,7 @@ def render(details: dict) -> str:
     model = details["model"]
     meta = details.get("metadata") or {}
     short = t.short_hash(model)
-    lines = [f"Model: {model['name']}" + (f"@{short}" if model.get("hash") else "")]
+    lines = [f"Model: {model.get('display_name') or model['name']}" + (f"@{short}" if model.get("hash") else "")]
     quant = model.get("quantization") or {}
     quant_text = f"{quant.get('bits')}-bit (group_size={quant.get('group_size')})" if quant.get("bits") else "-"
     health = t.health_label(model)

@@ -8,6 +8,11 @@ the block succeeds.  Any failure, Ctrl-C or SIGTERM (which the tool framework
 turns into KeyboardInterrupt) removes the partial folder, so ``dest`` is either
 complete or absent.  Only SIGKILL can leave a partial folder behind; the next
 run for the same target removes the ones whose process is gone.
+
+A full disk (or quota, or file size limit) while writing is the named error
+``disk_full``, whether the write failed in Python (``ENOSPC``, ``EDQUOT``,
+``EFBIG``) or in a library that reports it without an errno (mlx's
+"[write] Unable to write").
 """
 
 from __future__ import annotations
@@ -127,6 +132,51 @@ def _permission_error(exc: OSError, dest: Path) -> MlxkError:
     return MlxkError("permission_denied", f"{exc.filename or dest}: {exc.strerror}", path=str(dest))
 
 
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+# How mlx (C++) and tokenizers (Rust) report a failed write: no errno to go by.
+_LIBRARY_WRITE_FAILURE = ("unable to write", "[write]", "no space left", "(os error 28)", "(os error 27)",
+                          "file too large")
+
+
+def write_failure(exc: BaseException, folder) -> MlxkError | None:
+    """The named error for a write into ``folder`` that failed with ``exc``,
+    or None when ``exc`` is no write failure."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return _disk_full(folder, exc.strerror or str(exc))
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return MlxkError("permission_denied", f"cannot write {exc.filename or folder}: {exc.strerror}",
+                         path=str(folder))
+    if (isinstance(exc, Exception) and not isinstance(exc, (OSError, MlxkError))
+            and any(p in str(exc).lower() for p in _LIBRARY_WRITE_FAILURE)):
+        if _no_room(folder):
+            return _disk_full(folder, str(exc))
+        return MlxkError("permission_denied", f"cannot write into {folder}: {exc}", path=str(folder))
+    return None
+
+
+def _disk_full(folder, detail: str) -> MlxkError:
+    return MlxkError("disk_full", f"no room to write into {folder} ({detail}); nothing was kept",
+                     path=str(folder), hint="free some space (or raise the quota/file size limit) and run again")
+
+
+def _no_room(folder) -> bool:
+    """Whether the file system of ``folder`` is (nearly) full, or this process
+    may not write files of any useful size (``ulimit -f``)."""
+    try:
+        st = os.statvfs(folder)
+        if st.f_bavail * st.f_frsize < 1 << 20:
+            return True
+    except OSError:
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        return soft != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def staging_folder(dest: Path, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
     """Yield an empty staging folder; on success it becomes ``dest``."""
@@ -153,7 +203,9 @@ def staging_folder(dest: Path, environ: Mapping[str, str] | None = None) -> Iter
                 raise MlxkError("target_exists", f"{dest} appeared while converting", path=str(dest)) from None
             raise
     except BaseException as exc:  # also KeyboardInterrupt/SIGTERM: leave nothing behind
+        # Judged before the partial folder goes: its files still show how full the disk is.
+        error = _permission_error(exc, dest) if isinstance(exc, PermissionError) else write_failure(exc, dest.parent)
         remove_tree(tmp)
-        if isinstance(exc, PermissionError):
-            raise _permission_error(exc, dest) from None
+        if error is not None:
+            raise error from None
         raise

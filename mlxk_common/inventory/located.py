@@ -84,7 +84,8 @@ class Located:
     @property
     def files(self) -> ModelFiles:
         if self._files is _UNSET:
-            self._files = ModelFiles(self.path)
+            # A cached model's links must stay inside its repository folder.
+            self._files = ModelFiles(self.path, confine=self.repo_dir)
         return self._files
 
     @property

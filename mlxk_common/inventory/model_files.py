@@ -12,6 +12,12 @@ The answers are those a direct look at the disk would give: a name the walk
 did not see is absent, except where a name differing only in case was seen
 (a case-insensitive file system would find it) or the folder could not be
 listed (its files may still open): then the disk is asked.
+
+Two kinds of entry are kept out of ``files`` so that nothing reads them:
+non-regular files (``special``: a FIFO would block any reader) and, in a
+cache snapshot, symlinks whose target lies outside the repository's folder
+(``escaping``: a cache entry must not make a tool read ``/etc/passwd``).
+The health rules report both.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ SMALL_FILE = 1024
 class ModelFiles:
     """What one walk saw below ``root``, and what was read from it since."""
 
-    __slots__ = ("root", "stats", "files", "dangling", "unreadable", "memo", "_prefix", "_data", "_json",
-                 "_headers", "_lower", "_folders")
+    __slots__ = ("root", "stats", "files", "dangling", "unreadable", "special", "escaping", "memo", "_prefix",
+                 "_data", "_json", "_headers", "_lower", "_folders")
 
-    def __init__(self, root, stats=None):
-        """``stats``: a ``store.tree_stats(root, keep_files=True)`` result to reuse."""
+    def __init__(self, root, stats=None, confine=None):
+        """``stats``: a ``store.tree_stats(root, keep_files=True)`` result to
+        reuse; ``confine``: the folder every symlink must lead into (a cached
+        model's ``models--ORG--NAME``), None for no such rule (a workspace)."""
         self.root = os.fspath(root)
         self._prefix = os.path.join(self.root, "")  # root and separator: names are relative, never absolute
         if stats is None:
@@ -45,6 +53,12 @@ class ModelFiles:
         self.files: dict[str, int] = {rel: st.st_size for rel, st in stats.files.items()}  # sizes, links followed
         self.dangling: set[str] = set(stats.dangling)
         self.unreadable: list[str] = stats.stat_failed
+        self.special: list[str] = sorted(stats.special)
+        self.escaping: list[str] = []
+        if confine is not None and stats.links:
+            self.escaping = _escaping_links(self.root, stats.links, os.fspath(confine))
+            for name in self.escaping:
+                del self.files[name]
         self.memo: dict = {}  # for callers' own conclusions about this folder
         self._data: dict[str, bytes | OSError] = {}
         self._json: dict[str, tuple] = {}
@@ -79,8 +93,13 @@ class ModelFiles:
         return any(n.rpartition("/")[2].startswith(prefix) and n.endswith(suffix) for n in self._all_names())
 
     def may_open(self, name: str) -> bool:
-        """False only when the walk shows that opening ``name`` would fail."""
-        return name in self.files or self._ask_disk(name)
+        """False when the walk shows that opening ``name`` would fail, or that
+        it must not be opened (a special file, a link out of the cache)."""
+        if name in self.files:
+            return True
+        if name in self.escaping or name in self.special:
+            return False
+        return self._ask_disk(name)
 
     def _ask_disk(self, name: str) -> bool:
         """True when the walk cannot answer for ``name``: the folder could not
@@ -90,6 +109,8 @@ class ModelFiles:
         return "." in self.stats.unreadable or name.lower() in self._lower
 
     def is_file(self, name: str) -> bool:
+        if name in self.escaping:
+            return False
         st = self.stats.files.get(name)
         if st is not None:
             return _stat.S_ISREG(st.st_mode)
@@ -122,7 +143,7 @@ class ModelFiles:
                 data = FileNotFoundError(2, "No such file or directory")
             else:
                 try:
-                    data = read_all(self.path(name), self.files.get(name, 0))
+                    data = read_all(self.path(name), self.files.get(name))
                 except OSError as exc:
                     data = exc
             self._data[name] = data
@@ -173,3 +194,33 @@ class ModelFiles:
     def known_header(self, name: str) -> dict | None:
         """The header if ``header`` already read it."""
         return self._headers.get(name)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _escaping_links(root: str, links, confine: str) -> list[str]:
+    """The symlinks below ``root`` whose target lies outside ``confine``
+    (both compared as real paths).  Cheap for the usual cache: one readlink
+    and one lstat per link, a realpath only per distinct target folder
+    (``blobs/``) and for a target that is itself a link."""
+    real_confine = os.path.realpath(confine)
+    real_folders: dict[str, str] = {}
+    escaping = []
+    for rel in links:
+        path = os.path.join(root, rel)
+        try:
+            target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+            folder = os.path.dirname(target)
+            real_folder = real_folders.get(folder)
+            if real_folder is None:
+                real_folder = real_folders[folder] = os.path.realpath(folder)
+            real = os.path.join(real_folder, os.path.basename(target))
+            if _stat.S_ISLNK(os.lstat(real).st_mode):  # a chain of links: follow it all
+                real = os.path.realpath(real)
+        except OSError:
+            continue  # it resolved during the walk; gone since: not ours to judge here
+        if not _inside(real, real_confine):
+            escaping.append(rel)
+    return sorted(escaping)

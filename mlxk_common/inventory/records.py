@@ -3,9 +3,15 @@ field names, plus mlxk's additions; fields are added, never removed):
 
 ``name, hash, size_bytes, last_modified`` (UTC, ``Z``), ``framework,
 model_type, capabilities, context_length, health, runtime_compatible, reason,
-cached``, the workspace fields ``origin, content_hash, hash_modified, clean``,
-and ``architecture, path, workspace, managed, source_repo, source_revision,
-refs``.
+cached``, the workspace fields ``origin, content_hash, hash_modified, clean,
+display_name``, and ``architecture, path, workspace, managed, source_repo,
+source_revision, refs``.
+
+A workspace's ``name`` is its absolute path (as mlx-knife: safe to pass to a
+tool started elsewhere) and ``display_name`` the reference as it was given
+(``./my-model``, or the folder name in ``MLXK_WORKSPACE_HOME``); a cached
+model's ``name`` is ``ORG/NAME`` and its ``display_name`` null.  Values taken
+from a workspace's sentinel are used only when they have the documented type.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ def _health(model_dir: str, repo_dir: str | None, repo_id: str | None, stats: Tr
 
 
 def _add_reasons(record: dict, health: dict, reasons: bool) -> dict:
-    """With ``reasons``: every integrity reason and the runtime reason too
-    (what mlxk-health prints), as the record's last two fields."""
+    """With ``reasons``: every integrity reason, the runtime reason, the
+    findings and the words for a healthy model too (what mlxk-health prints)."""
     if reasons:
         record["integrity_reasons"] = health["integrity_reasons"]
         record["runtime_reason"] = health["runtime_reason"]
+        record["findings"] = health["findings"]
+        record["healthy_reason"] = health["healthy_reason"]
     return record
 
 
@@ -77,6 +85,7 @@ def cache_record(repo: CacheRepo, revision: Revision | None = None, *, name: str
         "hash_modified": None,
         "clean": None,
         "refs": list(revision.refs) if revision is not None else [],
+        "display_name": None,
     })
     return _add_reasons(record, health, reasons)
 
@@ -85,25 +94,41 @@ def _no_snapshot(repo: CacheRepo) -> dict:
     reason = "No snapshots in the cache (interrupted download?)"
     return {"health": "unhealthy", "runtime_compatible": False, "reason": reason, "framework": "Unknown",
             "model_type": "base", "architecture": None, "capabilities": [], "context_length": None,
-            "integrity_reasons": [reason], "runtime_reason": None}
+            "integrity_reasons": [reason], "runtime_reason": None, "healthy_reason": None,
+            "findings": [{"code": "no_snapshot", "file": None, "message": reason}]}
+
+
+_UTC = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"
+
+
+def _text(sentinel: dict, key: str, pattern: str | None = None) -> str | None:
+    value = sentinel.get(key)
+    if not isinstance(value, str):
+        return None
+    if pattern is not None:
+        import re
+
+        return value if re.fullmatch(pattern, value) else None
+    return value
 
 
 def workspace_record(workspace: Workspace, *, reasons: bool = False) -> dict:
     sentinel = workspace.sentinel or {}
     managed = workspace.managed
-    source_repo = sentinel.get("source_repo") if isinstance(sentinel.get("source_repo"), str) else None
+    source_repo = _text(sentinel, "source_repo")
     stats = workspace.stats()
     health = _health(workspace.path, None, source_repo if managed else None, stats)
-    record = _base(workspace.name, None, stats, health, False, workspace.path)
+    record = _base(workspace.path, None, stats, health, False, workspace.path)
     record.update({
         "managed": managed,
         "source_repo": source_repo,
-        "source_revision": sentinel.get("source_revision"),
+        "source_revision": _text(sentinel, "source_revision"),
         "origin": source_repo,
         "content_hash": content_hash(sentinel),
-        "hash_modified": sentinel.get("created_at"),
+        "hash_modified": _text(sentinel, "created_at", _UTC),
         "clean": workspace.clean(),
         "refs": [],
+        "display_name": workspace.name,
     })
     return _add_reasons(record, health, reasons)
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 from mlxk_common.inventory.model_files import ModelFiles
+from mlxk_common.inventory.rawio import read_head
 from mlxk_common.inventory.safetensors_header import SafetensorsError, read_header
 from mlxk_common.jsonio import parse_untrusted
 
@@ -96,21 +97,6 @@ class RuntimeResult:
 
 # -- small readers (all tolerant: health reports broken files, not us) --------
 
-def load_json(path: Path):
-    try:
-        with open(path, "rb") as fh:
-            return parse_untrusted(fh.read())
-    except (OSError, ValueError):
-        return None
-
-
-def load_config(model_dir: Path) -> dict | None:
-    from pathlib import Path
-
-    config = load_json(Path(model_dir) / "config.json")
-    return config if isinstance(config, dict) else None
-
-
 def _files_of(model_dir, files):
     """The ``ModelFiles`` of ``model_dir``: the one given, else a fresh walk."""
     if files is None:
@@ -136,10 +122,12 @@ def _readme_head(model_dir, files) -> str | None:
         if not files.may_open("README.md"):
             return None
     try:
-        with open(Path(model_dir) / "README.md", encoding="utf-8", errors="replace") as fh:
-            return fh.read(65536)
+        head = read_head(Path(model_dir) / "README.md", 4 * 65536)  # a regular file only (never a FIFO)
     except OSError:
         return None
+    import io
+
+    return io.TextIOWrapper(io.BytesIO(head), encoding="utf-8", errors="replace").read(65536)
 
 
 def read_front_matter(model_dir: Path, files=None) -> dict:
@@ -215,6 +203,10 @@ def detect_framework(model_dir: Path, config: dict | None = None, repo_id: str |
     return "Unknown"
 
 
+# Larger "windows" are not a model's: a crafted config's 10**30 is unknown, not a number to print.
+MAX_CONTEXT = 1 << 40
+
+
 def context_length(config: dict | None) -> int | None:
     """The window the config states (top level first, then ``text_config``); None if none."""
     if not isinstance(config, dict):
@@ -223,9 +215,9 @@ def context_length(config: dict | None) -> int | None:
     for section in (config, text_config if isinstance(text_config, dict) else {}):
         for key in CONTEXT_KEYS:
             value = section.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_CONTEXT:
                 return value
-            if isinstance(value, float) and value.is_integer() and value > 0:
+            if isinstance(value, float) and value.is_integer() and 0 < value <= MAX_CONTEXT:
                 return int(value)
     return None
 
@@ -392,6 +384,87 @@ def mlx_lm_module_name(config: dict) -> str:
 
 def mlx_lm_supports(config: dict) -> bool:
     return has_model_module("mlx_lm", "models", mlx_lm_module_name(config))
+
+
+# What a config value must be for a ModelArgs field annotated with this plain type.
+_FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+_ARGS_CACHE: dict[str, dict[str, str] | None] = {}
+
+
+def missing_model_args(config: dict) -> list[str]:
+    """What ``config`` lacks for the ``ModelArgs`` of the mlx-lm module that
+    would load it: required fields that are absent or null, and required
+    fields of a plain type (int, float, str, bool) holding another type
+    (mlx-lm would fail building the model).  Empty when nothing is missing
+    or nothing can be told: no mlx-lm, no module for the model_type, or a
+    ``ModelArgs`` that builds itself (its own ``from_dict``, a base other
+    than ``BaseModelArgs``)."""
+    if not isinstance(config.get("model_type"), str):
+        return []
+    module = mlx_lm_module_name(config)
+    if not has_model_module("mlx_lm", "models", module):
+        return []
+    if module not in _ARGS_CACHE:
+        _ARGS_CACHE[module] = _required_fields(module)
+    fields = _ARGS_CACHE[module]
+    if not fields:
+        return []
+    missing, wrong = [], []
+    for name, kind in fields.items():
+        value = config.get(name)
+        if value is None:
+            missing.append(name)
+            continue
+        types = _FIELD_TYPES.get(kind)
+        if types is not None and (not isinstance(value, types) or (isinstance(value, bool) and kind != "bool")):
+            wrong.append(f"{name} must be {kind}, not {type(value).__name__}")
+    problems = [("missing " + ", ".join(missing))] if missing else []
+    return problems + wrong
+
+
+def _required_fields(module: str) -> dict[str, str] | None:
+    """``{field: annotation}`` of the fields without a default in the module's
+    ``@dataclass class ModelArgs(BaseModelArgs)``, read from its source with
+    ``ast`` (mlx-lm itself is never imported here); None when unknown.  Only
+    the class's own lines are parsed (the whole module would cost ~10 ms)."""
+    import ast
+
+    for root in _package_dirs("mlx_lm") or ():
+        try:
+            source = (root / "models" / f"{module}.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        match = re.search(r"(?m)^((?:@.*\n)*)class ModelArgs\b.*\n(?:(?:[ \t].*|[ \t]*)\n)*", source)
+        if match is None:
+            return None
+        try:
+            tree = ast.parse(match.group(0))
+        except (SyntaxError, ValueError):
+            return None
+        node = tree.body[0] if tree.body else None
+        return _dataclass_required(node) if isinstance(node, ast.ClassDef) else None
+    return None
+
+
+def _dataclass_required(node) -> dict[str, str] | None:
+    import ast
+
+    bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+    if bases != ["BaseModelArgs"] or len(node.bases) != 1:
+        return None
+    decorators = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+    if not any(isinstance(d, ast.Name) and d.id == "dataclass" for d in decorators):
+        return None
+    required: dict[str, str] = {}
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in ("from_dict", "__init__"):
+            return None
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is None:
+            annotation = item.annotation
+            if isinstance(annotation, ast.Name) and annotation.id == "ClassVar":
+                continue
+            required[item.target.id] = annotation.id if isinstance(annotation, ast.Name) else ast.unparse(annotation)
+    return required
 
 
 def mlx_vlm_supports(config: dict) -> bool:

@@ -10,28 +10,32 @@ download or copy), which is what health checks must catch cheaply.
 from __future__ import annotations
 
 import os
-from math import prod
 
-from mlxk_common.inventory.rawio import read_exact
+from mlxk_common.inventory.rawio import open_regular, read_exact
 from mlxk_common.jsonio import parse_untrusted
 
-# Bytes per element of each safetensors dtype (sub-byte types count per packed byte).
-DTYPE_SIZES = {
-    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
-    "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-    "I32": 4, "U32": 4, "F32": 4,
-    "I64": 8, "U64": 8, "F64": 8,
-    "C64": 8,
+# Bits per element of every dtype the safetensors format defines; any other
+# dtype is refused (no loader could read it).
+DTYPE_BITS = {
+    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
+    "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
+    "I32": 32, "U32": 32, "F32": 32,
+    "I64": 64, "U64": 64, "F64": 64,
+    "C64": 64,
+    "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
 }
 # The reference implementation refuses larger headers; so do we (a corrupt
 # length field must not make us allocate gigabytes).
 MAX_HEADER_BYTES = 100_000_000
 _FIRST_READ = 4096 - 8  # header bytes read together with the length field
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class SafetensorsError(ValueError):
     """The file is not a valid safetensors file; the message says why."""
+
+
+class UnknownDtype(SafetensorsError):
+    """A tensor's dtype is none the format defines (``Q9``)."""
 
 
 def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
@@ -44,9 +48,9 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     are read.
     """
     # A bare descriptor: health reads the header of every shard of every model.
-    fd = os.open(os.fspath(path), _OPEN_FLAGS)
+    fd, st = open_regular(os.fspath(path))  # a FIFO named *.safetensors must not block
     try:
-        file_size = os.fstat(fd).st_size
+        file_size = st.st_size
         # Most headers fit the first read; a long one takes a second.
         first = read_exact(fd, 8 + _FIRST_READ)
         prefix = first[:8]
@@ -64,7 +68,9 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
     finally:
         os.close(fd)
     try:
-        header = parse_untrusted(raw.decode("utf-8"))
+        # No depth walk: every tensor entry's shape is checked below, and the
+        # metadata is only ever asked for its "format" string.
+        header = parse_untrusted(raw.decode("utf-8"), max_depth=None)
     except (UnicodeDecodeError, ValueError) as exc:
         raise SafetensorsError(f"header is not valid JSON: {exc}") from None
     if not isinstance(header, dict):
@@ -82,7 +88,7 @@ def read_header(path: os.PathLike | str, *, validate: bool = True) -> dict:
             data_size = end
         if validate and data_start + end > file_size:
             raise SafetensorsError(
-                f"tensor {name!r} ends at byte {data_start + end} but the file has {file_size} bytes (truncated)")
+                f"tensor {_short(name)} ends at byte {data_start + end} but the file has {file_size} bytes (truncated)")
     return {
         "tensors": header,
         "metadata": metadata,
@@ -115,32 +121,55 @@ def _well_formed(info) -> bool:
         if type(dim) is not int or dim < 0:
             return False
     dtype = info.get("dtype")
-    size = DTYPE_SIZES.get(dtype) if type(dtype) is str else None
+    bits = DTYPE_BITS.get(dtype) if type(dtype) is str else None
     begin, end = info["data_offsets"]
-    return size is None or prod(shape) * size == end - begin
+    return bits is not None and element_count(shape) * bits == (end - begin) * 8
+
+
+# No file holds more elements than this: counting stops here, so a crafted
+# shape of a thousand 2^62 dimensions costs no bignum arithmetic.
+COUNT_LIMIT = 1 << 64
+
+
+def element_count(shape: list) -> int:
+    """The number of elements ``shape`` describes, or ``COUNT_LIMIT`` when it
+    is at least that many (never a number too large to print)."""
+    if 0 in shape:
+        return 0
+    count = 1
+    for dim in shape:
+        count *= dim
+        if count >= COUNT_LIMIT:
+            return COUNT_LIMIT
+    return count
 
 
 def _tensor_range(name: str, info, validate: bool) -> tuple[int, int]:
     if not isinstance(info, dict):
-        raise SafetensorsError(f"tensor {name!r}: entry is not an object")
+        raise SafetensorsError(f"tensor {_short(name)}: entry is not an object")
     offsets = info.get("data_offsets")
     if (not isinstance(offsets, list) or len(offsets) != 2
             or not all(isinstance(x, int) and x >= 0 for x in offsets) or offsets[0] > offsets[1]):
-        raise SafetensorsError(f"tensor {name!r}: bad data_offsets {offsets!r}")
+        raise SafetensorsError(f"tensor {_short(name)}: bad data_offsets {_short(offsets)}")
     begin, end = offsets
     if validate:
         dtype, shape = info.get("dtype"), info.get("shape")
         if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise SafetensorsError(f"tensor {name!r}: bad shape {shape!r}")
-        size = DTYPE_SIZES.get(dtype) if isinstance(dtype, str) else None
-        if size is not None:  # unknown (newer) dtypes: only the range check applies
-            count = 1
-            for dim in shape:
-                count *= dim
-            if count * size != end - begin:
-                raise SafetensorsError(
-                    f"tensor {name!r}: {dtype}{shape} needs {count * size} bytes, offsets give {end - begin}")
+            raise SafetensorsError(f"tensor {_short(name)}: bad shape {_short(shape)}")
+        bits = DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
+        if bits is None:
+            raise UnknownDtype(f"tensor {_short(name)}: unknown dtype {_short(dtype)}")
+        count = element_count(shape)
+        if count * bits != (end - begin) * 8:
+            needed = "more than 2^64" if count == COUNT_LIMIT else f"{count * bits / 8:g}"
+            raise SafetensorsError(f"tensor {_short(name)}: {dtype}{_short(shape)} needs {needed} bytes, "
+                                   f"offsets give {_short(end - begin)}")
     return begin, end
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def tensor_names(path: os.PathLike | str) -> set[str]:

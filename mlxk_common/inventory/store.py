@@ -24,7 +24,7 @@ import os
 import stat as _stat
 
 from mlxk_common.config import hub_dir, workspace_home
-from mlxk_common.inventory.rawio import read_head
+from mlxk_common.inventory.rawio import read_all, read_head
 from mlxk_common.jsonio import parse_untrusted
 
 REPO_PREFIX = "models--"
@@ -51,7 +51,7 @@ def repo_id_from_folder(folder: str) -> str:
 class TreeStats:
     """One walk of a folder: total size (symlinks followed), newest mtime,
     and the entries that could not be followed or read."""
-    __slots__ = ("size", "mtime", "files", "links", "dangling", "unreadable", "stat_failed", "folders")
+    __slots__ = ("size", "mtime", "files", "links", "dangling", "unreadable", "stat_failed", "folders", "special")
 
     def __init__(self):
         self.size = 0
@@ -66,6 +66,9 @@ class TreeStats:
         # and every folder below the root (a symlinked one too, never entered).
         self.stat_failed: list[str] = []
         self.folders: list[str] = []
+        # Entries that are neither files nor folders (FIFOs, sockets, devices,
+        # links to them): never in ``files``, never opened (a FIFO blocks).
+        self.special: list[str] = []
 
 
 def walk_files(root: str, unreadable: list | None = None, folders: list | None = None):
@@ -120,6 +123,9 @@ def tree_stats(root: str, *, keep_files: bool = False) -> TreeStats:
             if keep_files:
                 result.folders.append(rel)
             continue  # a symlink to a folder: not followed, not counted
+        if not _stat.S_ISREG(st.st_mode):
+            result.special.append(rel)
+            continue
         result.size += st.st_size
         if st.st_mtime > result.mtime:
             result.mtime = st.st_mtime
@@ -346,8 +352,7 @@ class Workspace:
 
 def read_sentinel(folder: str) -> dict | None:
     try:
-        with open(os.path.join(folder, SENTINEL_NAME), "rb") as fh:
-            raw = fh.read()
+        raw = read_all(os.path.join(folder, SENTINEL_NAME))  # a regular file only: a FIFO would block
     except OSError:
         return None
 

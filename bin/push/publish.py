@@ -43,8 +43,9 @@ def check_workspace(folder: Path) -> dict:
     codes = {f.code for f in findings}
     config_path = folder / "config.json"
     weights = sorted(n for n in model.files if is_weight(n))
-    pattern = [re.match(SHARD_RE, n.rsplit("/", 1)[-1]) for n in weights]
-    pattern = [m for m in pattern if m]
+    shards = [m for m in (re.match(SHARD_RE, n) for n in weights if "/" not in n) if m]
+    totals = {int(m["total"]) for m in shards}
+    complete = len(totals) == 1 and {int(m["index"]) for m in shards} == set(range(1, min(totals) + 1))
     return {
         "files_count": len(files),
         "total_bytes": sum(model.files.get(f, 0) for f in files),
@@ -56,8 +57,7 @@ def check_workspace(folder: Path) -> dict:
                     "formats": sorted({n.rsplit(".", 1)[-1] for n in weights}),
                     "index": {"has_index": model.has(INDEX_NAME) or model.has("pytorch_model.bin.index.json"),
                               "missing": sorted(f.file for f in findings if f.code == "index_missing_shard")},
-                    "pattern_complete": ("shard_missing" not in codes and "shard_totals_inconsistent" not in codes)
-                    if pattern else None},
+                    "pattern_complete": complete if shards else None},
         "anomalies": [{"severity": "error", "code": f.code, "message": f.message,
                        **({"path": f.file} if f.file else {})} for f in findings],
         "findings": [f.to_dict() for f in findings],

@@ -35,6 +35,11 @@ TOKENIZER_VOCABS = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.tx
 PROCESSOR_CONFIGS = ("preprocessor_config.json", "processor_config.json")
 REPAIR_HINT = "fix: mlxk-convert --repair-index MODEL DEST"
 MAX_LISTED = 5  # names listed in one reason before "… and N more"
+# tokenizer.json is only looked at from its head; a run of 129 opening
+# brackets (keys between them allowed) there is nesting the tokenizers
+# library refuses (its JSON reader stops at 128 levels).
+TOKENIZER_HEAD = 4096
+DEEP_NESTING = rb'(?:[\[{]\s*(?:"[^"\\\n]{0,256}"\s*:\s*)?){129}'
 
 # Every finding code (docs/json-api.md, "Health findings", says what each
 # means).  mlx-knife's codes keep their names; extend, never rename.
@@ -185,10 +190,13 @@ def _check_tokenizer(folder: ModelFiles, result: IntegrityResult) -> None:
                        ["tokenizer.json"], "missing (tokenizer_config.json needs a vocabulary)")
     if folder.has("tokenizer.json"):
         size = folder.files["tokenizer.json"]
-        head = folder.head("tokenizer.json", 64).lstrip()
-        if size == 0 or not head.startswith(b"{"):
+        head = folder.head("tokenizer.json", TOKENIZER_HEAD)  # megabytes: never parsed whole here
+        if size == 0 or not head.lstrip().startswith(b"{"):
             result.add("tokenizer_invalid", "tokenizer.json is empty or not a JSON object", ["tokenizer.json"],
                        "empty or not a JSON object")
+        elif head.count(b"[") + head.count(b"{") > 128 and re.search(DEEP_NESTING, head):
+            result.add("tokenizer_invalid", "tokenizer.json nests deeper than 128 levels (no tokenizer loads it)",
+                       ["tokenizer.json"], "nests deeper than 128 levels")
 
 
 def _check_lfs_pointers(folder: ModelFiles, result: IntegrityResult) -> set[str]:

@@ -32,6 +32,7 @@ def check_runnable(located: Located, kinds: tuple[str, ...] = (TEXT,)):
     if not integrity.ok:
         raise MlxkError("unhealthy", f"{located.name} is unhealthy: {integrity.reasons[0]}",
                         model=located.name, reasons=integrity.reasons,
+                        findings=[f.to_dict() for f in integrity.findings],
                         hint=f"mlxk-health {located.name} shows the details")
     runtime = located.runtime
     what = _what(runtime)

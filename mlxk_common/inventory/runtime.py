@@ -303,6 +303,7 @@ def embedder_route(config: dict | None, name: str) -> str | None:
     architectures = cfg.get("architectures") or []
     if isinstance(architectures, str):
         architectures = [architectures]
+    architectures = architectures if isinstance(architectures, list) else []
     causal = any("forcausallm" in str(a).lower() for a in architectures) or model_type in ("qwen3", "mistral")
     lowered = name.lower()
     if causal and ("embed" in lowered or any(k in lowered for k in KNOWN_DECODER_EMBEDDERS)):
@@ -347,8 +348,8 @@ _MODULE_CACHE: dict[tuple[str, str, str], bool] = {}
 def has_model_module(package: str, subdir: str, model_type: str) -> bool:
     """True when ``<package>/<subdir>/<model_type>.py`` defines a model, or
     ``…/<model_type>/`` is a package (mlx-vlm, mlx-audio); cached per process."""
-    if not model_type or not re.fullmatch(r"[A-Za-z0-9_-]+", model_type):
-        return False
+    if not model_type or len(model_type) > 100 or not re.fullmatch(r"[A-Za-z0-9_-]+", model_type):
+        return False  # no module has such a name (and a long one is no file name at all)
     key = (package, subdir, model_type)
     if key not in _MODULE_CACHE:
         _MODULE_CACHE[key] = _find_model_module(package, subdir, model_type)
@@ -375,8 +376,8 @@ def mlx_lm_module_name(config: dict) -> str:
     architectures = config.get("architectures") or ()
     if isinstance(architectures, str):
         architectures = (architectures,)
-    for architecture in architectures:
-        remapped = MLX_LM_ARCHITECTURE_REMAPPING.get((model_type, architecture))
+    for architecture in architectures if isinstance(architectures, (list, tuple)) else ():
+        remapped = MLX_LM_ARCHITECTURE_REMAPPING.get((model_type, str(architecture)))
         if remapped is not None:
             return remapped
     return MLX_LM_REMAPPING.get(model_type, model_type)

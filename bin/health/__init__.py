@@ -205,10 +205,13 @@ TOOL = Tool(
     command="health",
     summary="check model integrity and runtime compatibility",
     description=(
-        "Integrity (fast, reads no weights beyond safetensors headers): config.json valid, tokenizer files "
-        "consistent, weights present and complete (index and shards agree, no empty shards, no Git-LFS "
-        "pointer files, no partial downloads, no dangling symlinks, safetensors headers parse and fit their "
-        "files).  With --deep, every blob of the revision is also hashed and compared with its name.\n"
+        "Integrity (fast, reads no weights beyond safetensors headers): config.json valid and complete for "
+        "the model's mlx-lm class, tokenizer files consistent, weights present and complete (index and shards "
+        "agree, no empty shards, no Git-LFS pointer files, no partial downloads, no dangling symlinks, "
+        "safetensors headers parse, fit their files and name known dtypes), no FIFOs or devices (never "
+        "opened) and no cache symlinks leading out of the cache (never followed).  With --deep, every blob of "
+        "the revision is also hashed and compared with its name.  --json and --ndjson records list each "
+        "problem as a finding with a stable code.\n"
         "Runtime compatibility: the framework is MLX, the installed mlx-lm / mlx-vlm / mlx-audio has a "
         "module for the model_type, and the model asks for no code of its own.\n"
         "Status: healthy, healthy* (files fine, cannot run here: see the reason) or unhealthy.  "

@@ -202,25 +202,36 @@ def _inside(path: str, folder: str) -> bool:
 
 def _escaping_links(root: str, links, confine: str) -> list[str]:
     """The symlinks below ``root`` whose target lies outside ``confine``
-    (both compared as real paths).  Cheap for the usual cache: one readlink
-    and one lstat per link, a realpath only per distinct target folder
-    (``blobs/``) and for a target that is itself a link."""
-    real_confine = os.path.realpath(confine)
-    real_folders: dict[str, str] = {}
+    (compared as real paths).  Cheap for the usual cache: a link that reads
+    ``../../blobs/NAME`` from a snapshot whose folders are no links, to a blob
+    that is no link, stays inside by construction (one readlink and one
+    lstat); anything else is resolved in full."""
+    blobs = os.path.join(confine, "blobs")
+    plain = os.path.dirname(root) == os.path.join(confine, "snapshots") and all(
+        _real_folder(p) for p in (root, os.path.dirname(root), blobs))
+    real_confine = None
     escaping = []
+    top, root_, blobs_ = "../../blobs/", root + os.sep, blobs + os.sep
     for rel in links:
-        path = os.path.join(root, rel)
+        path = root_ + rel
         try:
-            target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-            folder = os.path.dirname(target)
-            real_folder = real_folders.get(folder)
-            if real_folder is None:
-                real_folder = real_folders[folder] = os.path.realpath(folder)
-            real = os.path.join(real_folder, os.path.basename(target))
-            if _stat.S_ISLNK(os.lstat(real).st_mode):  # a chain of links: follow it all
-                real = os.path.realpath(real)
+            if plain:
+                text = os.readlink(path)
+                prefix = top if "/" not in rel else "../" * (rel.count("/") + 2) + "blobs/"
+                name = text[len(prefix):] if text.startswith(prefix) else ""
+                if name and "/" not in name and name not in (".", "..") and not _stat.S_ISLNK(
+                        os.lstat(blobs_ + name).st_mode):
+                    continue
+            real_confine = real_confine or os.path.realpath(confine)
+            if not _inside(os.path.realpath(path), real_confine):
+                escaping.append(rel)
         except OSError:
             continue  # it resolved during the walk; gone since: not ours to judge here
-        if not _inside(real, real_confine):
-            escaping.append(rel)
     return sorted(escaping)
+
+
+def _real_folder(path: str) -> bool:
+    try:
+        return _stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False

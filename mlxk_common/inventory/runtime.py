@@ -425,47 +425,63 @@ def missing_model_args(config: dict) -> list[str]:
 
 def _required_fields(module: str) -> dict[str, str] | None:
     """``{field: annotation}`` of the fields without a default in the module's
-    ``@dataclass class ModelArgs(BaseModelArgs)``, read from its source with
-    ``ast`` (mlx-lm itself is never imported here); None when unknown.  Only
-    the class's own lines are parsed (the whole module would cost ~10 ms)."""
-    import ast
-
+    ``@dataclass class ModelArgs(BaseModelArgs)``, read from its source (mlx-lm
+    itself is never imported here); None when unknown."""
     for root in _package_dirs("mlx_lm") or ():
         try:
             source = (root / "models" / f"{module}.py").read_text(encoding="utf-8")
         except OSError:
             continue
-        match = re.search(r"(?m)^((?:@.*\n)*)class ModelArgs\b.*\n(?:(?:[ \t].*|[ \t]*)\n)*", source)
-        if match is None:
-            return None
-        try:
-            tree = ast.parse(match.group(0))
-        except (SyntaxError, ValueError):
-            return None
-        node = tree.body[0] if tree.body else None
-        return _dataclass_required(node) if isinstance(node, ast.ClassDef) else None
+        match = re.search(r"(?m)^((?:@.*\n)*)class ModelArgs\(BaseModelArgs\):[ \t]*\n((?:(?:[ \t].*|[ \t]*)\n)*)",
+                          source)
+        if match is None or not re.search(r"(?m)^@(dataclasses\.)?dataclass\b", match.group(1)):
+            return None  # another base, or not a dataclass: its fields are not all here
+        return _class_fields(match.group(2).splitlines())
     return None
 
 
-def _dataclass_required(node) -> dict[str, str] | None:
-    import ast
+_DOCSTRING_QUOTES = ('"' * 3, "'" * 3)
 
-    bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
-    if bases != ["BaseModelArgs"] or len(node.bases) != 1:
-        return None
-    decorators = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
-    if not any(isinstance(d, ast.Name) and d.id == "dataclass" for d in decorators):
-        return None
+
+def _class_fields(lines: list[str]) -> dict[str, str] | None:
+    """The annotated class-level names without a value in a class body's
+    lines (an annotation may span lines inside brackets); None when the class
+    builds itself (``from_dict`` or ``__init__`` of its own)."""
     required: dict[str, str] = {}
-    for item in node.body:
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in ("from_dict", "__init__"):
+    i = 0
+    while i < len(lines):
+        line, i = lines[i], i + 1
+        text = line.strip()
+        if not text or text.startswith("#") or len(line) - len(line.lstrip()) != 4:
+            continue
+        if re.match(r"(async\s+)?def\s+(from_dict|__init__)\b", text):
             return None
-        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is None:
-            annotation = item.annotation
-            if isinstance(annotation, ast.Name) and annotation.id == "ClassVar":
-                continue
-            required[item.target.id] = annotation.id if isinstance(annotation, ast.Name) else ast.unparse(annotation)
+        if text[:3] in _DOCSTRING_QUOTES:  # a docstring: skip to its end
+            quote = text[:3]
+            while text.count(quote) < 2 and i < len(lines):
+                text, i = lines[i], i + 1
+            continue
+        while _depth(text) > 0 and i < len(lines):  # an annotation or value over several lines
+            text, i = text + " " + lines[i].strip(), i + 1
+        field = re.match(r"(\w+)\s*:\s*(.+)$", text)
+        if field and not re.match(r"ClassVar\b", field.group(2)) and "=" not in _top_level(field.group(2)):
+            required[field.group(1)] = field.group(2).split("#")[0].strip()
     return required
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
+def _top_level(text: str) -> str:
+    """``text`` without what lies inside brackets."""
+    out, depth = [], 0
+    for c in text:
+        depth += c in "([{"
+        if depth == 0 and c not in ")]}":
+            out.append(c)
+        depth -= c in ")]}"
+    return "".join(out)
 
 
 def mlx_vlm_supports(config: dict) -> bool:

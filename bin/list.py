@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.names import validate_reference
 from mlxk_common.inventory.records import build_records, runnable
-from mlxk_common.inventory.store import Store, is_explicit_path, match_path_pattern
+from mlxk_common.inventory.store import Store, is_explicit_path, is_model_folder, match_path_pattern
 from mlxk_common.output import JSON, NDJSON
 
 
@@ -32,7 +33,13 @@ def entries(ctx: Context):
     and the store they come from (None for a path pattern)."""
     pattern = (ctx.args.pattern or "").strip()
     if pattern and is_explicit_path(pattern):
-        return match_path_pattern(pattern), None
+        found = match_path_pattern(pattern)
+        if not pattern.startswith("/") and not is_model_folder(os.path.expanduser(pattern)):
+            # A folder listed or a prefix matched: mlx-knife names each model within
+            # that folder (display_name "my-model" from "list ."), as typed otherwise.
+            for workspace in found:
+                workspace.name = os.path.basename(workspace.path)
+        return found, None
     store = Store.from_environ(ctx.env.environ)
     if pattern:
         validate_reference(pattern)
@@ -61,8 +68,6 @@ def run(ctx: Context):
             ctx.out.line(record["name"])
         return 0
     if store is not None and not records and not store.repos() and not store.home_workspaces():
-        import os
-
         if not os.path.isdir(store.hub):
             ctx.out.info(f"{ctx.tool.name}: note: no model cache at {store.hub}")
     ctx.out.line(human_table(records, args.verbose, args.health, ctx.env.stdout_isatty))
@@ -92,8 +97,6 @@ def human_table(records: list[dict], verbose: bool, health: bool, tty: bool) -> 
 
 def system_info() -> dict | None:
     """The envelope's ``system`` block (mlx-knife 0.2.4): what this machine has."""
-    import os
-
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

@@ -85,6 +85,15 @@ def test_every_raised_error_type_is_known_and_documented():
     assert load_schema()["$defs"]["error_type"]["enum"] == sorted(ERROR_TYPES)
 
 
+def test_every_finding_code_is_documented_and_in_the_schema():
+    from mlxk_common.inventory.health import FINDING_CODES
+
+    section = doc_text().split("### Health findings", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([a-z_]+)` \| ", section, re.M)
+    assert documented == list(FINDING_CODES), set(documented) ^ set(FINDING_CODES)
+    assert load_schema()["$defs"]["finding"]["properties"]["code"]["enum"] == sorted(FINDING_CODES)
+
+
 def examples() -> list[tuple[str, str, str]]:
     return [(m.group(1), m.group(2), m.group(3)) for m in EXAMPLE.finditer(doc_text())]
 

@@ -77,6 +77,45 @@ class IOEnv:
         )
 
 
+UNDECODABLE, TOO_LONG = "undecodable", "too_long"
+_SKIP_CHUNK = 1 << 20
+
+
+def text_lines(stream, max_bytes: int | None = None):
+    """``(line number, text, problem)`` for each line of ``stream``.
+
+    ``problem`` is None, ``UNDECODABLE`` (the line is not text in the stream's
+    encoding; ``text`` is None) or ``TOO_LONG`` (longer than ``max_bytes``;
+    ``text`` is None and the rest of that line is skipped unread into memory).
+    The binary layer is decoded line by line, so one bad line never hides the
+    lines around it (a text layer decodes whole buffers and stops at the first
+    bad byte).
+    """
+    raw = getattr(stream, "buffer", None)
+    source = stream if raw is None else raw  # no binary layer: an in-memory text stream
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    newline = "\n" if raw is None else b"\n"
+    line_no = 0
+    while True:
+        line = source.readline() if max_bytes is None else source.readline(max_bytes + 1)
+        if not line:
+            return
+        line_no += 1
+        if max_bytes is not None and len(line) > max_bytes and not (len(line) == max_bytes + 1
+                                                                     and line.endswith(newline)):
+            while line and not line.endswith(newline):
+                line = source.readline(_SKIP_CHUNK)
+            yield line_no, None, TOO_LONG
+            continue
+        if raw is None:
+            yield line_no, line, None
+            continue
+        try:
+            yield line_no, line.decode(encoding), None
+        except (UnicodeDecodeError, LookupError):
+            yield line_no, None, UNDECODABLE
+
+
 def quiet_broken_pipe(env: IOEnv) -> int:
     """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
     file descriptor at /dev/null so the interpreter's final flush cannot raise."""

@@ -4,7 +4,8 @@
 non-empty line is a bare name/path, or a JSON object whose ``name`` (or
 ``path``, or ``model``) field is the reference.  So the output of
 ``mlxk-list --ndjson`` feeds straight into ``mlxk-health -`` or ``mlxk-rm -``.
-A bad line becomes an error item and the tool goes on.
+A bad line (not JSON, not text, a NUL byte) becomes an error item and the
+tool goes on.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ if TYPE_CHECKING:
 from collections.abc import Iterable, Iterator
 
 from mlxk_common.errors import MlxkError
+from mlxk_common.iox import UNDECODABLE, text_lines
 from mlxk_common.jsonio import JSONDecodeError, loads
 
 REFERENCE_FIELDS = ("name", "path", "model")
+# A line of mlxk-list --ndjson is a few hundred bytes; anything near this is not a reference.
+REFERENCE_LINE_MAX = 1 << 20
 
 
 class RefItem:
@@ -58,10 +62,13 @@ def parse_reference_line(line: str, line_no: int) -> RefItem:
 
 
 def read_stdin_references(stdin: TextIO) -> Iterator[RefItem]:
-    for line_no, line in enumerate(stdin, 1):
-        if not line.strip():
-            continue
-        yield parse_reference_line(line, line_no)
+    for line_no, line, problem in text_lines(stdin, REFERENCE_LINE_MAX):
+        if problem is not None:
+            what = "is not valid text" if problem == UNDECODABLE else f"is longer than {REFERENCE_LINE_MAX} bytes"
+            yield RefItem(None, f"stdin:{line_no}", MlxkError("invalid_reference", f"line {line_no} {what}",
+                                                               line=line_no))
+        elif line.strip():
+            yield parse_reference_line(line, line_no)
 
 
 def expand_references(args: Iterable[str], stdin: TextIO) -> Iterator[RefItem]:

@@ -18,7 +18,8 @@ def configure(parser):
     parser.add_argument("refs", nargs="+", metavar="REF",
                         help="model to delete: ORG/NAME (every revision), ORG/NAME@HASH (that revision and "
                              "the blobs only it uses), NAME or a substring (asks to confirm the match); "
-                             "'-' reads references from stdin (needs --force)")
+                             "'-' reads references from stdin (needs --force; each line must name the "
+                             "model exactly: ORG/NAME or ORG/NAME@HASH)")
     parser.add_argument("-f", "--force", action="store_true",
                         help="delete without asking, and even while another process holds the model's locks")
     parser.add_argument("-n", "--dry-run", action="store_true",
@@ -34,7 +35,7 @@ def run(ctx: Context):
     report = ItemReport(ctx.out)
     results = []
     removals = report.each(expand_references(args.refs, ctx.env.stdin),
-                           lambda item: remove_one(ctx, store, item.ref, from_stdin))
+                           lambda item: remove_one(ctx, store, item.ref, from_stdin, item.source != "argv"))
     for _, result in removals:
         results.append(result)
         if ctx.mode == NDJSON:
@@ -49,9 +50,16 @@ def run(ctx: Context):
     return report.envelope(data)
 
 
-def remove_one(ctx: Context, store, ref: str, from_stdin: bool) -> dict:
+def remove_one(ctx: Context, store, ref: str, from_stdin: bool, stdin_line: bool = False) -> dict:
     """Resolve, plan, confirm and carry out the removal one reference asks for."""
     resolved = resolve(ref, store)
+    if stdin_line and not resolved.exact:
+        # No one reads a line of a pipe before it is acted on: a garbage line
+        # must not find a model by expansion, substring or hash prefix.
+        raise MlxkError("invalid_reference", f"{ref!r} is not an exact model name (it would match "
+                        f"{resolved.name}); references from stdin must name the model exactly",
+                        reference=ref, match=resolved.match, model=resolved.name,
+                        hint=f"give the full name ({resolved.name}), or run mlxk-rm {resolved.name} on a terminal")
     if not resolved.is_cache:
         raise MlxkError("not_cached", f"{resolved.name} is a workspace folder, not a cached model; mlxk-rm "
                         "deletes only from the cache", reference=ref,
@@ -128,7 +136,9 @@ TOOL = Tool(
         "ORG/NAME deletes the model with all its revisions; ORG/NAME@HASH deletes that revision, the "
         "blobs no other revision uses, and the refs that named it.  A name found by expansion or "
         "substring says what it matched.  Every deletion asks y/N on a terminal; scripts pass --force "
-        "(without a terminal and without --force nothing is deleted).  A model whose lock files another "
+        "(without a terminal and without --force nothing is deleted).  References read from stdin ('-') "
+        "must name a model exactly (ORG/NAME, ORG/NAME@HASH): a line that would match only by expansion, "
+        "substring or a bare @HASH is an error record, never a deletion.  A model whose lock files another "
         "process holds is not deleted unless --force; stale lock files are cleaned up.  Workspaces are "
         "never deleted (they are plain folders).  Nothing outside the cache is ever touched, and an "
         "interrupted run leaves a consistent cache."

@@ -3,7 +3,8 @@
 Order of the rules, first hit wins:
 
 1. an explicit path (``.``, ``./x``, ``../x``, ``/x``, ``~/x``) is a workspace;
-   a path that is not a folder is a prefix among its siblings (``./gemma-``);
+   a path that is not a folder is a prefix among its siblings (``./gemma-``,
+   a ``fuzzy`` match);
 2. ``ORG/NAME`` cached exactly;
 3. ``NAME`` as a folder in ``MLXK_WORKSPACE_HOME``;
 4. ``NAME`` -> ``mlx-community/NAME`` if that is cached;
@@ -21,6 +22,7 @@ name is never joined into a path unless it has the hub's ``ORG/NAME`` shape.
 
 from __future__ import annotations
 
+import os
 import re
 
 from mlxk_common.errors import MlxkError
@@ -93,7 +95,10 @@ def resolve(ref: str, store: Store) -> Located:
     ``ambiguous_match``, ``hash_not_found`` or ``invalid_reference``."""
     text = validate_reference(ref)
     if is_explicit_path(text):
-        return Located(text, resolve_path(text), None, "path")
+        workspace = resolve_path(text)
+        # A prefix among siblings (./gemma-) found the folder: not the path itself.
+        exact = workspace.path == os.path.abspath(os.path.expanduser(text))
+        return Located(text, workspace, None, "path" if exact else "fuzzy")
     name, revision = text, None
     if "@" in text:
         name, _, revision = text.rpartition("@")
@@ -115,8 +120,6 @@ def resolve(ref: str, store: Store) -> Located:
 
 def resolve_path(text: str) -> Workspace:
     """An explicit path: a model folder, or a unique prefix among siblings."""
-    import os
-
     path = os.path.expanduser(text)
     if os.path.isdir(path):
         if is_model_folder(path):

@@ -1,0 +1,160 @@
+"""The command-line tools as a hostile user drives them: garbage on stdin,
+bytes that are not text, secrets in the environment, signals at awkward
+moments, output nobody can take.  Every test is one attack (or one family of
+them, parametrized); it holds when the tool answers with a stable error type
+and the right exit code, acts on nothing it was not asked for by name, and
+prints no traceback and no secret.  ``pytest tests/test_hostile_cli.py -v``
+lists the attacks; each passing test is one that held.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fixtures.tooling import base_env, executable, tool_process
+from mlxk_bin.health import main as health_main
+from mlxk_bin.rm import main as rm_main
+from mlxk_bin.show import main as show_main
+from mlxk_common.iox import IOEnv
+
+TOOLS_WITH_REFERENCES = {"show": show_main, "health": health_main, "rm": rm_main}
+
+
+def run_bytes(main, argv, stdin: bytes, environ: dict):
+    """In-process run whose stdin is a real text layer over raw bytes (what a
+    pipe gives a process), so undecodable input reaches the tool as it would."""
+    out, err = io.StringIO(), io.StringIO()
+    stream = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    env = IOEnv(stdin=stream, stdout=out, stderr=err, environ=environ, stdin_isatty=False,
+                stdout_isatty=False, stderr_isatty=False)
+    return main(list(argv), env), out.getvalue(), err.getvalue()
+
+
+def cached(cache_home, *repo_ids):
+    for repo_id in repo_ids:
+        cache_home.add(repo_id)
+    return {repo_id: cache_home.repo_dir(repo_id) for repo_id in repo_ids}
+
+
+# -- mlxk-rm - never deletes what a line does not name exactly --------------------------------
+
+@pytest.mark.parametrize("line", ["Q", "qwen", "Qwen3-8B-4bit", "@", "mlx-community/Qwen3", "wen3-8B-4bit\r"])
+def test_rm_stdin_partial_names_delete_nothing(inproc, cache_home, line):
+    """A substring, an expansion (NAME -> mlx-community/NAME) or a bare @HASH
+    from a pipe is an error record; an exact name on the next line still goes."""
+    cache_home.add("mlx-community/Qwen3-8B-4bit", commit="c" * 40)
+    cache_home.add("org/other", commit="d" * 40)
+    repos = {r: cache_home.repo_dir(r) for r in ("mlx-community/Qwen3-8B-4bit", "org/other")}
+    stdin = f"{line}\n@ccccccc\norg/other\n"
+    result = inproc(rm_main, ["--force", "--ndjson", "-"], stdin=stdin, environ=cache_home.env)
+    events = result.ndjson()
+    assert result.code == 1, result
+    assert repos["mlx-community/Qwen3-8B-4bit"].exists(), "a partial reference from stdin deleted a model"
+    assert not repos["org/other"].exists()
+    assert [e["event"] for e in events] == ["error", "error", "result"], events
+    assert events[0]["error"]["type"] in ("invalid_reference", "model_not_found", "ambiguous_match")
+    assert events[1]["error"]["type"] == "invalid_reference" and events[1]["error"]["match"] == "hash"
+
+
+def test_rm_stdin_exact_names_and_revisions_still_work(inproc, cache_home):
+    cache_home.add("org/multi", commit="a" * 40)
+    cache_home.add_revision("org/multi", "b" * 40, ref="pr/1")
+    cache_home.add("mlx-community/Qwen3-8B-4bit")
+    stdin = '{"name": "org/multi@bbbbbbb"}\nmlx-community/Qwen3-8B-4bit\n'
+    result = inproc(rm_main, ["--force", "--json", "-"], stdin=stdin, environ=cache_home.env)
+    assert result.code == 0, result
+    data = result.json()["data"]
+    assert [(r["model"], r["scope"], r["match"]) for r in data["results"]] == [
+        ("org/multi", "revision", "exact"), ("mlx-community/Qwen3-8B-4bit", "model", "exact")]
+
+
+def test_rm_interactive_fuzzy_name_still_asks(cache_home):
+    """On a terminal a partial name keeps working: it is shown and confirmed."""
+    cache_home.add("mlx-community/Qwen3-8B-4bit")
+    out, err = io.StringIO(), io.StringIO()
+    env = IOEnv(stdin=io.StringIO("y\n"), stdout=out, stderr=err, environ=cache_home.env, stdin_isatty=True,
+                stdout_isatty=True, stderr_isatty=True)
+    assert rm_main(["Qwen3"], env) == 0
+    assert "'Qwen3' matches mlx-community/Qwen3-8B-4bit" in err.getvalue()
+    assert not cache_home.repo_dir("mlx-community/Qwen3-8B-4bit").exists()
+
+
+def test_rm_stdin_path_prefix_is_not_exact(inproc, cache_home, tmp_path, monkeypatch):
+    """./gem (a prefix of ./gemma-2b) resolves as a fuzzy match, never as the path itself."""
+    cache_home.workspace("gemma-2b", parent=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = inproc(rm_main, ["--force", "--ndjson", "-"], stdin="./gem\n./gemma-2b\n", environ=cache_home.env)
+    events = result.ndjson()
+    assert events[0]["error"]["type"] == "invalid_reference" and events[0]["error"]["match"] == "fuzzy"
+    assert events[1]["error"]["type"] == "not_cached"  # exact, but a workspace: rm never deletes those
+    assert (tmp_path / "gemma-2b" / "config.json").exists()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rm_random_bytes_delete_nothing(cache_home, seed):
+    """1 MB of random bytes into the real executable: the cache's only model stays."""
+    repos = cached(cache_home, "mlx-community/SmolLM2-135M-Instruct")
+    garbage = random.Random(seed).randbytes(1 << 20)
+    # Printable noise as well: short lines of letters are the likeliest substrings.
+    letters = "".join(random.Random(seed).choice("abcdefghijklmnopqrstuvwxyzSML0123456789-/@\n")
+                      for _ in range(20000)).encode()
+    for stdin in (garbage, letters):
+        for mode in ((), ("--json",), ("--ndjson",)):
+            proc = subprocess.run([executable("mlxk-rm"), "--force", *mode, "-"], input=stdin, capture_output=True,
+                                  env=cache_home.env, timeout=300)
+            assert repos["mlx-community/SmolLM2-135M-Instruct"].exists(), "garbage on stdin deleted a model"
+            assert proc.returncode == 1, proc.stderr[-500:]
+            assert b"Traceback" not in proc.stderr and b"internal_error" not in proc.stdout
+
+
+# -- bytes that are not text: one error record, the other lines go on ---------------------------
+
+@pytest.mark.parametrize("tool", sorted(TOOLS_WITH_REFERENCES))
+@pytest.mark.parametrize("mode", ["--json", "--ndjson"])
+def test_undecodable_stdin_line_is_one_error_record(cache_home, tool, mode):
+    cached(cache_home, "org/first", "org/last")
+    argv = ["-", mode] + (["--force"] if tool == "rm" else [])
+    stdin = b"org/first\n\xff\xfe\xc3(broken\norg/last\n"
+    code, out, err = run_bytes(TOOLS_WITH_REFERENCES[tool], argv, stdin, cache_home.env)
+    assert code == 1, (out, err)
+    assert "internal_error" not in out and "Traceback" not in err
+    import json
+
+    if mode == "--ndjson":
+        records = [json.loads(line) for line in out.splitlines()]
+        errors = [r for r in records if r.get("event") == "error" or "error" in r and r.get("error")]
+        assert len(errors) == 1, records
+        assert errors[0]["error"]["type"] == "invalid_reference" and errors[0]["error"]["source"] == "stdin:2"
+        assert "org/last" in out  # the line after the bad one was acted on
+    else:
+        doc = json.loads(out)
+        errors = (doc["error"] or {}).get("errors") or doc["data"].get("errors")  # health keeps its records
+        assert [e["source"] for e in errors] == ["stdin:2"], doc
+        assert "org/last" in out
+    if tool == "rm":
+        assert not cache_home.repo_dir("org/first").exists() and not cache_home.repo_dir("org/last").exists()
+
+
+def test_undecodable_line_through_a_real_pipe(cache_home):
+    cached(cache_home, "org/first", "org/last")
+    proc = subprocess.run([executable("mlxk-show"), "-", "--ndjson"], input=b"org/first\n\x80\x81\norg/last\n",
+                          capture_output=True, env=cache_home.env, timeout=120)
+    lines = proc.stdout.decode().splitlines()
+    assert proc.returncode == 1 and len(lines) == 3 and "invalid_reference" in lines[1], proc
+
+
+def test_huge_stdin_line_is_one_error_record(inproc, cache_home):
+    cached(cache_home, "org/last")
+    stdin = "x" * (3 << 20) + "\norg/last\n"
+    result = inproc(show_main, ["-", "--ndjson"], stdin=stdin, environ=cache_home.env)
+    records = result.ndjson()
+    assert result.code == 1 and records[0]["error"]["type"] == "invalid_reference", records[0]
+    assert len(records) == 2 and "org/last" in result.stdout

@@ -26,7 +26,7 @@ def configure(parser):
 
 def run(ctx: Context):
     args = ctx.args
-    settings = settings_from_args(args, ctx.env.environ)
+    settings = settings_from_args(args, ctx.env.environ, ctx.out)
     report = ItemReport(ctx.out, "models")
     results = []
 

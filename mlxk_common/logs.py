@@ -1,8 +1,9 @@
 """Logging to stderr, human or JSON lines, with secrets and home paths redacted.
 
 Redaction applies to every log record and to every error message a tool
-prints, so neither a Hub token (``hf_…``) nor the user's home folder ends up
-in a pasted log.
+prints (human, JSON and NDJSON alike), so neither a Hub token (``hf_…``), nor
+the credentials of a URL (``HF_ENDPOINT=https://user:password@host``), nor the
+user's home folder ends up in a pasted log.
 """
 
 from __future__ import annotations
@@ -19,24 +20,60 @@ LEVELS = ("debug", "info", "warning", "error")
 
 _TOKEN_RE = r"\bhf_[A-Za-z0-9]{6,}"
 _BEARER_RE = r"(?i)(bearer\s+)[^\s\"']+"
+# The user-info part of any URL (``scheme://user:password@host``); greedy up to
+# the last "@" before the path, so an unescaped "@" in a password is covered.
+_URL_USERINFO_RE = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#\"'<>]+@"
+SECRET_ENV = ("HF_TOKEN", "HUGGINGFACE_HUB_TOKEN", "MLXK2_API_KEY")
+URL_ENV = ("HF_ENDPOINT",)
 
 
-def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """Replace Hub tokens, bearer credentials, known secret env values and the
-    home folder in ``text``."""
+def redact(text: str, environ: Mapping[str, str] | None = None, home: bool = True) -> str:
+    """Replace Hub tokens, bearer credentials, URL credentials, known secret
+    env values and (with ``home``) the home folder in ``text``."""
     if not text:
         return text
     environ = os.environ if environ is None else environ
     text = re.sub(_TOKEN_RE, "hf_***", text)
     text = re.sub(_BEARER_RE, r"\1***", text)
-    for name in ("HF_TOKEN", "HUGGINGFACE_HUB_TOKEN", "MLXK2_API_KEY"):
-        secret = environ.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    home = environ.get("HOME") or os.path.expanduser("~")
-    if home and home not in ("/", "~") and len(home) > 1:
-        text = re.sub(re.escape(home.rstrip("/")) + r"(?=/|\b|$)", "~", text)
+    text = re.sub(_URL_USERINFO_RE, r"\1***@", text)
+    for secret in _secrets(environ):
+        text = text.replace(secret, "***")
+    if not home:
+        return text
+    folder = environ.get("HOME") or os.path.expanduser("~")
+    if folder and folder not in ("/", "~") and len(folder) > 1:
+        text = re.sub(re.escape(folder.rstrip("/")) + r"(?=/|\b|$)", "~", text)
     return text
+
+
+def _secrets(environ: Mapping[str, str]) -> list[str]:
+    """Values to blank wherever they appear: tokens, and the user name and
+    password of an endpoint URL (as written and percent-decoded), which a
+    library may quote outside the URL."""
+    found = [environ.get(name) for name in SECRET_ENV]
+    for name in URL_ENV:
+        url = environ.get(name) or ""
+        netloc = url.partition("://")[2].split("/", 1)[0]
+        userinfo = netloc.rpartition("@")[0]
+        for part in userinfo.split(":", 1) if userinfo else ():
+            found.append(part)
+            if "%" in part:
+                from urllib.parse import unquote
+
+                found.append(unquote(part))
+    return sorted({s for s in found if s and len(s) >= 4}, key=len, reverse=True)
+
+
+def redact_fields(value, environ: Mapping[str, str] | None = None):
+    """The secrets (not the home folder: paths in JSON stay usable) redacted
+    from every string inside a JSON-like value, keys left as they are."""
+    if isinstance(value, str):
+        return redact(value, environ, home=False)
+    if isinstance(value, dict):
+        return {key: redact_fields(item, environ) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_fields(item, environ) for item in value]
+    return value
 
 
 def resolve_level(flag_value: str | None, environ: Mapping[str, str]) -> str:

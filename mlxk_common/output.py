@@ -13,7 +13,7 @@ from __future__ import annotations
 from mlxk_common.errors import MlxkError
 from mlxk_common.iox import IOEnv
 from mlxk_common.jsonio import dumps
-from mlxk_common.logs import redact
+from mlxk_common.logs import redact, redact_fields
 
 HUMAN, JSON, NDJSON = "human", "json", "ndjson"
 
@@ -83,8 +83,10 @@ class Output:
 
     # -- failures ---------------------------------------------------------
     def _error_dict(self, error: MlxkError) -> dict:
-        info = error.to_dict()
-        info["message"] = redact(info["message"], self.env.environ)
+        """The error object, every string in it redacted (a URL with credentials
+        may sit in the message, a hint or any detail)."""
+        info = redact_fields(error.to_dict(), self.env.environ)
+        info["message"] = redact(error.message, self.env.environ)
         return info
 
     def fail(self, error: MlxkError) -> None:

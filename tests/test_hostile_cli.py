@@ -158,3 +158,44 @@ def test_huge_stdin_line_is_one_error_record(inproc, cache_home):
     records = result.ndjson()
     assert result.code == 1 and records[0]["error"]["type"] == "invalid_reference", records[0]
     assert len(records) == 2 and "org/last" in result.stdout
+
+
+# -- credentials in HF_ENDPOINT never reach the screen --------------------------------------
+
+SECRET = "pw-S3CRET-4711"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", [(), ("--json",), ("--ndjson",), ("--log-level", "debug", "--log-json")])
+@pytest.mark.parametrize("where", ["unreachable", "test-hub"])
+def test_endpoint_credentials_are_redacted(hub, tmp_path, mode, where):
+    """pull, clone and push fail against an endpoint whose URL carries a user
+    and password; no output mode prints the password (or the user name)."""
+    from fixtures.hub import HUB_TOKEN
+    from fixtures.model_repo import transfer_env
+
+    port = _closed_port() if where == "unreachable" else hub.port
+    endpoint = f"http://mlxk-user:{SECRET}@127.0.0.1:{port}"
+    env = transfer_env(hub, tmp_path / "hf", HUB_TOKEN, HF_ENDPOINT=endpoint)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "config.json").write_text('{"model_type": "llama"}')
+    runs = [["mlxk-pull", "acme/no-such-model", "--retries", "1"],
+            ["mlxk-clone", "acme/no-such-model", tmp_path / "clone", "--retries", "1"],
+            ["mlxk-push", workspace, "acme/pushed", "--private"]]
+    if where == "unreachable":
+        runs.pop()  # push has no --retries: five backoffs (15 s) to say the same as pull
+    for argv in runs:
+        proc = subprocess.run([executable(argv[0]), *map(str, argv[1:]), *mode], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert proc.returncode == 1, (argv, proc.stderr)
+        for text in (proc.stdout, proc.stderr):
+            assert SECRET not in text and "mlxk-user" not in text, (argv, mode, text)
+            assert "Traceback" not in text

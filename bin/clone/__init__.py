@@ -128,7 +128,7 @@ def _incomplete(resolved) -> bool:
 
 
 def _pull_first(ctx: Context, ref: str) -> dict:
-    settings = settings_from_args(ctx.args, ctx.env.environ)
+    settings = settings_from_args(ctx.args, ctx.env.environ, ctx.out)
     result = pull(settings, request_from_args(ctx.args, ref), ctx.out, ctx.env,
                   confirm=confirmer(ctx.mode, ctx.env))
 

@@ -43,7 +43,7 @@ def run(ctx: Context):
         raise MlxkError("model_not_found", f"{args.workspace} is not a folder", reference=args.workspace)
     repo_id = validate_repo_id(args.repo)
     validate_revision(args.branch)
-    settings = HubSettings.from_environ(ctx.env.environ, token=args.token)
+    settings = HubSettings.from_environ(ctx.env.environ, token=args.token, notify=ctx.out.warn)
     req = PushRequest(workspace.resolve(), repo_id, public=args.public, create=args.create, branch=args.branch,
                       message=args.commit, dry_run=args.dry_run)
     if not (args.private or args.public):

@@ -33,17 +33,19 @@ class HubSettings:
     """Where the Hub is, who we are there, and where the cache lies, for one run."""
 
     def __init__(self, endpoint: str, token: str | None, cache: Path, offline: bool = False,
-                 timeout: float = 10.0, retries: int = DEFAULT_RETRIES):
+                 timeout: float = 10.0, retries: int = DEFAULT_RETRIES, notify=None):
         self.endpoint = endpoint.rstrip("/")
         self.token = token
         self.cache = Path(cache)
         self.offline = offline
         self.timeout = timeout
         self.retries = retries
+        self.notify = notify  # notify(text): a human note on stderr (a retry), or None
         self._client = None
 
     @classmethod
-    def from_environ(cls, environ, token: str | None = None, retries: int | None = None) -> "HubSettings":
+    def from_environ(cls, environ, token: str | None = None, retries: int | None = None,
+                     notify=None) -> "HubSettings":
         token = token or environ.get("HF_TOKEN") or environ.get("HUGGINGFACE_HUB_TOKEN") or _stored_token(environ)
         try:
             timeout = float(environ.get("HF_HUB_DOWNLOAD_TIMEOUT") or 10)
@@ -51,7 +53,7 @@ class HubSettings:
             raise MlxkError("usage_error", "HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds") from None
         return cls(environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT, token or None, hub_dir(environ),
                    offline=env_flag(environ, "HF_HUB_OFFLINE"), timeout=max(timeout, 1.0),
-                   retries=DEFAULT_RETRIES if retries is None else max(0, retries))
+                   retries=DEFAULT_RETRIES if retries is None else max(0, retries), notify=notify)
 
     def scrub(self, text: str) -> str:
         """``text`` without the token in it (a ``--token`` value is not in the
@@ -59,6 +61,15 @@ class HubSettings:
         if self.token and len(self.token) >= 4:
             text = text.replace(self.token, "***")
         return text
+
+    def retrying(self, what: str, exc: BaseException, attempt: int, delay: float) -> None:
+        """Say that a request failed and is tried again (the backoff can add up
+        to many seconds of silence otherwise)."""
+        detail = self.scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        text = f"{what} failed ({detail}); retry {attempt} of {self.retries} in {delay:.1f} s"
+        _log().info("%s", text)
+        if self.notify is not None:
+            self.notify(text)
 
     def repo_url(self, repo_id: str) -> str:
         return f"{self.endpoint}/{repo_id}"
@@ -230,8 +241,7 @@ def with_retries(fn, settings: HubSettings, repo_id: str, revision: str | None =
                 raise as_mlxk_error(exc, settings, repo_id, revision) from None
             delay = backoff(attempt)
             attempt += 1
-            _log().info("%s for %s failed (%s); retry %d in %.1fs", what, repo_id,
-                        settings.scrub(str(exc)), attempt, delay)
+            settings.retrying(f"{what} for {repo_id}", exc, attempt, delay)
             if stop is not None:
                 if stop.wait(delay):
                     raise KeyboardInterrupt from None

@@ -237,6 +237,8 @@ class Downloader:
                     raise error from None
                 delay = 0.0 if isinstance(exc, _Retry) else backoff(failures)
                 failures += 1
+                if not isinstance(exc, _Retry):
+                    self.settings.retrying(f"{f.path}: download", exc, failures, delay)
                 if self.stop.wait(delay):
                     raise Stopped() from None
         return digest

@@ -146,8 +146,10 @@ def confirmer(mode: str, env):
     return lambda question: ask_yes_no(env, question, default=True)
 
 
-def settings_from_args(args, environ) -> HubSettings:
-    return HubSettings.from_environ(environ, token=args.token, retries=args.retries)
+def settings_from_args(args, environ, out=None) -> HubSettings:
+    """Hub settings from the transfer flags; retries are announced with ``out.warn``."""
+    return HubSettings.from_environ(environ, token=args.token, retries=args.retries,
+                                    notify=out.warn if out is not None else None)
 
 
 def request_from_args(args, reference: str, include=None, exclude=None) -> PullRequest:

@@ -201,6 +201,8 @@ class Tool:
                 env.stdout.flush()
                 return int(exc.code or 0)
             except MlxkError as exc:
+                if exc.type == "output_error":  # --help into a full disk
+                    return _report(out, exc, env)
                 if out.mode == HUMAN and exc.details.get("usage"):
                     env.stderr.write(exc.details["usage"] + "\n")
                 out.fail(exc)
@@ -217,7 +219,6 @@ class Tool:
         except KeyboardInterrupt:
             return _report(out, MlxkError("interrupted", "interrupted"), env)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
-
             if debug(env.environ):
                 import traceback
 
@@ -231,12 +232,29 @@ class Tool:
 
 
 def _report(out: Output, error: MlxkError, env: IOEnv) -> int:
+    if error.type == "output_error":  # nowhere to put an envelope: stderr, in every mode
+        _give_up_stdout(out, env)
     try:
         out.fail(error)
         env.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe(env)
+    except MlxkError as again:  # stdout failed while reporting: both errors on stderr
+        _give_up_stdout(out, env)
+        out.fail(again)
+        out.fail(error)
     return error.exit_code
+
+
+def _give_up_stdout(out: Output, env: IOEnv) -> None:
+    """stdout cannot be written: drop what is still buffered for it, report
+    on stderr from now on, and point the descriptor at /dev/null so the
+    interpreter's last flush cannot fail again."""
+    discard = getattr(env.stdout, "discard", None)
+    if discard is not None:
+        discard()
+    quiet_broken_pipe(env)
+    out.mode = HUMAN
 
 
 def _raise_interrupted(signum, frame):

@@ -35,6 +35,8 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "context_length_exceeded": (EXIT_FAILURE, "the prompt does not fit the model's context window"),
     "capability_not_supported": (EXIT_FAILURE, "the model cannot do what was asked"),
     "payload_too_large": (EXIT_FAILURE, "the input exceeds a size limit"),
+    "input_too_large": (EXIT_FAILURE, "input read from stdin exceeds its size limit (--max-input)"),
+    "output_error": (EXIT_FAILURE, "stdout could not be written (disk full, closed, I/O error)"),
     "unsupported_media": (EXIT_FAILURE, "the input's media type is not supported"),
     "unsupported_format": (EXIT_FAILURE, "the input file's format or content is not supported"),
     "confirmation_required": (EXIT_FAILURE, "the operation needs a yes on a terminal, or --force"),

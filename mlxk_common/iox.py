@@ -15,6 +15,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from mlxk_common.errors import MlxkError
+
 
 def _isatty(stream) -> bool:
     try:
@@ -53,7 +55,7 @@ class IOEnv:
 
     @classmethod
     def from_process(cls) -> "IOEnv":
-        return cls(is_process=True)
+        return cls(stdout=GuardedStdout(sys.stdout), stdout_isatty=_isatty(sys.stdout), is_process=True)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.environ.get(name)
@@ -116,13 +118,66 @@ def text_lines(stream, max_bytes: int | None = None):
             yield line_no, None, UNDECODABLE
 
 
+class GuardedStdout:
+    """The process's stdout, whose write failures (a full disk, a closed
+    descriptor, an I/O error) come out as one ``output_error`` instead of an
+    OSError from deep inside whatever was writing.  A reader that left
+    (BrokenPipeError) stays what it is: a quiet end."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream):
+        self.stream = stream  # None when the process started with stdout closed
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError, AttributeError) as exc:
+            raise _output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError, AttributeError) as exc:
+            raise _output_error(exc) from None
+
+    def discard(self) -> None:
+        """Give up: from now on writes go nowhere (the failure was reported)."""
+        self.stream = _Nowhere()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+class _Nowhere:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _output_error(exc: BaseException) -> MlxkError:
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror
+    elif isinstance(exc, AttributeError):  # sys.stdout is None
+        reason = "stdout is closed"
+    else:
+        reason = str(exc) or type(exc).__name__
+    return MlxkError("output_error", f"cannot write to stdout: {reason}")
+
+
 def quiet_broken_pipe(env: IOEnv) -> int:
     """The reader went away (``| head``): stop quietly, exit 0.  Point the stdout
     file descriptor at /dev/null so the interpreter's final flush cannot raise."""
     if env.is_process:
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, 1 if sys.stdout is None else sys.stdout.fileno())
             os.close(devnull)
         except (OSError, ValueError):
             pass

@@ -151,7 +151,7 @@ class ItemReport:
                     raise item.error
                 result = handle(item)
             except MlxkError as error:
-                if error.type == "interrupted":
+                if error.type in ("interrupted", "output_error"):  # the run ends, not this item
                     raise
                 self.fail(error, item, where(index, item) if where else None)
                 continue

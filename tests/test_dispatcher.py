@@ -150,7 +150,12 @@ def test_console_scripts_cover_every_builtin():
     import tomllib
     from pathlib import Path
 
+    from mlxk_bin import start
+
     scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["mlxk"] == "mlxk_bin.mlxk:main"
+    assert scripts["mlxk"] == "mlxk_bin.start:mlxk"
+    assert set(scripts) == {"mlxk"} | {exe for exe, _, _ in BUILTINS.values()}
     for exe, module, _ in BUILTINS.values():
-        assert scripts[exe] == f"mlxk_bin.{module}:main"
+        entry = exe.replace("-", "_")
+        assert scripts[exe] == f"mlxk_bin.start:{entry}"
+        assert getattr(start, entry).__name__ == module  # the launcher runs mlxk_bin.<module>:main

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 
 import pytest
 
+from conftest import REPO
 from fixtures.tooling import base_env, executable, tool_process
 from mlxk_bin.health import main as health_main
 from mlxk_bin.rm import main as rm_main
@@ -199,3 +201,126 @@ def test_endpoint_credentials_are_redacted(hub, tmp_path, mode, where):
         for text in (proc.stdout, proc.stderr):
             assert SECRET not in text and "mlxk-user" not in text, (argv, mode, text)
             assert "Traceback" not in text
+
+
+# -- Ctrl-C at any moment, output nobody can take, options nobody knows ------------------------
+
+def _project_frames(stderr: str) -> list[str]:
+    """The files of a traceback's frames that are the project's own code (the
+    console script in the venv is pip's, not ours)."""
+    from fixtures.tooling import VENV_BIN
+
+    files = re.findall(r'File "([^"]+)"', stderr)
+    return [f for f in files if ("mlxk_bin" in f or "mlxk_common" in f or f.startswith(str(REPO)))
+            and not f.startswith(str(VENV_BIN))]
+
+
+@pytest.mark.parametrize("argv", [["mlxk-rm", "--force", "-"], ["mlxk", "show", "-", "--json"],
+                                  ["mlx-run", "org/none", "-"], ["mlxk-pull", "-", "--ndjson"],
+                                  ["mlxk-serve", "--port", "0"]])
+def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, argv):
+    """SIGINT at many moments of the first ~0.3 s, while the tool's modules
+    import or once it waits on stdin: exit 130 (or death by SIGINT, which a
+    shell shows as 130), and never a traceback out of the project's code.
+
+    A signal that lands while the interpreter itself starts (before the first
+    line of the project runs) gets Python's own report; such a delay is tried
+    again, and skipped after three tries."""
+    env = base_env(HF_HOME=tmp_path)
+    interrupted = 0
+    for delay in [0.0, 0.005, 0.01, 0.02, 0.03, 0.045, 0.06, 0.08, 0.1, 0.13, 0.17, 0.22, 0.3]:
+        for _ in range(3):
+            proc = tool_process(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+            if not ("Traceback" in err or "Fatal Python error" in err) or _project_frames(err):
+                break
+        else:
+            continue
+        assert not _project_frames(err) and "Traceback" not in err, (delay, err)
+        assert proc.returncode in (130, -signal.SIGINT), (delay, proc.returncode, err)
+        interrupted += 1
+    assert interrupted >= 5, "too few signals reached the project's code to prove anything"
+
+
+def test_sigint_ignored_by_the_test_run_is_restored_for_its_children():
+    """The suite passes as a background job: a shell starts ``cmd &`` and
+    ``nohup cmd`` with SIGINT ignored, children inherit that, and a test's
+    SIGINT would never arrive.  ``tool_process`` starts children with the
+    default disposition; here the test run itself ignores SIGINT and a real
+    tool is still interrupted."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        probe = tool_process([sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT))"],
+                             stdout=subprocess.PIPE, text=True)
+        assert probe.communicate(timeout=60)[0].strip() == str(signal.default_int_handler)
+        ignored = subprocess.Popen([sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT))"],
+                                   stdout=subprocess.PIPE, text=True)
+        assert ignored.communicate(timeout=60)[0].strip() == str(signal.SIG_IGN)  # what the helper undoes
+        # A tool waiting on its stdin (mlxk-rm -), interrupted as a user would.
+        proc = tool_process(["mlxk-rm", "--force", "--ndjson", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=base_env())
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (out, err)
+        assert '"interrupted"' in out and "Traceback" not in err
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_background_tools_keep_sigint_ignored():
+    """Started with SIGINT ignored (a background job), a tool leaves it so."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc = subprocess.Popen([executable("mlxk-rm"), "--force", "-"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, "SIGINT reached a tool that started with it ignored"
+        out, err = proc.communicate("", timeout=60)
+        assert proc.returncode == 0 and not err
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("argv", [["mlxk-list"], ["mlxk-list", "--json"], ["mlxk", "list", "--json"],
+                                  ["mlxk-show", "org/a", "--json"], ["mlxk-health", "--ndjson"],
+                                  ["mlxk-list", "--help"], ["mlxk", "--version", "--json"], ["mlxk", "--help"]])
+def test_full_disk_on_stdout_is_one_clear_error(cache_home, argv):
+    cached(cache_home, "org/a")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([executable(argv[0]), *argv[1:]], stdout=full, stderr=subprocess.PIPE, text=True,
+                              env=cache_home.env, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if ": error: " in line]
+    assert errors == [f"{argv[0]}: error: cannot write to stdout: No space left on device"] or (
+        argv[0] == "mlxk" and len(argv) > 1 and argv[1] == "list"
+        and errors == ["mlxk-list: error: cannot write to stdout: No space left on device"]), proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_closed_stdout_is_one_clear_error(cache_home):
+    cached(cache_home, "org/a")
+    proc = subprocess.run(f"{executable('mlxk-list')} --json >&-", shell=True, stderr=subprocess.PIPE, text=True,
+                          env=cache_home.env, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "mlxk-list: error: cannot write to stdout: stdout is closed", proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["bogus"], ["completion"], ["--version", "--bogus"]])
+@pytest.mark.parametrize("mode", ["--json", "--ndjson"])
+def test_dispatcher_usage_errors_speak_json(cli, argv, mode):
+    import json
+
+    result = cli(["mlxk", *argv, mode])
+    assert result.code == 2 and "Traceback" not in result.stderr
+    if mode == "--json":
+        doc = result.json()
+        assert (doc["status"], doc["command"], doc["error"]["type"]) == ("error", "mlxk", "usage_error")
+    else:
+        (event,) = [json.loads(line) for line in result.stdout.splitlines()]
+        assert event["event"] == "error" and event["error"]["type"] == "usage_error"

@@ -52,6 +52,12 @@ def test_every_error_type_maps_to_its_exit_code_in_all_modes(error_type):
     assert human.code == expected
     assert human.stdout == ""
     assert human.stderr.startswith(f"mlxk-demo: error: boom {error_type}")
+    if error_type == "output_error":  # stdout is what failed: stderr only, in every mode
+        for mode in ("--json", "--ndjson"):
+            result = run_inprocess(tool.main, [mode])
+            assert (result.code, result.stdout) == (expected, "")
+            assert result.stderr.startswith(f"mlxk-demo: error: boom {error_type}")
+        return
     as_json = run_inprocess(tool.main, ["--json"])
     assert as_json.code == expected
     doc = json.loads(as_json.stdout)

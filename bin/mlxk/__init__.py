@@ -13,9 +13,9 @@ import sys
 from mlxk_bin.mlxk import completion
 from mlxk_bin.mlxk.commands import ALIASES, BUILTINS, canonical
 from mlxk_common import JSON_API_SPEC_VERSION, __version__
-from mlxk_common.errors import EXIT_USAGE, MlxkError
+from mlxk_common.errors import MlxkError
 from mlxk_common.iox import IOEnv, quiet_broken_pipe
-from mlxk_common.output import Output
+from mlxk_common.output import HUMAN, JSON, NDJSON, Output
 
 SUMMARY = "MLX model tools: keep, check, fetch, run and serve models from the Hugging Face cache"
 PLUGIN_PREFIX = "mlxk-"
@@ -144,7 +144,8 @@ def man_folders() -> list[str]:
     share/man/man1 folders a wheel installs into (prefix and user installs)."""
     import sysconfig
 
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # realpath: a strict editable install links each file from a link tree into this checkout.
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
     folders = [os.path.join(here, "man")]
     data_roots = [sysconfig.get_path("data"), sys.prefix]
     try:
@@ -211,8 +212,8 @@ def show_help(sub: str, env: IOEnv) -> int:
 
 def print_completion(args: list[str], env: IOEnv) -> int:
     if len(args) != 1 or args[0] not in completion.SHELLS:
-        env.stderr.write("usage: mlxk completion {bash,zsh,fish}\n")
-        return EXIT_USAGE
+        raise MlxkError("usage_error", "completion takes one shell: bash, zsh or fish",
+                        usage="usage: mlxk completion {bash,zsh,fish}")
     env.stdout.write(completion.script(args[0]))
     return 0
 
@@ -223,8 +224,7 @@ def unknown_command(sub: str, env: IOEnv) -> int:
     names = list(BUILTINS) + list(ALIASES) + list(META_COMMANDS) + list(find_plugins(env.environ))
     close = difflib.get_close_matches(sub, names, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    env.stderr.write(f"mlxk: error: unknown command '{sub}'.{hint} See 'mlxk --help'.\n")
-    return EXIT_USAGE
+    raise MlxkError("usage_error", f"unknown command '{sub}'.{hint} See 'mlxk --help'.", command=sub)
 
 
 def main(argv: list[str] | None = None, env: IOEnv | None = None) -> int:
@@ -235,10 +235,35 @@ def main(argv: list[str] | None = None, env: IOEnv | None = None) -> int:
     except BrokenPipeError:
         return quiet_broken_pipe(env)
     except MlxkError as exc:
-        env.stderr.write(f"mlxk: error: {exc.message}\n")
-        return exc.exit_code
+        return report(exc, argv, env)
     except KeyboardInterrupt:
         return 130
+
+
+def report(error: MlxkError, argv: list[str], env: IOEnv) -> int:
+    """The dispatcher's own errors (an unknown command or option, a write
+    that failed) in the output mode the command line asked for: with --json
+    or --ndjson among the arguments a script gets its envelope or error event."""
+    out = Output("mlxk", "mlxk", HUMAN, env)
+    if error.type == "output_error":  # stdout is gone: stderr only
+        discard = getattr(env.stdout, "discard", None)
+        if discard is not None:
+            discard()
+        quiet_broken_pipe(env)
+    elif "--json" in argv:
+        out.mode = JSON
+    elif "--ndjson" in argv:
+        out.mode = NDJSON
+    if out.mode == HUMAN and error.details.get("usage"):
+        env.stderr.write(error.details["usage"] + "\n")
+    try:
+        out.fail(error)
+    except MlxkError:  # stdout failed on the way: say it on stderr
+        out.mode = HUMAN
+        out.fail(error)
+    except BrokenPipeError:
+        quiet_broken_pipe(env)
+    return error.exit_code
 
 
 def _dispatch(argv: list[str], env: IOEnv) -> int:
@@ -257,8 +282,7 @@ def _dispatch(argv: list[str], env: IOEnv) -> int:
     if first == "completion":
         return print_completion(rest, env)
     if first.startswith("-"):
-        env.stderr.write(f"mlxk: error: unknown option '{first}'. See 'mlxk --help'.\n")
-        return EXIT_USAGE
+        raise MlxkError("usage_error", f"unknown option '{first}'. See 'mlxk --help'.", option=first)
     name = canonical(first)
     if name is not None:
         return run_builtin(name, rest, env)
@@ -271,8 +295,7 @@ def _dispatch(argv: list[str], env: IOEnv) -> int:
 def print_version(rest: list[str], env: IOEnv) -> int:
     unknown = [a for a in rest if a != "--json"]
     if unknown:
-        env.stderr.write(f"mlxk: error: unexpected argument '{unknown[0]}' after --version\n")
-        return EXIT_USAGE
+        raise MlxkError("usage_error", f"unexpected argument '{unknown[0]}' after --version")
     if "--json" in rest:
         Output("mlxk", "version", "json", env).envelope(version_info(with_system=True))
         return 0

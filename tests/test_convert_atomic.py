@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.cachebuild import lay_into_cache
-from fixtures.tooling import base_env, executable, run_inprocess
+from fixtures.tooling import base_env, run_inprocess, tool_process
 from mlxk_bin.convert import main as convert_main
 from mlxk_common.inventory.atomic import clean_stale_partials, staging_folder
 from mlxk_common.errors import MlxkError
@@ -110,8 +110,8 @@ def test_cli_refuses_a_target_in_the_cache(smollm2_workspace, tmp_path):
 
 
 def _start(args: list, **popen) -> subprocess.Popen:
-    return subprocess.Popen([executable("mlxk-convert"), *map(str, args), "--ndjson"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=base_env(), **popen)
+    return tool_process(["mlxk-convert", *args, "--ndjson"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                        env=base_env(), **popen)
 
 
 def _signal_mid_way(proc: subprocess.Popen, sig: int) -> list[dict]:

@@ -10,7 +10,6 @@ lists the attacks; each passing test is one that held.
 from __future__ import annotations
 
 import io
-import os
 import random
 import re
 import signal
@@ -19,9 +18,9 @@ import sys
 import time
 
 import pytest
-
 from conftest import REPO
 from fixtures.tooling import base_env, executable, tool_process
+
 from mlxk_bin.health import main as health_main
 from mlxk_bin.rm import main as rm_main
 from mlxk_bin.show import main as show_main

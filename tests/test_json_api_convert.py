@@ -14,7 +14,7 @@ import pytest
 
 from fixtures.schema import interrupt, validate, validate_stream
 from fixtures.tiny_gguf import write_tiny_llama
-from fixtures.tooling import base_env, executable, run_cli
+from fixtures.tooling import base_env, run_cli, tool_process
 from mlxk_common.errors import ERROR_TYPES
 
 
@@ -81,8 +81,8 @@ def test_errors(tiny, tmp_path, mode):
 
 
 def test_interrupted(smollm2_gguf, tmp_path):
-    proc = subprocess.Popen([executable("mlxk-convert"), str(smollm2_gguf), str(tmp_path / "out"), "--from-gguf",
-                             "--ndjson"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
+    proc = tool_process(["mlxk-convert", smollm2_gguf, tmp_path / "out", "--from-gguf", "--ndjson"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
     code, out, _ = interrupt(proc, signal.SIGINT, line=lambda obj: obj.get("stage") == "tensors")
     lines = validate_stream(out, "convert_line", final=True, min_lines=2)
     assert code == 130 and lines[-1]["error"]["type"] == "interrupted"

@@ -14,7 +14,7 @@ import pytest
 from fixtures.caches import CacheHome, synthetic_model
 from fixtures.oddcaches import break_blob
 from fixtures.schema import interrupt, validate, validate_stream
-from fixtures.tooling import base_env, executable
+from fixtures.tooling import base_env, tool_process
 from mlxk_bin import health, list as list_tool, rm, show
 from mlxk_common.errors import ERROR_TYPES
 
@@ -163,8 +163,8 @@ def test_health_deep_interrupted(tmp_path):
     """SIGINT while --deep hashes a big model (sparse: no disk used) after the first record."""
     synthetic_model(tmp_path / "hub", "org/a-small", 50_000)
     synthetic_model(tmp_path / "hub", "org/b-big", 2_500_000_000, shards=2)
-    proc = subprocess.Popen([executable("mlxk-health"), "--deep", "--ndjson"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=base_env(HF_HOME=tmp_path))
+    proc = tool_process(["mlxk-health", "--deep", "--ndjson"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, env=base_env(HF_HOME=tmp_path))
     code, out, _ = interrupt(proc, signal.SIGINT, line=lambda record: True)
     lines = validate_stream(out, "health_line", final=True, min_lines=2)
     assert code == 130 and lines[0]["name"] == "org/a-small" and lines[-1]["error"]["type"] == "interrupted"

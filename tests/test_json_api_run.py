@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from fixtures.schema import interrupt, validate, validate_stream
-from fixtures.tooling import base_env, executable
+from fixtures.tooling import base_env, tool_process
 from mlxk_bin.run import main
 from mlxk_common.errors import ERROR_TYPES
 
@@ -134,8 +134,8 @@ def test_errors(inproc, shared_engine, smollm2_workspace, odd_model, argv, stdin
 
 
 def spawn(argv, stdin=None):
-    proc = subprocess.Popen([executable("mlx-run"), *argv], stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
+    proc = tool_process(["mlx-run", *argv], stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env())
     if stdin:  # written, and left open: more requests could still come
         proc.stdin.write(stdin)
         proc.stdin.flush()

@@ -14,7 +14,7 @@ import pytest
 from fixtures.hub import HUB_OTHER_TOKEN
 from fixtures.model_repo import BIG_SHARD, REPO_ID, transfer_env, write_model_folder
 from fixtures.schema import interrupt, validate, validate_stream
-from fixtures.tooling import executable, run_cli
+from fixtures.tooling import run_cli, tool_process
 from mlxk_common.errors import ERROR_TYPES
 
 MiB = 1 << 20
@@ -91,8 +91,8 @@ def test_pull_errors(hub, model_repo, tmp_path, mode):
 
 
 def spawn(name, hub, hf_home, *args):
-    return subprocess.Popen([executable(name), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=transfer_env(hub, hf_home))
+    return tool_process([name, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                        env=transfer_env(hub, hf_home))
 
 
 def big_shard_moving(event: dict) -> bool:

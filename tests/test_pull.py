@@ -13,7 +13,7 @@ import pytest
 
 from fixtures.hub import HUB_OTHER_TOKEN, HUB_TOKEN, run_hf_client
 from fixtures.model_repo import BIG_SHARD, REPO_ID, safetensors_bytes, sha256_file, transfer_env
-from fixtures.tooling import executable, run_cli
+from fixtures.tooling import executable, run_cli, tool_process
 
 MiB = 1 << 20
 
@@ -44,8 +44,8 @@ def blob_for(model_repo, rel: str) -> str:
 
 
 def spawn_pull(hub, hf_home, *args, token=HUB_TOKEN):
-    return subprocess.Popen([executable("mlxk-pull"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=transfer_env(hub, hf_home, token))
+    return tool_process(["mlxk-pull", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                        env=transfer_env(hub, hf_home, token))
 
 
 def wait_for_progress(proc, path: str, at_least: int) -> dict:

@@ -5,7 +5,7 @@ import pexpect
 import pytest
 
 from mlxk_bin.run import main
-from fixtures.tooling import base_env, executable
+from fixtures.tooling import base_env, default_sigint, executable
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,8 @@ def test_commands(inproc, smollm2_workspace):
 
 def spawn_chat(model):
     child = pexpect.spawn(executable("mlx-run"), [str(model), *GREEDY, "--max-tokens", "300"],
-                          env={**base_env(), "TERM": "dumb"}, encoding="utf-8", timeout=180)
+                          env={**base_env(), "TERM": "dumb"}, encoding="utf-8", timeout=180,
+                          preexec_fn=default_sigint)  # Ctrl-C must arrive under nohup too
     child.expect("chatting with")
     child.expect_exact(">>> ")
     return child

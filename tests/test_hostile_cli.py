@@ -323,3 +323,35 @@ def test_dispatcher_usage_errors_speak_json(cli, argv, mode):
     else:
         (event,) = [json.loads(line) for line in result.stdout.splitlines()]
         assert event["event"] == "error" and event["error"]["type"] == "usage_error"
+
+
+# -- one rule for what lies inside MLXK_WORKSPACE_HOME --------------------------------------
+
+@pytest.mark.slow
+def test_workspace_home_symlinks_one_rule_for_names_and_paths(serve, tmp_path):
+    """A symlink directly in the home is the operator's: the folder it leads
+    to is served by its bare name and by any path to it; a folder outside
+    that nothing in the home links to is refused under every name."""
+    import shutil
+
+    from fixtures.tiny_gguf import write_tiny_llama
+    from fixtures.tooling import run_cli
+
+    write_tiny_llama(tmp_path / "tiny.gguf", "Q4_0")
+    outside, home = tmp_path / "outside", tmp_path / "home"
+    assert run_cli(["mlxk-convert", tmp_path / "tiny.gguf", outside / "tiny", "--from-gguf"]).code == 0
+    shutil.copytree(outside / "tiny", outside / "other")
+    home.mkdir()
+    (home / "linked").symlink_to(outside / "tiny")
+    (home / "escape").symlink_to(outside)  # not a model folder: no name reaches below it
+    server = serve(env=base_env(HF_HOME=tmp_path / "hf", MLXK_WORKSPACE_HOME=home))
+
+    def status(model: str) -> int:
+        body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+        return server.http("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"}).status
+
+    for model in ("linked", str(home / "linked"), str(home / "linked") + "/", str(outside / "tiny")):
+        assert status(model) == 200, model
+    for model in (str(outside / "other"), str(home / "escape" / "other"), str(home / "linked" / ".." / "other"),
+                  "escape", "other"):
+        assert status(model) == 404, model

@@ -5,7 +5,11 @@ substring, ``NAME@HASH``, a workspace folder name), resolved against the
 cache and ``MLXK_WORKSPACE_HOME``.  A path sent over HTTP is served only when
 it lies inside ``MLXK_WORKSPACE_HOME`` or is the folder the operator named on
 the command line, so a client can never make the server read any other
-folder.  ``--allow`` narrows the set further.  All of this is file-system
+folder.  One rule decides what lies inside the home, however a request names
+a folder: its real path (symlinks resolved) is inside the home's real path,
+or inside a model folder that a symlink directly in the home leads to (the
+operator put that link there, and a bare name reaches it too).  ``--allow``
+narrows the set further.  All of this is file-system
 work only: no mlx here.
 """
 
@@ -20,7 +24,7 @@ from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import locate
 from mlxk_common.inventory.located import Located
 from mlxk_common.inventory.records import cache_record, runnable, workspace_record
-from mlxk_common.inventory.store import Store, Workspace, is_explicit_path
+from mlxk_common.inventory.store import Store, Workspace, is_explicit_path, scan_workspace_home
 
 RESOLVE_TTL_S = 5.0  # how long a resolved reference is reused (names rarely change under a server)
 LISTING_TTL_S = 5.0
@@ -104,7 +108,13 @@ class Registry:
         if not self.workspace_home:
             return False
         real = _real(path)
-        return real == self.workspace_home or real.startswith(self.workspace_home + os.sep)
+        roots = [self.workspace_home, *self._linked_into_home()]
+        return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+    def _linked_into_home(self) -> list[str]:
+        """The real folders of the home's symlinked model folders (``home/x ->
+        /elsewhere/x``): what a bare name ``x`` finds, so a path may name them too."""
+        return [_real(w.path) for w in scan_workspace_home(self.workspace_home) if os.path.islink(w.path)]
 
     # -- /v1/models -------------------------------------------------------------------
     def listing(self, loaded_paths: set[str]) -> list[dict]:

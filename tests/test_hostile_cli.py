@@ -355,3 +355,81 @@ def test_workspace_home_symlinks_one_rule_for_names_and_paths(serve, tmp_path):
     for model in (str(outside / "other"), str(home / "escape" / "other"), str(home / "linked" / ".." / "other"),
                   "escape", "other"):
         assert status(model) == 404, model
+
+
+# -- mlx-run: a piped prompt is bounded like a request body ------------------------------------
+
+def test_piped_prompt_over_max_input_is_refused_unread(tmp_path):
+    """2 MB into ``mlx-run MODEL -`` with a 1 MB limit: input_too_large before
+    any model is looked at (the model does not even exist)."""
+    env = base_env(HF_HOME=tmp_path)
+    big = b"word " * 400_000
+    for extra, environ in ((["--max-input", "1MB"], env), ([], {**env, "MLXK2_MAX_INPUT": "1MB"})):
+        proc = subprocess.run([executable("mlx-run"), "org/none", "-", "--json", *extra], input=big,
+                              capture_output=True, env=environ, timeout=120)
+        error = __import__("json").loads(proc.stdout)["error"]
+        assert proc.returncode == 1 and error["type"] == "input_too_large", proc.stderr
+        assert error["limit_bytes"] == 1_000_000
+    for extra, environ in ((["--max-input", "inf"], env), ([], {**env, "MLXK2_MAX_INPUT": "lots"})):
+        proc = subprocess.run([executable("mlx-run"), "org/none", "-", *extra], input=b"hi", capture_output=True,
+                              env=environ, timeout=120)
+        assert proc.returncode == 2 and b"Traceback" not in proc.stderr, proc.stderr
+    # Bytes that are not text are a usage error, not a crash.
+    proc = subprocess.run([executable("mlx-run"), "org/none", "-", "--json"], input=b"ok \xff\xfe\x80",
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 2 and b'"usage_error"' in proc.stdout, proc
+
+
+def test_a_prompt_far_over_the_window_is_refused_after_encoding_about_a_window(tiny_q4, monkeypatch):
+    """24 MB of words cannot fit any window: the engine says so having
+    encoded about a window's worth of the text, not all of it."""
+    from mlxk_common.engine import load_engine
+    from mlxk_common.engine.prompting import _CHUNK_CHARS_PER_TOKEN, _WHOLE_CHARS_PER_TOKEN
+    from mlxk_common.errors import MlxkError
+    from mlxk_common.inventory.located import Located
+
+    engine = load_engine(Located.folder(tiny_q4))
+    window = engine.context_length
+    encoded = []
+
+    class CountingTokenizer:  # the real tokenizer, counting the characters it is given
+        def __init__(self, inner):
+            self.inner = inner
+
+        def encode(self, text, *args, **kwargs):
+            encoded.append(len(text))
+            return self.inner.encode(text, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr(engine, "tokenizer", CountingTokenizer(engine.tokenizer))
+    with pytest.raises(MlxkError) as caught:
+        engine.prepare(prompt="lorem ipsum dolor " * 1_400_000, max_tokens=4)
+    assert caught.value.type == "context_length_exceeded"
+    assert caught.value.details["prompt_tokens"] > window == caught.value.details["context_length"]
+    assert sum(encoded) <= window * (_CHUNK_CHARS_PER_TOKEN + _WHOLE_CHARS_PER_TOKEN) + 4096, (sum(encoded), window)
+    # A prompt that fits still goes through whole, and one just past the window is still counted exactly.
+    assert engine.prepare(prompt="lorem ipsum", max_tokens=4).prompt_len > 0
+
+
+@pytest.mark.slow
+def test_huge_piped_prompt_is_refused_quickly_by_the_real_tool(smollm2_workspace):
+    """20 MB piped into mlx-run on the real model: context_length_exceeded,
+    the process never encodes (nor holds the tokens of) the whole text."""
+    proc = subprocess.run([executable("mlx-run"), smollm2_workspace, "-", "--json"], input=b"lorem ipsum " * 1_700_000,
+                          capture_output=True, env=base_env(), timeout=600)
+    error = __import__("json").loads(proc.stdout)["error"]
+    assert proc.returncode == 1 and error["type"] == "context_length_exceeded", proc.stderr[-2000:]
+    assert error["context_length"] == 8192 and error["prompt_tokens"] > 8192
+
+
+def test_ndjson_in_line_over_max_input_is_one_error_record(tiny_q4):
+    lines = [b'{"prompt": "hi", "max_tokens": 2}', b'{"prompt": "' + b"x " * 2000 + b'", "max_tokens": 2}',
+             b'{"prompt": "\xff\xfe", "max_tokens": 2}', b'{"prompt": "hello", "max_tokens": 2}']
+    proc = subprocess.run([executable("mlx-run"), tiny_q4, "--ndjson-in", "--max-input", "1KB"],
+                          input=b"\n".join(lines) + b"\n", capture_output=True, env=base_env(), timeout=300)
+    records = [__import__("json").loads(line) for line in proc.stdout.splitlines()]
+    assert [r["event"] for r in records] == ["result", "error", "error", "result"], proc.stderr
+    assert records[1]["error"]["type"] == "input_too_large" and records[2]["error"]["type"] == "usage_error"
+    assert proc.returncode == 1

@@ -15,8 +15,12 @@ from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate
+from mlxk_common.options import SIZE, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
+from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
+
+DEFAULT_MAX_INPUT = 50 * 10**6  # mlxk-serve's --max-body default
 
 
 def configure(parser):
@@ -62,6 +66,10 @@ def configure(parser):
                         help="drop the model's reasoning (text between its thinking markers)")
     output.add_argument("-v", "--verbose", action="store_true",
                         help="print timing (load, time to first token, tokens/s) on stderr")
+    prompting.add_argument("--max-input", type=SIZE, default=None, metavar="SIZE",
+                           help="largest input read from stdin: the prompt of '-', or one --ndjson-in line "
+                                f"(env MLXK2_MAX_INPUT; default {DEFAULT_MAX_INPUT // 10**6}MB, as mlxk-serve's "
+                                "--max-body); more is input_too_large")
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
@@ -81,7 +89,7 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
         if args.text[:1] == ["-"]:
             raise MlxkError("usage_error", "stdin holds the model references; give the prompt as PROMPT")
-        return each_model(ctx, settings, read_prompt(ctx))
+        return each_model(ctx, settings, read_prompt(ctx, settings.max_input))
     if args.ndjson_in:
         if args.text or args.prompt is not None or args.chat:
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
@@ -99,7 +107,7 @@ def run(ctx: Context):
         engine, name = load(ctx, args.model)
 
         return chat(ctx, engine, name, settings)
-    prompt = read_prompt(ctx)
+    prompt = read_prompt(ctx, settings.max_input)
     engine, name = load(ctx, args.model)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
@@ -134,6 +142,7 @@ class Settings:
         self.system = args.system
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
+        self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
@@ -143,7 +152,7 @@ class Settings:
         return engine.prepare(**options)
 
 
-def read_prompt(ctx: Context) -> str:
+def read_prompt(ctx: Context, max_input: int) -> str:
     args, env = ctx.args, ctx.env
     words = list(args.text)
     if args.prompt is not None:
@@ -156,7 +165,7 @@ def read_prompt(ctx: Context) -> str:
     if words[0] == "-":
         if not env_flag(env.environ, "MLXK2_ENABLE_PIPES", True):
             raise MlxkError("usage_error", "reading the prompt from stdin ('-') is off (MLXK2_ENABLE_PIPES=0)")
-        piped = env.stdin.read()
+        piped = read_stdin(env.stdin, max_input)
         extra = " ".join(words[1:])
         prompt = piped.rstrip("\n") + ("\n\n" + extra if extra else "")
     else:
@@ -164,6 +173,28 @@ def read_prompt(ctx: Context) -> str:
     if not prompt.strip():
         raise MlxkError("usage_error", "the prompt is empty")
     return prompt
+
+
+def read_stdin(stdin, limit: int) -> str:
+    """All of stdin as text, refused once it grows past ``limit`` bytes (the
+    rest is never read: a runaway pipe cannot fill the memory)."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # an in-memory text stream
+        text = stdin.read(limit + 1)
+        size = len(text.encode("utf-8", "surrogatepass"))
+    else:
+        data = raw.read(limit + 1)
+        size = len(data)
+    if size > limit:
+        raise MlxkError("input_too_large", f"the prompt on stdin is over {human_bytes(limit)} (--max-input)",
+                        limit_bytes=limit, hint="raise the limit with --max-input SIZE (or MLXK2_MAX_INPUT)")
+    if raw is None:
+        return text
+    try:
+        text = data.decode(getattr(stdin, "encoding", None) or "utf-8")
+    except UnicodeDecodeError as exc:
+        raise MlxkError("usage_error", f"stdin is not text: undecodable bytes at offset {exc.start}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
 def load(ctx: Context, ref: str):
@@ -254,7 +285,7 @@ TOOL = Tool(
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_ENABLE_PIPES", "HF_HOME", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

@@ -14,8 +14,10 @@ import queue
 
 from mlxk_bin.run.output import result_record
 from mlxk_common.errors import MlxkError
+from mlxk_common.iox import TOO_LONG, UNDECODABLE, text_lines
 from mlxk_common.jsonio import JSONDecodeError, loads
 from mlxk_common.output import JSON
+from mlxk_common.progress import human_bytes
 
 # Per-line options besides prompt/messages, and how to check them.
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed")
@@ -25,7 +27,8 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
     import threading
 
     lines: queue.Queue = queue.Queue(maxsize=batch_size * 4)
-    threading.Thread(target=_read_lines, args=(ctx.env.stdin, lines), name="ndjson-in", daemon=True).start()
+    threading.Thread(target=_read_lines, args=(ctx.env.stdin, lines, settings.max_input), name="ndjson-in",
+                     daemon=True).start()
     scheduler = engine.batch(max_batch=batch_size)
     done: dict[int, dict] = {}
     meta: dict[int, tuple] = {}
@@ -53,15 +56,16 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
                 if item is None:
                     eof = True
                     break
-                index, (line_no, text) = count, item
+                index, (line_no, text, problem) = count, item
                 count += 1
                 try:
+                    _check_line(line_no, problem, settings.max_input)
                     request, ident, prompt = _request(engine, settings, text, line_no)
                     scheduler.submit(request, rid=index)
                     meta[index] = (ident, prompt, line_no)
                 except MlxkError as exc:
                     errors += 1
-                    done[index] = _error_record(index, line_no, exc, text)
+                    done[index] = _error_record(index, line_no, exc, text or "")
             write_ready()
             if scheduler.active == 0:
                 if eof:
@@ -84,22 +88,31 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
     return 1 if errors else 0
 
 
-def _read_lines(stdin, lines: queue.Queue) -> None:
+def _read_lines(stdin, lines: queue.Queue, max_bytes: int) -> None:
+    """(line number, text, problem) for each non-empty line, then None."""
     try:
-        for line_no, text in enumerate(stdin, 1):
-            if text.strip():
-                lines.put((line_no, text))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:  # unreadable input ends the batch
-        lines.put((0, f"\x00{exc}"))
+        for line_no, text, problem in text_lines(stdin, max_bytes):
+            if problem is not None or text.strip():
+                lines.put((line_no, text, problem))
+    except (OSError, ValueError) as exc:  # unreadable input ends the batch
+        lines.put((0, None, f"stdin could not be read: {exc}"))
     finally:
         lines.put(None)
+
+
+def _check_line(line_no: int, problem: str | None, limit: int) -> None:
+    if problem == TOO_LONG:
+        raise MlxkError("input_too_large", f"line {line_no} is over {human_bytes(limit)} (--max-input)",
+                        limit_bytes=limit)
+    if problem == UNDECODABLE:
+        raise MlxkError("usage_error", f"line {line_no} is not text (undecodable bytes)")
+    if problem is not None:
+        raise MlxkError("usage_error", problem)
 
 
 def _request(engine, settings, text: str, line_no: int):
     """(prepared request, its id, its prompt) for one input line."""
     where = f"line {line_no}"
-    if text.startswith("\x00"):
-        raise MlxkError("usage_error", f"stdin could not be read: {text[1:]}")
     try:
         obj = loads(text)
     except JSONDecodeError as exc:

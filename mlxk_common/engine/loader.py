@@ -118,7 +118,8 @@ class TextEngine:
             messages = normalize_messages(messages)
             if system:
                 messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
-        text, tokens = render(self.tokenizer, messages, chat_template=chat_template, template_args=template_args)
+        text, tokens = render(self.tokenizer, messages, chat_template=chat_template, template_args=template_args,
+                              limit=self.context_length)
         if not tokens:
             raise MlxkError("usage_error", "the prompt is empty")
         budget, source = self.budget(len(tokens), max_tokens)

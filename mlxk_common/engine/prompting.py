@@ -61,17 +61,55 @@ def build_messages(prompt: str, system: str | None = None, history: list[dict] |
 
 
 def render(tokenizer, messages: list[dict], *, chat_template: bool = True,
-           template_args: dict | None = None) -> tuple[str, list[int]]:
-    """(prompt text, prompt token ids) for ``messages``."""
+           template_args: dict | None = None, limit: int | None = None) -> tuple[str, list[int]]:
+    """(prompt text, prompt token ids) for ``messages``.  With ``limit`` (the
+    context window), a text far longer than that many tokens is refused with
+    ``context_length_exceeded`` after encoding only about ``limit`` tokens of it."""
     if chat_template and getattr(tokenizer, "has_chat_template", False):
         try:
             text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
                                                  **(template_args or {}))
         except Exception as exc:  # jinja raises its own errors (raise_exception in templates)
             raise MlxkError("usage_error", f"the chat template refused the conversation: {exc}") from None
-        return text, tokenizer.encode(text, add_special_tokens=False)
-    text = "\n\n".join(m["content"] for m in messages if m.get("content"))
-    return text, tokenizer.encode(text, add_special_tokens=True)
+        special = False
+    else:
+        text = "\n\n".join(m["content"] for m in messages if m.get("content"))
+        special = True
+    if limit is not None:
+        at_least = tokens_beyond(tokenizer, text, limit)
+        if at_least is not None:
+            raise MlxkError("context_length_exceeded", f"the prompt has more than {at_least} tokens; the model's "
+                            f"context window is {limit}", prompt_tokens=at_least, context_length=limit)
+    return text, tokenizer.encode(text, add_special_tokens=special)
+
+
+# Encoding a text costs time and memory in proportion to its length (5 MB: ~10 s
+# and ~1 GB with a fast tokenizer), however little of it the window can hold.
+_WHOLE_CHARS_PER_TOKEN = 16  # texts up to limit x this are encoded whole, at once
+_CHUNK_CHARS_PER_TOKEN = 4  # longer ones in chunks of limit x this characters...
+_BOUNDARY_SLACK = 8  # ...each cut at whitespace, allowed to count this many tokens too many
+
+
+def tokens_beyond(tokenizer, text: str, limit: int) -> int | None:
+    """A lower bound on the number of tokens of ``text`` when it is surely
+    more than ``limit``; None when the text may fit.  Long texts are encoded
+    chunk by chunk and the count stops once it is past the limit, so the work
+    is bounded by the window, not by the text."""
+    if len(text) <= limit * _WHOLE_CHARS_PER_TOKEN:
+        return None
+    step = max(limit * _CHUNK_CHARS_PER_TOKEN, 4096)
+    counted = chunks = start = 0
+    while start < len(text):
+        end = min(len(text), start + step)
+        if end < len(text):  # cut at whitespace: the pieces then encode as they would in the whole text
+            cut = next((i for i in range(end, min(len(text), end + 256)) if text[i].isspace()), end)
+            end = cut
+        counted += len(tokenizer.encode(text[start:end], add_special_tokens=False))
+        chunks += 1
+        start = end
+        if counted - _BOUNDARY_SLACK * (chunks - 1) > limit:
+            return counted - _BOUNDARY_SLACK * (chunks - 1)
+    return None
 
 
 def end_of_turn_ids(tokenizer) -> set[int]:

@@ -1,11 +1,15 @@
 """The console-script entry points: every installed executable starts here.
 
 A Ctrl-C while a tool's modules are still being imported (the first tenth of
-a second) would otherwise end in a KeyboardInterrupt traceback: nothing of
-the tool runs yet to catch it.  So until the tool's ``main`` takes over,
-SIGINT ends the process quietly with exit status 130, the code every tool
-gives for an interruption.  Where SIGINT was ignored when the process started
-(a background job, ``nohup``), it stays ignored.
+a second, more for the dispatcher's own) would otherwise end in a
+KeyboardInterrupt traceback, or be swallowed: raised inside one of the import
+machinery's callbacks, it is printed as "Exception ignored" and the tool runs
+on.  So until the tool's ``main`` can report an interruption
+(``cli.Tool.main`` takes SIGINT back), SIGINT ends the process at once with
+exit status 130, the code every tool gives for an interruption: nothing has
+been written or changed yet that would need cleaning up.  Where SIGINT was
+ignored when the process started (a background job, ``nohup``), it stays
+ignored.
 
 This module runs before anything else, so it imports almost nothing: the C
 module under ``signal`` (``signal`` itself would import enum, functools and
@@ -16,31 +20,29 @@ traceback), and the tool by the builtin ``__import__``.
 from __future__ import annotations
 
 import _signal as signal
+import os
 import sys
 
 EXIT_INTERRUPTED = 130  # mlxk_common.errors.EXIT_INTERRUPTED, without importing it first
 
 
-def _interrupted(signum, frame):
-    raise SystemExit(EXIT_INTERRUPTED)
+def _exit_interrupted(signum, frame):
+    os._exit(EXIT_INTERRUPTED)
+
+
+_exit_interrupted.mlxk_start_up = True  # how cli.Tool.main recognizes the guard it replaces
 
 
 def launch(module: str) -> int:
-    """Import ``mlxk_bin.<module>`` and run its ``main``; Ctrl-C during the
-    import exits 130 without a word."""
-    guarded = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if guarded:
-        signal.signal(signal.SIGINT, _interrupted)
+    """Import ``mlxk_bin.<module>`` and run its ``main``; Ctrl-C before that
+    ``main`` takes over exits 130 without a word."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _exit_interrupted)
+    name = f"mlxk_bin.{module}"
+    __import__(name)
     try:
-        name = f"mlxk_bin.{module}"
-        __import__(name)
-        main = sys.modules[name].main
-    finally:
-        if guarded:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return main()
-    except KeyboardInterrupt:  # between here and the tool's own handler
+        return sys.modules[name].main()
+    except KeyboardInterrupt:  # after the tool's own handler ended
         return EXIT_INTERRUPTED
 
 

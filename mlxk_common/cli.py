@@ -192,6 +192,8 @@ class Tool:
         if self.handle_sigterm and env.is_process:
             previous_sigterm = _install_sigterm()
         try:
+            if env.is_process:
+                _take_sigint()
             try:
                 parser = self.parser(env)
                 # Intermixed: options may come before, between or after the
@@ -219,6 +221,8 @@ class Tool:
         except KeyboardInterrupt:
             return _report(out, MlxkError("interrupted", "interrupted"), env)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if _during_interrupt(exc):  # e.g. argparse's clean-up failing under a Ctrl-C
+                return _report(out, MlxkError("interrupted", "interrupted"), env)
             if debug(env.environ):
                 import traceback
 
@@ -255,6 +259,28 @@ def _give_up_stdout(out: Output, env: IOEnv) -> None:
         discard()
     quiet_broken_pipe(env)
     out.mode = HUMAN
+
+
+def _during_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a KeyboardInterrupt was being handled
+    (a library's ``finally`` that fails when interrupted midway)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__context__, seen + 1
+    return False
+
+
+def _take_sigint() -> None:
+    """From here on a Ctrl-C is this main's to report (KeyboardInterrupt):
+    the executable's start-up guard, which exits 130 at once while modules
+    import, gives way."""
+    try:
+        if getattr(signal.getsignal(signal.SIGINT), "mlxk_start_up", False):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not in the main thread
+        pass
 
 
 def _raise_interrupted(signum, frame):

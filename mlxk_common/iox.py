@@ -130,45 +130,27 @@ class GuardedStdout:
         self.stream = stream  # None when the process started with stdout closed
 
     def write(self, text: str) -> int:
-        try:
-            return self.stream.write(text)
-        except BrokenPipeError:
-            raise
-        except (OSError, ValueError, AttributeError) as exc:
-            raise _output_error(exc) from None
+        return self._do(lambda: self.stream.write(text))
 
     def flush(self) -> None:
+        self._do(lambda: self.stream.flush())
+
+    def _do(self, act):
         try:
-            self.stream.flush()
+            return act()
         except BrokenPipeError:
             raise
-        except (OSError, ValueError, AttributeError) as exc:
-            raise _output_error(exc) from None
+        except (OSError, ValueError, AttributeError) as exc:  # AttributeError: sys.stdout is None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (
+                "stdout is closed" if isinstance(exc, AttributeError) else str(exc))
+            raise MlxkError("output_error", f"cannot write to stdout: {reason}") from None
 
     def discard(self) -> None:
         """Give up: from now on writes go nowhere (the failure was reported)."""
-        self.stream = _Nowhere()
+        self.stream = open(os.devnull, "w")
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
-
-
-class _Nowhere:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-def _output_error(exc: BaseException) -> MlxkError:
-    if isinstance(exc, OSError) and exc.strerror:
-        reason = exc.strerror
-    elif isinstance(exc, AttributeError):  # sys.stdout is None
-        reason = "stdout is closed"
-    else:
-        reason = str(exc) or type(exc).__name__
-    return MlxkError("output_error", f"cannot write to stdout: {reason}")
 
 
 def quiet_broken_pipe(env: IOEnv) -> int:

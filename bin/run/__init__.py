@@ -14,9 +14,10 @@ from mlxk_common.config import env_flag
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
-from mlxk_common.inventory.locate import check_runnable, locate
-from mlxk_common.options import SIZE, parse_size
-from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
+from mlxk_common.hub.pull import confirmer, pull, request_from_args, settings_from_args
+from mlxk_common.inventory.locate import check_runnable, locate, pullable
+from mlxk_common.options import SIZE, add_transfer_arguments, ask_yes_no, parse_size
+from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport, Output
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
 
@@ -70,6 +71,11 @@ def configure(parser):
                            help="largest input read from stdin: the prompt of '-', or one --ndjson-in line "
                                 f"(env MLXK2_MAX_INPUT; default {DEFAULT_MAX_INPUT // 10**6}MB, as mlxk-serve's "
                                 "--max-body); more is input_too_large")
+    downloads = parser.add_argument_group("a model not in the cache (ORG/NAME)")
+    downloads.add_argument("--pull", action="store_true",
+                           help="download it first, without asking (on a terminal mlx-run asks y/N; "
+                                "elsewhere it only says how to get it)")
+    add_transfer_arguments(downloads)
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
@@ -199,10 +205,37 @@ def read_stdin(stdin, limit: int) -> str:
 
 def load(ctx: Context, ref: str):
     """Resolve and check the model, then load it: (engine, display name)."""
-    located = locate(ref, ctx.env.environ)
+    try:
+        located = locate(ref, ctx.env.environ)
+    except MlxkError as exc:
+        if exc.type != "model_not_found" or not pullable(ref) or not wants_pull(ctx, ref):
+            raise
+        fetch(ctx, ref)
+        located = locate(ref, ctx.env.environ)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located), located.name
+
+
+def wants_pull(ctx: Context, ref: str) -> bool:
+    """--pull; or a yes on the terminal (human mode, stdin and stderr a TTY)."""
+    if ctx.args.pull:
+        return True
+    env = ctx.env
+    if ctx.mode != HUMAN or not (env.stdin_isatty and env.stderr_isatty):
+        return False
+    return ask_yes_no(env, f"{ctx.tool.name}: {ref.strip()} is not in the cache. Pull it now?")
+
+
+def fetch(ctx: Context, ref: str) -> None:
+    """Pull ``ref`` into the cache.  Its progress goes to stderr only (a bar on
+    a terminal), so stdout keeps mlx-run's own output."""
+    progress_out = Output(ctx.tool.name, ctx.tool.command, HUMAN, ctx.env)
+    settings = settings_from_args(ctx.args, ctx.env.environ, ctx.out)
+    result = pull(settings, request_from_args(ctx.args, ref.strip()), progress_out, ctx.env,
+                  confirm=confirmer(ctx.mode, ctx.env))
+    ctx.out.info(f"{ctx.tool.name}: pulled {result['model']}@{result['hash'][:8]} "
+                 f"({human_bytes(result['size_bytes'])})")
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -215,16 +248,21 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     if ctx.mode == HUMAN:
         printer = AnswerPrinter(env.stdout, stream=ctx.args.stream or env.stdout_isatty, color=env.color,
                                 hide_reasoning=hide, markers=engine.markers)
-    for event in engine.generate(request):
-        if event.kind == "finished":
-            finished = event
-        elif printer is not None:
-            printer.delta(event.content, event.reasoning)
-        elif ctx.mode == NDJSON:
-            if event.reasoning and not hide:
-                out.event("delta", reasoning=event.reasoning)
-            if event.content:
-                out.event("delta", text=event.content)
+    try:
+        for event in engine.generate(request):
+            if event.kind == "finished":
+                finished = event
+            elif printer is not None:
+                printer.delta(event.content, event.reasoning)
+            elif ctx.mode == NDJSON:
+                if event.reasoning and not hide:
+                    out.event("delta", reasoning=event.reasoning)
+                if event.content:
+                    out.event("delta", text=event.content)
+    except KeyboardInterrupt:
+        if printer is not None:
+            printer.cut()  # the error that follows starts on a line of its own
+        raise
     if printer is not None:
         printer.end()
     note_finish(ctx, finished, engine.load_s)
@@ -271,7 +309,9 @@ TOOL = Tool(
         "/exit; Ctrl-C stops an answer, Ctrl-D leaves).  The model's chat template is used when it has one.  "
         "Reasoning between the template's thinking markers is shown dimmed, dropped with --hide-reasoning, "
         "and returned apart as \"reasoning\" in JSON.  A prompt longer than the context window fails with "
-        "context_length_exceeded before anything is generated.\n\n"
+        "context_length_exceeded before anything is generated; a piped prompt over --max-input fails with "
+        "input_too_large.  A model named ORG/NAME that is not in the cache can be downloaded first: --pull "
+        "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
         "delta events as text arrives, then the result event."
     ),
@@ -280,12 +320,14 @@ TOOL = Tool(
     examples=(
         ("mlx-run ./smollm2 \"What is the capital of France?\"", "one answer"),
         ("mlx-run SmolLM2", "chat with a cached model (a unique part of its name is enough)"),
+        ("mlx-run mlx-community/Qwen3-0.6B-4bit \"Hi\" --pull", "download the model first if it is not cached"),
         ("mlxk-list --ndjson | mlx-run --model - \"Say hi.\"", "the same prompt to every model listed"),
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
+              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

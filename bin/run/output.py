@@ -49,6 +49,14 @@ class AnswerPrinter:
             self._parts.clear()
         self.stdout.flush()
 
+    def cut(self) -> None:
+        """The answer stops here (Ctrl-C): end the line it left on the screen."""
+        if self.stream and self.wrote:
+            if self._in_reasoning and self.color:
+                self.stdout.write(RESET)
+            self.stdout.write("\n")
+            self.stdout.flush()
+
     def _close_reasoning(self) -> None:
         if self._in_reasoning:
             self._in_reasoning = False

@@ -11,17 +11,28 @@ from __future__ import annotations
 
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
-from mlxk_common.inventory.names import resolve
+from mlxk_common.inventory.names import is_repo_id, resolve
 from mlxk_common.inventory.store import Store
 
 
 def locate(ref: str, environ) -> Located:
-    """Resolve ``ref`` to a model with a folder to read (no checks yet)."""
-    found = resolve(ref, Store.from_environ(environ))
+    """Resolve ``ref`` to a model with a folder to read (no checks yet).  An
+    ``ORG/NAME`` that is not cached says how to get it."""
+    try:
+        found = resolve(ref, Store.from_environ(environ))
+    except MlxkError as exc:
+        if exc.type == "model_not_found" and pullable(ref):
+            exc.details["hint"] = f"download it with: mlxk pull {ref.strip()}"
+        raise
     if found.path is None:
         raise MlxkError("unhealthy", f"{found.name} has no snapshot in the cache (interrupted download?)",
                         reference=ref, reason="no snapshot")
     return found
+
+
+def pullable(ref: str) -> bool:
+    """``ORG/NAME`` or ``ORG/NAME@REV``: a name the Hub could have."""
+    return is_repo_id(ref.strip().partition("@")[0])
 
 
 def check_runnable(located: Located, kinds: tuple[str, ...] = (TEXT,)):

@@ -434,3 +434,23 @@ def test_ndjson_in_line_over_max_input_is_one_error_record(tiny_q4):
     assert [r["event"] for r in records] == ["result", "error", "error", "result"], proc.stderr
     assert records[1]["error"]["type"] == "input_too_large" and records[2]["error"]["type"] == "usage_error"
     assert proc.returncode == 1
+
+
+@pytest.mark.slow
+def test_one_shot_ctrl_c_error_starts_on_its_own_line(smollm2_workspace):
+    """Ctrl-C while a one-shot answer streams onto a terminal: the answer's
+    line is ended before the error is printed, and the exit status is 130."""
+    import pexpect
+
+    from fixtures.tooling import default_sigint
+
+    child = pexpect.spawn(executable("mlx-run"), [str(smollm2_workspace), "Count from 1 to 200, one number per line.",
+                                                  "--temperature", "0", "--max-tokens", "300"],
+                          env={**base_env(), "TERM": "dumb"}, encoding="utf-8", timeout=180, preexec_fn=default_sigint)
+    child.expect_exact("4, 5, 6")  # streaming (it would count on to 200)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    screen = child.before
+    assert child.exitstatus == 130, screen
+    assert re.search(r"\r?\nmlx-run: error: interrupted", screen), repr(screen[-300:])

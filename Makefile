@@ -11,9 +11,11 @@ PYTEST_ARGS ?=
 .PHONY: install demo test test-fast bench docs clean FORCE
 
 # The editable install is "strict": a tree of links to each source file (a plain
-# path in site-packages, so start-up imports no finder); a module added or
-# removed needs a new install, which this list of sources triggers.
-SOURCES := $(sort $(wildcard bin/*.py bin/*/*.py mlxk_common/*.py mlxk_common/*/*.py))
+# path in site-packages, so start-up imports no finder); a module or package
+# file (bin/serve/webui/) added or removed needs a new install, which this list
+# of sources triggers.
+SOURCES := $(sort $(filter-out %/__pycache__,$(wildcard bin/*.py bin/*/*.py bin/*/*/* mlxk_common/*.py \
+	mlxk_common/*/*.py)))
 
 $(VENV)/.sources: FORCE
 	@mkdir -p $(VENV)

@@ -441,7 +441,6 @@ def test_one_shot_ctrl_c_error_starts_on_its_own_line(smollm2_workspace):
     """Ctrl-C while a one-shot answer streams onto a terminal: the answer's
     line is ended before the error is printed, and the exit status is 130."""
     import pexpect
-
     from fixtures.tooling import default_sigint
 
     child = pexpect.spawn(executable("mlx-run"), [str(smollm2_workspace), "Count from 1 to 200, one number per line.",

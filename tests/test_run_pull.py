@@ -103,3 +103,14 @@ def test_pull_retries_are_announced(tmp_path):
     assert any("retry 1 of 2 in 0.5 s" in line for line in lines), proc.stderr
     assert any("retry 2 of 2 in 1.0 s" in line for line in lines), proc.stderr
     assert lines[-1].startswith("mlxk-pull: error: acme/model: cannot reach"), proc.stderr
+
+
+def test_pull_flag_reports_the_hubs_answer_as_it_is(hub, tmp_path):
+    """--pull of a name the Hub does not have: mlxk-pull's own error type and
+    message, in mlx-run's output mode, and nothing written to the cache."""
+    env = transfer_env(hub, tmp_path / "hf", HUB_TOKEN)
+    result = run_cli(["mlx-run", "acme/never-published", "hi", "--pull", "--json"], env=env, timeout=300)
+    error = result.json()["error"]
+    assert result.code == 1 and error["type"] == "repo_not_found", result
+    assert "acme/never-published" in error["message"] and "input" not in error
+    assert not (tmp_path / "hf" / "hub" / "models--acme--never-published" / "snapshots").exists()

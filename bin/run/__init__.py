@@ -7,6 +7,7 @@ import sys
 
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
+from mlxk_bin.run.fetch import fetch, wants_pull
 from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
@@ -14,10 +15,9 @@ from mlxk_common.config import env_flag
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
-from mlxk_common.hub.pull import confirmer, pull, request_from_args, settings_from_args
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_transfer_arguments, ask_yes_no, parse_size
-from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport, Output
+from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
 
@@ -208,34 +208,13 @@ def load(ctx: Context, ref: str):
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
-        if exc.type != "model_not_found" or not pullable(ref) or not wants_pull(ctx, ref):
+        if exc.type != "model_not_found" or not pullable(ref) or not wants_pull(ctx, ref.strip()):
             raise
-        fetch(ctx, ref)
+        fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located), located.name
-
-
-def wants_pull(ctx: Context, ref: str) -> bool:
-    """--pull; or a yes on the terminal (human mode, stdin and stderr a TTY)."""
-    if ctx.args.pull:
-        return True
-    env = ctx.env
-    if ctx.mode != HUMAN or not (env.stdin_isatty and env.stderr_isatty):
-        return False
-    return ask_yes_no(env, f"{ctx.tool.name}: {ref.strip()} is not in the cache. Pull it now?")
-
-
-def fetch(ctx: Context, ref: str) -> None:
-    """Pull ``ref`` into the cache.  Its progress goes to stderr only (a bar on
-    a terminal), so stdout keeps mlx-run's own output."""
-    progress_out = Output(ctx.tool.name, ctx.tool.command, HUMAN, ctx.env)
-    settings = settings_from_args(ctx.args, ctx.env.environ, ctx.out)
-    result = pull(settings, request_from_args(ctx.args, ref.strip()), progress_out, ctx.env,
-                  confirm=confirmer(ctx.mode, ctx.env))
-    ctx.out.info(f"{ctx.tool.name}: pulled {result['model']}@{result['hash'][:8]} "
-                 f"({human_bytes(result['size_bytes'])})")
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:

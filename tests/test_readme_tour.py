@@ -5,8 +5,9 @@ with nothing stubbed.
 The tour runs in a scratch folder that looks like the checkout after
 ``make demo`` (``.venv`` and ``models`` link to the real ones, and it is a
 git repository with a small change, so ``git diff`` has something to show),
-against a fresh Hugging Face cache.  Two things stand in for the user's
-eyes and hands: the interactive chat is driven on a pseudo-terminal, and the
+against a fresh Hugging Face cache, with ``MLXK2_MAX_TOKENS`` capping the
+answers (a CPU would take minutes to fill the context window).  Two things
+stand in for the user's eyes and hands: the interactive chat is driven on a pseudo-terminal, and the
 curl line waits until the backgrounded server answers (then ``kill %1``, as
 the README's comment says, stops it).  When port 8000 is taken on this
 machine, both server lines get a free port instead.
@@ -15,8 +16,10 @@ machine, both server lines get a free port instead.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 
@@ -60,6 +63,9 @@ def after_demo(smollm2_gguf, tmp_path_factory):
     root = tmp_path_factory.mktemp("tour")
     env = base_env(HF_HOME=root / "hf")
     env.pop("HF_HUB_OFFLINE")  # a new user's shell has no such setting
+    # The tour's answers run up to the context window (8192 tokens) by default: minutes each on a
+    # CI machine's CPU.  A cap the tools read from the environment keeps the commands as written.
+    env["MLXK2_MAX_TOKENS"] = "120"
     make = subprocess.run(["make", "demo", f"DATA={smollm2_gguf.parent}"], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=1800)
     assert make.returncode == 0, make.stdout[-3000:] + make.stderr[-3000:]
@@ -78,10 +84,18 @@ def after_demo(smollm2_gguf, tmp_path_factory):
     return checkout, env
 
 
-def run_line(line: str, checkout, env, **kw) -> subprocess.CompletedProcess:
+def run_line(line: str, checkout, env) -> subprocess.CompletedProcess:
+    """``line`` in bash, as a user types it after activating the venv; its
+    whole process group is killed if it hangs."""
     script = f"set -o pipefail\n. .venv/bin/activate\n{line}\n"
-    return subprocess.run(["bash", "-c", script], cwd=checkout, env=env, capture_output=True, text=True,
-                          timeout=900, **kw)
+    proc = subprocess.Popen(["bash", "-c", script], cwd=checkout, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.mark.slow

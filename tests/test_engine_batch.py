@@ -99,3 +99,76 @@ def test_returned_cache_continues_a_prompt(engine):
     cached = drain(scheduler)[1]["cached"]
     assert cached.content == single(engine, follow).content
     scheduler.close()
+
+
+PASSAGE = ("Summarize: The river Seine flows through Paris and into the English Channel at Le Havre. "
+           "It is 777 kilometres long and carries barges, tour boats and, in summer, swimmers.")
+
+
+def test_chunked_prompt_processing_gives_the_same_greedy_tokens(engine):
+    request = engine.prepare(prompt=PASSAGE, chat_template=False, max_tokens=10, sampling=GREEDY)
+    short = engine.prepare(prompt="1, 2, 3, 4,", chat_template=False, max_tokens=8, sampling=GREEDY)
+
+    def answers(**options):
+        scheduler = engine.batch(max_batch=4, **options)
+        scheduler.submit(request, rid="long")
+        scheduler.submit(short, rid="short")  # prompts of other lengths, processed together
+        finished = drain(scheduler)[1]
+        scheduler.close()
+        return finished["long"].content, finished["short"].content
+
+    whole = answers(prefill_step_s=None)  # one forward pass per prompt, as mlx-lm does by default
+    assert whole[0] == single(engine, request).content and whole[1] == single(engine, short).content
+    for size in (1, 7):  # every boundary, and odd ones
+        assert answers(prefill_step_s=None, prefill_step_size=size) == whole, size
+    assert answers() == whole  # paced by time, whatever sizes that picks here
+
+
+def test_a_long_prompt_is_processed_in_steps_while_others_decode_and_can_be_cancelled(engine):
+    scheduler = engine.batch(max_batch=2, prefill_step_s=None, prefill_step_size=4)
+    talker = engine.prepare(prompt="Count from 1 to 50.", max_tokens=16, sampling=GREEDY)
+    scheduler.submit(talker, rid="talker")
+    while not any(e.kind == "delta" for e in scheduler.step()):
+        pass
+    long = engine.prepare(prompt=" ".join(["river"] * 300), chat_template=False, max_tokens=5, sampling=GREEDY)
+    scheduler.submit(long, rid="long")
+    assert scheduler.prefilling == 1
+    tokens_meanwhile = 0
+    for _ in range(6):  # 24 of its 300 prompt tokens: far from done, and "talker" keeps talking
+        tokens_meanwhile += sum(1 for e in scheduler.step() if e.rid == "talker")
+        assert scheduler.prefilling == 1
+    assert tokens_meanwhile >= 5  # (a multi-byte character may hold one token's text back)
+    cancelled = scheduler.cancel("long")
+    assert cancelled.finish_reason == "cancelled" and cancelled.completion_tokens == 0
+    assert scheduler.prefilling == 0 and scheduler.active == 1
+    finished = drain(scheduler)[1]
+    assert list(finished) == ["talker"]
+    assert finished["talker"].content == single(engine, talker).content
+    scheduler.close()
+
+
+def test_a_shared_prefix_warmed_in_steps_serves_later_requests(engine):
+    from mlxk_common.engine.prefix_cache import PrefixCache
+
+    cache = PrefixCache(10**8)
+    system = "You are a careful assistant who answers in one short sentence about geography."
+    ask = [engine.prepare(messages=[{"role": "system", "content": system}, {"role": "user", "content": q}],
+                          max_tokens=8, sampling=GREEDY) for q in ("Where is Paris?", "Where is Rome?")]
+    shared = 0
+    while ask[0].prompt_tokens[shared] == ask[1].prompt_tokens[shared]:
+        shared += 1
+    warmup = cache.warm(engine.model, ask[0].prompt_tokens[:shared])
+    steps = 0
+    while warmup.left:
+        assert warmup.step(5) <= 5
+        steps += 1
+    assert steps == -(-shared // 5) and cache.reusable(ask[1].prompt_tokens) == shared
+    assert cache.warm(engine.model, ask[0].prompt_tokens[:shared]) is None  # nothing left to do
+    scheduler = engine.batch(max_batch=2)
+    for i, request in enumerate(ask):
+        kv, cached = cache.lookup(request.prompt_tokens)
+        assert cached == shared
+        scheduler.submit(request, rid=i, cache=kv, cache_tokens=request.prompt_tokens[:cached])
+    finished = drain(scheduler)[1]
+    scheduler.close()
+    assert [finished[i].content for i in range(2)] == [single(engine, r).content for r in ask]

@@ -92,6 +92,7 @@ def make_app(state: State):
             "loaded": loaded,
             "queue_depth": worker.waiting(),
             "active": worker.n_active,
+            "prefilling": worker.n_prefilling,
             "uptime_s": round(time.time() - state.settings.started, 1),
             "version": state.settings.version,
         }

@@ -25,9 +25,11 @@ from mlxk_bin.serve.prepare import prepare
 from mlxk_common.engine import load_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.locate import check_runnable
 from mlxk_common.inventory.located import Located
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
+INTERNAL_MESSAGE = "the request failed in the engine"  # a string: an internal error, logged with its traceback
 MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed once for all
 
 
@@ -49,7 +51,7 @@ class Job:
 
 
 class _Resident:
-    __slots__ = ("ref", "engine", "sched", "cache", "active", "last_used")
+    __slots__ = ("ref", "engine", "sched", "cache", "active", "warming", "last_used")
 
     def __init__(self, ref: Located, engine, sched, cache):
         self.ref = ref
@@ -57,6 +59,7 @@ class _Resident:
         self.sched = sched
         self.cache = cache
         self.active: dict[Job, Job] = {}  # the Job itself is the scheduler's request id
+        self.warming: list[_Warming] = []  # shared prefixes being processed, oldest first
         self.last_used = time.monotonic()
 
 
@@ -77,6 +80,7 @@ class Worker:
         # Written by the engine thread after each round, read by /health.
         self.n_pending = 0
         self.n_active = 0
+        self.n_prefilling = 0
         self.loaded: list[Located] = []  # most recently used first
         self.alive = False
         # Engine thread only.
@@ -140,11 +144,16 @@ class Worker:
     # == engine thread ==========================================================
     def _run(self) -> None:
         try:
-            self._loop()
+            while True:
+                try:
+                    self._loop()
+                    return  # told to stop
+                except Exception as exc:  # noqa: BLE001 - a bug in a round: fail its requests, go on
+                    self.log.error("engine round failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+                    self._fail_everything(INTERNAL_MESSAGE)
         except BaseException as exc:  # noqa: BLE001 - report, then let every waiter go
             self.log.error("engine thread failed: %s: %s", type(exc).__name__, exc, exc_info=True)
-            for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
-                self._post(job, Failed("the engine stopped after an internal error"))
+            self._fail_everything("the engine stopped after an internal error")
         finally:
             self.alive = False
             for resident in list(self._residents.values()):
@@ -156,6 +165,24 @@ class Worker:
             self._publish()
             self.bridge.call_soon(self._stopped.set)
             self.bridge.notify()
+
+    def _fail_everything(self, message: str) -> None:
+        """After an unexpected error: every request in the engine fails, and
+        the models are unloaded (their state is unknown now)."""
+        for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
+            self._post(job, Failed(message))
+        self._pending.clear()
+        for resident in list(self._residents.values()):
+            resident.active.clear()
+            resident.warming.clear()
+            try:
+                self._unload(resident)
+            except Exception as exc:  # noqa: BLE001 - keep serving without it
+                self.log.warning("unloading %s failed: %s", resident.ref.name, exc)
+                self._residents.pop(resident.ref.path, None)
+        self._publish()
+        self._posted = False
+        self.bridge.notify()
 
     def _loop(self) -> None:
         inbox = self.bridge.inbox
@@ -181,8 +208,15 @@ class Worker:
                 elif command == "cancel":
                     self._cancel(job)
             self._admit()
+            self._publish()  # /health sees new requests before the (bounded) step
+            # One bounded step per model: a chunk of a shared prefix, then one
+            # decoded token for every sequence plus one chunk of prompt
+            # processing.  Between two rounds the inbox is read again, so a
+            # cancellation or a shutdown waits for one step at most.
             for resident in list(self._residents.values()):
-                if resident.active:
+                if resident.warming:
+                    self._warm(resident)
+                if resident.active and resident.sched is not None:
                     self._step(resident)
             self._publish()
             if self._posted:
@@ -190,9 +224,12 @@ class Worker:
                 self.bridge.notify()
 
     def _publish(self) -> None:
+        residents = list(self._residents.values())
         self.n_pending = len(self._pending)
-        self.n_active = sum(len(r.active) for r in self._residents.values())
-        self.loaded = [r.ref for r in sorted(self._residents.values(), key=lambda r: -r.last_used)]
+        self.n_active = sum(len(r.active) for r in residents)
+        self.n_prefilling = sum(r.sched.prefilling + sum(len(w.batch) for w in r.warming)
+                                for r in residents if r.sched is not None)
+        self.loaded = [r.ref for r in sorted(residents, key=lambda r: -r.last_used)]
 
     def _post(self, job: Job, event) -> None:
         self.bridge.post(job.ticket, event)
@@ -212,16 +249,29 @@ class Worker:
 
     def _resident_for(self, ref: Located) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
-        used idle one if need be); None while every resident model is busy."""
+        used idle one if need be); None while every resident model is busy.
+        Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
             return resident
-        if len(self._residents) >= self.max_models:
-            idle = [r for r in self._residents.values() if not r.active]
-            if not idle:
-                return None
-            self._unload(min(idle, key=lambda r: r.last_used))
-        return self._load(ref)
+        try:
+            # The health rules first, as mlx-run applies them: a broken file is
+            # a clear 'unhealthy' in milliseconds (not whatever the loader
+            # trips on), and a model they refuse never unloads one that runs.
+            check_runnable(ref)
+            if len(self._residents) >= self.max_models:
+                idle = [r for r in self._residents.values() if not r.active]
+                if not idle:
+                    return None
+                self._unload(min(idle, key=lambda r: r.last_used))
+            return self._load(ref)
+        except MlxkError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one model's failure is that request's error
+            # The loader turns what broken files raise into 'unhealthy'; this is anything else.
+            self.log.error("loading %s failed: %s: %s", ref.name, type(exc).__name__, exc, exc_info=True)
+            raise MlxkError("internal_error", f"loading {ref.name} failed (the server log has the details)",
+                            model=ref.name) from None
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
@@ -238,11 +288,14 @@ class Worker:
 
         self._residents.pop(resident.ref.path, None)
         try:
-            resident.sched.close()
+            if resident.sched is not None:
+                resident.sched.close()
         except Exception as exc:  # noqa: BLE001 - unloading must go on
             self.log.warning("closing the scheduler of %s: %s", resident.ref.name, exc)
-        resident.cache.clear()
+        if resident.cache is not None:
+            resident.cache.clear()
         resident.engine = resident.sched = resident.cache = None
+        resident.warming.clear()
         gc.collect()
         mx.clear_cache()
         self.log.info("unloaded %s", resident.ref.name)
@@ -270,8 +323,11 @@ class Worker:
                 resident.active[job] = job  # holds its slot from now on
                 starting.setdefault(resident, []).append((job, request))
         for resident, batch in starting.items():
-            if len(batch) > 1:
-                self._share_prefix(resident, [request.prompt_tokens for _, request in batch])
+            warmup = self._share_prefix(resident, [request.prompt_tokens for _, request in batch]) \
+                if len(batch) > 1 else None
+            if warmup is not None:
+                resident.warming.append(_Warming(warmup, batch))
+                continue
             for job, request in batch:
                 self._submit(job, request, resident)
 
@@ -280,34 +336,61 @@ class Worker:
             return prepare(resident.engine, job, self.max_tokens)
         except MlxkError as exc:
             self._post(job, Failed(exc))
-            return None
+        except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
+            self.log.error("request %s could not be prepared: %s: %s", job.rid, type(exc).__name__, exc,
+                           exc_info=True)
+            self._post(job, Failed(INTERNAL_MESSAGE))
+        return None
 
-    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]) -> None:
+    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]):
         """Requests that arrive together often share a beginning (a system
         prompt): process it once into the prompt cache, so each of them
-        starts from there instead of processing it again."""
+        starts from there instead of processing it again.  Returns the
+        ``Warmup`` that does it, or None when it is not worth it."""
         cache = resident.cache
         shared = _common_prefix(prompts)
         if shared < MIN_SHARED_PREFIX or not cache.enabled:
-            return
+            return None
         # Worth it only when at least two of them would each be spared that
         # much work (a prefix already cached for them gains nothing).
         spared = [shared - cache.reusable(p) for p in prompts]
         if sum(1 for n in spared if n >= MIN_SHARED_PREFIX) < 2:
-            return
+            return None
         try:
-            resident.cache.extend(resident.engine.model, prompts[0][:shared])
+            return cache.warm(resident.engine.model, prompts[0][:shared])
         except Exception as exc:  # noqa: BLE001 - an optimisation: the requests still run without it
             self.log.warning("processing a shared prompt prefix failed: %s: %s", type(exc).__name__, exc)
+            return None
+
+    def _warm(self, resident: _Resident) -> None:
+        """One bounded chunk of the oldest shared prefix; its requests start
+        once it is in the prompt cache."""
+        warming = resident.warming[0]
+        pacer = resident.sched.pacer
+        chunk = pacer.chunk()
+        started = time.perf_counter()
+        try:
+            done = warming.warmup.step(chunk)
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the requests still run without it
+            self.log.warning("processing a shared prompt prefix failed: %s: %s", type(exc).__name__, exc)
+            warming.warmup.abandon()
+            done = 0
+        pacer.record(done, time.perf_counter() - started, chunk)
+        if warming.warmup.left:
+            return
+        resident.warming.pop(0)
+        for job, request in warming.batch:
+            if resident.active.get(job) is job:
+                self._submit(job, request, resident)
 
     def _submit(self, job: Job, request, resident: _Resident) -> None:
-        cache, cached = resident.cache.lookup(request.prompt_tokens)
         try:
+            cache, cached = resident.cache.lookup(request.prompt_tokens)
             resident.sched.submit(request, job, cache=cache,
                                   cache_tokens=request.prompt_tokens[:cached] if cache is not None else None,
                                   return_cache=resident.cache.enabled)
         except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
-            del resident.active[job]
+            resident.active.pop(job, None)
             self.log.error("request %s could not start: %s: %s", job.rid, type(exc).__name__, exc, exc_info=True)
             self._post(job, Failed("the request could not start"))
             return
@@ -336,7 +419,10 @@ class Worker:
                 continue
             del resident.active[event.rid]
             if event.prompt_cache is not None:
-                resident.cache.store(event.cache_tokens, event.prompt_cache)
+                try:
+                    resident.cache.store(event.cache_tokens, event.prompt_cache)
+                except Exception as exc:  # noqa: BLE001 - an optimisation: the answer is complete anyway
+                    self.log.warning("keeping a prompt cache failed: %s: %s", type(exc).__name__, exc)
             self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached))
 
     def _cancel(self, job: Job) -> None:
@@ -346,8 +432,15 @@ class Worker:
         except ValueError:
             pass
         resident = self._residents.get(job.model.path)
-        if resident is not None and resident.active.pop(job, None) is not None:
+        if resident is None or resident.active.pop(job, None) is None:
+            return
+        for warming in resident.warming:
+            warming.batch = [(j, r) for j, r in warming.batch if j is not job]
+        resident.warming = [w for w in resident.warming if w.batch]
+        try:
             resident.sched.cancel(job)
+        except Exception as exc:  # noqa: BLE001 - the slot is free either way
+            self.log.warning("cancelling request %s: %s: %s", job.rid, type(exc).__name__, exc)
 
     def _stop_all(self) -> None:
         error = MlxkError("interrupted", SHUTDOWN_MESSAGE)
@@ -356,10 +449,22 @@ class Worker:
         self._pending.clear()
         for resident in self._residents.values():
             for job in list(resident.active):
-                resident.sched.cancel(job)
+                try:
+                    resident.sched.cancel(job)
+                except Exception:  # noqa: BLE001, S110 - stopping anyway
+                    pass
                 self._post(job, Failed(error))
             resident.active.clear()
+            resident.warming.clear()
 
+
+class _Warming:
+    """Requests that wait for their shared prefix to be in the prompt cache."""
+    __slots__ = ("warmup", "batch")
+
+    def __init__(self, warmup, batch: list):
+        self.warmup = warmup
+        self.batch = batch  # [(job, request)]
 
 
 def _common_prefix(prompts: list[list[int]]) -> int:

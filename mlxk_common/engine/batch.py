@@ -3,10 +3,13 @@
 ``BatchScheduler`` keeps one ``BatchGenerator`` and any number of requests
 in flight: ``submit`` adds a request at any time (it joins the running batch
 after its prompt is processed), ``cancel`` drops one, and each ``step()``
-runs one decoding step for every active request and returns the events it
-produced: ``Delta`` (new text) and ``Finished`` (finish_reason, usage,
-timing).  Each request keeps its own sampler (seed), logits processors,
-token budget, stop strings, detokenizer and reasoning split.
+runs one decoding step for every active request plus one bounded step of
+prompt processing (``pacing.PrefillPacer``: about half a second), and
+returns the events it produced: ``Delta`` (new text) and ``Finished``
+(finish_reason, usage, timing).  So a long prompt never holds up the
+sequences already decoding, and a caller can cancel it between two
+steps.  Each request keeps its own sampler (seed), logits processors, token
+budget, stop strings, detokenizer and reasoning split.
 
 Thread rule: the scheduler has no thread of its own and no locks.  Call all
 its methods from one thread (the one that calls ``step()``); a server runs
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from mlxk_common.engine.pacing import MAX_CHUNK, PREFILL_STEP_S, PrefillPacer
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import make_logits_processors, make_sampler
 from mlxk_common.engine.textstream import TextStream
@@ -39,21 +43,27 @@ class _Live:
 class BatchScheduler:
     """Options: ``max_batch`` (sequences decoded together, default 8),
     ``prefill_batch_size`` (prompts processed together, default min(8,
-    max_batch)), ``prefill_step_size`` (prompt tokens per forward pass)."""
+    max_batch)), ``prefill_step_size`` (the most prompt tokens per sequence
+    in one step), ``prefill_step_s`` (the time one step of prompt processing
+    should take; None: always ``prefill_step_size`` tokens)."""
 
     def __init__(self, engine, *, max_batch: int = 8, prefill_batch_size: int | None = None,
-                 prefill_step_size: int = 2048):
+                 prefill_step_size: int = MAX_CHUNK, prefill_step_s: float | None = PREFILL_STEP_S):
         from mlx_lm.generate import BatchGenerator
 
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
         self.engine = engine
         self.max_batch = max_batch
+        self.pacer = PrefillPacer(prefill_step_s, most=prefill_step_size)
+        self._prefill_rows = min(prefill_batch_size or 8, max_batch)
         self._gen = BatchGenerator(
             engine.model,
             stop_tokens=[[t] for t in sorted(engine.eos_ids)],
             completion_batch_size=max_batch,
-            prefill_batch_size=min(prefill_batch_size or 8, max_batch),
+            prefill_batch_size=self._prefill_rows,
+            # The step size a prompt batch keeps for its forward passes; how much
+            # of each prompt one step takes is set before every step below.
             prefill_step_size=prefill_step_size,
         )
         self._live: dict[int, _Live] = {}
@@ -107,6 +117,11 @@ class BatchScheduler:
         """Requests in flight (queued, prefilling or decoding)."""
         return len(self._live)
 
+    @property
+    def prefilling(self) -> int:
+        """Requests whose prompt is still being processed (no token yet)."""
+        return sum(1 for live in self._live.values() if live.t_first is None)
+
     def __len__(self):
         return len(self._live)
 
@@ -116,7 +131,12 @@ class BatchScheduler:
         active request.  Returns the events, in order."""
         if not self._live:
             return []
-        _, responses = self._gen.next()
+        gen = self._gen
+        rows = min(self._prefill_rows, self.prefilling)
+        chunk = gen.prefill_step_size = self.pacer.chunk(rows)
+        with gen.stats() as stats:
+            _, responses = gen.next()
+        self.pacer.record(stats.prompt_tokens, stats.prompt_time, chunk)
         events = []
         now = time.perf_counter()
         for r in responses:

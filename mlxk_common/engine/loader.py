@@ -50,9 +50,11 @@ def load_text_engine(info: Located) -> "TextEngine":
         model, tokenizer = load(str(info.path))
     except FileNotFoundError as exc:
         raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {exc}", path=str(info.path)) from None
-    except (ValueError, KeyError, OSError) as exc:
-        raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {type(exc).__name__}: {exc}",
-                        path=str(info.path)) from None
+    except Exception as exc:  # noqa: BLE001 - whatever broken files make mlx-lm raise: a config
+        # missing required fields is a TypeError, a cut-off weight file a RuntimeError, deep nesting a RecursionError
+        message = " ".join(str(exc).split())[:300]
+        raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {type(exc).__name__}"
+                        + (f": {message}" if message else ""), path=str(info.path)) from None
     return TextEngine(info, model, tokenizer, time.perf_counter() - start)
 
 

@@ -68,25 +68,19 @@ class PrefixCache:
             n = found.common_prefix
         return min(n, len(tokens) - 1)
 
-    def extend(self, model, tokens: list[int], step: int = 2048) -> None:
+    def warm(self, model, tokens: list[int]) -> "Warmup | None":
         """Make the cache hold ``tokens`` (a prefix several requests are about
-        to need), processing only what the nearest cached entry lacks."""
+        to need), processing only what the nearest cached entry lacks: a
+        ``Warmup`` to advance in bounded steps, or None when nothing is left
+        to do."""
         if not self.enabled or not tokens:
-            return
-        import mlx.core as mx
-        from mlx_lm.generate import generation_stream
+            return None
         from mlx_lm.models.cache import make_prompt_cache
 
         cache, rest = self._lru.fetch_nearest_cache(_KEY, list(tokens))
         if cache is not None and not rest:
-            return
-        if cache is None:
-            cache = make_prompt_cache(model)
-        with mx.stream(generation_stream):
-            for start in range(0, len(rest), step):
-                model(mx.array(rest[start:start + step])[None], cache=cache)
-                mx.eval([c.state for c in cache])
-        self._lru.insert_cache(_KEY, list(tokens), cache)
+            return None
+        return Warmup(self, list(tokens), cache if cache is not None else make_prompt_cache(model), rest, model)
 
     def store(self, tokens: list[int], cache) -> None:
         if not self.enabled or cache is None or not tokens:
@@ -95,3 +89,43 @@ class PrefixCache:
 
     def clear(self) -> None:
         self._lru.trim_to(n_sequences=0)
+
+
+class Warmup:
+    """Prompt processing of one shared prefix into a ``PrefixCache``, a
+    bounded chunk per ``step`` (the engine thread stays free in between)."""
+
+    def __init__(self, owner: PrefixCache, tokens: list[int], cache, rest: list[int], model):
+        self.owner = owner
+        self.tokens = tokens
+        self.cache = cache
+        self.rest = list(rest)
+        self.model = model
+        self.done = 0  # tokens of ``rest`` processed so far
+
+    @property
+    def left(self) -> int:
+        return len(self.rest) - self.done
+
+    def abandon(self) -> None:
+        """Stop here; nothing goes into the prompt cache."""
+        self.cache = None
+        self.rest = []
+        self.done = 0
+
+    def step(self, n: int) -> int:
+        """Process up to ``n`` more tokens; once all are, the cache holds the
+        prefix.  Returns the tokens processed."""
+        import mlx.core as mx
+        from mlx_lm.generate import generation_stream
+
+        chunk = self.rest[self.done:self.done + max(1, n)]
+        if chunk:
+            with mx.stream(generation_stream):
+                self.model(mx.array(chunk)[None], cache=self.cache)
+                mx.eval([c.state for c in self.cache])
+            self.done += len(chunk)
+        if not self.left and self.cache is not None:
+            self.owner.store(self.tokens, self.cache)
+            self.cache = None
+        return len(chunk)

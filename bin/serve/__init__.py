@@ -11,7 +11,7 @@ from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, count, model_arg, port
+from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
 from mlxk_common.output import HUMAN, JSON
 
 
@@ -48,9 +48,24 @@ def configure(parser):
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
                         help="largest image in a request, decoded (default 20MB)")
+    limits.add_argument("--read-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
+                        help="drop a request whose head takes longer than this to arrive, or whose body stops "
+                             "arriving for this long (408); an idle kept-alive connection is closed after as long "
+                             f"(env MLXK2_READ_TIMEOUT; default {READ_TIMEOUT_S:g})")
     limits.add_argument("--prompt-cache", type=SIZE, default=10**9, metavar="SIZE",
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
+
+
+READ_TIMEOUT_S = 30.0
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    value = float(text)
+    if not 0 < value < 10**6:  # also refuses nan and inf
+        raise ValueError("must be a number of seconds above 0 and below 10^6")
+    return value
 
 
 def run(ctx: Context):
@@ -70,6 +85,7 @@ def run(ctx: Context):
     max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, count)
     api_key = ctx.setting(args.api_key, "MLXK2_API_KEY", None)
     preload = ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None)
+    read_timeout = ctx.setting(args.read_timeout, "MLXK2_READ_TIMEOUT", READ_TIMEOUT_S, seconds)
     log = ctx.log
 
     registry = Registry(env.environ)
@@ -82,7 +98,7 @@ def run(ctx: Context):
                         max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
-    server = Server(State(settings, worker, registry, log), host, bind_port)
+    server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
     except OSError as exc:
@@ -142,7 +158,7 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

@@ -78,7 +78,20 @@ def read_body(environ, limit: int) -> bytes:
             raise too_large(environ, limit, length)
     elif not chunked:
         return b""
-    data = environ["wsgi.input"].read(length if length is not None else limit + 1)
+    try:
+        data = environ["wsgi.input"].read(length if length is not None else limit + 1)
+    except TimeoutError:
+        refuse_connection(environ)
+        raise ApiError(408, f"the request body stopped arriving (nothing came for {_read_timeout(environ)})",
+                       param=None, code="request_timeout", headers={"Connection": "close"}) from None
+    except OSError:
+        # gevent's reader: a chunk size that is not hex, a missing CRLF, or
+        # the end of the stream before the whole body came.
+        refuse_connection(environ)
+        what = "chunked request body is malformed or incomplete" if chunked else \
+            "request body ended before Content-Length bytes"
+        raise ApiError(400, f"the {what}", param=None, code="invalid_body", headers={"Connection": "close"}) \
+            from None
     if len(data) > limit:
         raise too_large(environ, limit, None)
     return data
@@ -102,6 +115,22 @@ def refuse_rest_of_body(environ) -> None:
     body = environ["wsgi.input"]
     expecting = environ.get("HTTP_EXPECT", "").lower() == "100-continue"
     handler.wsgi_input = _Drain(body, 0 if expecting else DRAIN_LIMIT)
+
+
+def _read_timeout(environ) -> str:
+    sock = getattr(environ.get("mlxk.connection"), "socket", None)
+    timeout = sock.gettimeout() if sock is not None else None
+    return f"{timeout:g} s" if timeout else "too long"
+
+
+def refuse_connection(environ) -> None:
+    """The body cannot be trusted to end where the next request starts:
+    answer, then close the connection without reading more."""
+    handler = environ.get("mlxk.connection")
+    if handler is None:
+        return
+    handler.close_connection = True
+    handler.wsgi_input = _Drain(environ["wsgi.input"], 0)
 
 
 class _Drain:

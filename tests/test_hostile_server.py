@@ -318,6 +318,23 @@ def test_a_request_that_stops_arriving_is_dropped_after_the_read_timeout(server,
             assert reply.status == 408 and reply.error()["code"] == "request_timeout", reply.received
 
 
+# name -> (request, status): answered at once, while the rest of the body never comes.
+ANSWERED_THEN_STALLED = {
+    "a body over --max-body that stops arriving": (HEAD + b"Content-Length: 900000000\r\n\r\n{\"mess", 413),
+    "a body for a route that reads none, stopping": (
+        b"GET /health HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nabc", 200),
+}
+
+
+@pytest.mark.parametrize("name", list(ANSWERED_THEN_STALLED))
+def test_the_unread_rest_of_a_stalled_body_is_not_waited_for(server, attacks, name):
+    data, status = ANSWERED_THEN_STALLED[name]
+    with attacks.attack("stalled request", name):
+        reply = Exchange(server.port, data, wait=60)
+        assert reply.responses == 1 and reply.status == status, reply.received
+        assert reply.closed and reply.seconds < READ_TIMEOUT_S + 15, (reply.seconds, reply.received)
+
+
 def test_an_idle_kept_alive_connection_is_closed_after_the_read_timeout(server, attacks):
     with attacks.attack("stalled request", "an idle kept-alive connection"):
         reply = Exchange(server.port, b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n", wait=60)

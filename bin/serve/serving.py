@@ -48,7 +48,8 @@ def make_handler_class(read_timeout: float | None):
       ``read_timeout`` seconds of the connection becoming ready for it (a
       new connection, or the previous answer on a kept-alive one), else 408
       and close, or just close when not a byte came; while its body is read,
-      each wait for more bytes is limited to as long (408 and close).  Writes
+      each wait for more bytes is limited to as long (408 and close), also
+      while an unread or refused body is dropped after the answer.  Writes
       keep no limit: a slow reader of a stream is noticed when it goes away;
     * errors gevent answers itself get the API's JSON error shape.
     """
@@ -84,10 +85,19 @@ def make_handler_class(read_timeout: float | None):
             environ["mlxk.connection"] = self
             return environ
 
-        def start_response(self, status, headers, exc_info=None):
-            if self.socket is not None:
-                self.socket.settimeout(None)  # the answer is on its way: no read limit applies to writes
-            return super().start_response(status, headers, exc_info)
+        def write(self, data):
+            # The limit is for reading: a client that reads a long stream
+            # slowly is not cut off (one that goes away is noticed anyway).
+            # Reads after the answer (gevent drops an unread body) keep it.
+            sock = self.socket
+            if sock is None or read_timeout is None:
+                return super().write(data)
+            sock.settimeout(None)
+            try:
+                return super().write(data)
+            finally:
+                if self.socket is not None:
+                    self.socket.settimeout(read_timeout)
 
         def _handle_client_error(self, ex):
             # gevent calls this for a request it cannot parse; its answer is a

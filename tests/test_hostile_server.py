@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.server import RawStream, wait_for
 from fixtures.tooling import base_env, run_cli
 
 pytestmark = pytest.mark.slow
@@ -349,43 +350,10 @@ def test_the_server_is_healthy_after_the_http_attacks(server):
 
 # -- long prompts -------------------------------------------------------------------------
 
-class LongPrompt:
-    """A streamed text completion of a very long prompt, on a raw socket."""
-
-    def __init__(self, port: int, max_tokens: int = 50):
-        prompt = " ".join(["river"] * LONG_PROMPT_WORDS)
-        body = json.dumps({"prompt": prompt, "max_tokens": max_tokens, "stream": True, "temperature": 0}).encode()
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=300)
-        self.sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    def read_all(self, timeout: float) -> bytes:
-        received = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                chunk = self.sock.recv(65536)
-            except (socket.timeout, ConnectionError):
-                break
-            if not chunk:
-                break
-            received += chunk
-            if received.endswith(b"0\r\n\r\n"):
-                break
-        return received
-
-    def close(self):
-        self.sock.close()
-
-
-def wait_for(predicate, timeout: float = 120, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
+def long_prompt(port: int) -> RawStream:
+    """A streamed text completion of a very long prompt."""
+    return RawStream(port, {"prompt": " ".join(["river"] * LONG_PROMPT_WORDS), "max_tokens": 50, "stream": True,
+                            "temperature": 0}, path=COMPLETIONS)
 
 
 def _short_completion(server, timeout: float):
@@ -393,7 +361,7 @@ def _short_completion(server, timeout: float):
 
 
 def test_a_long_prompt_does_not_hold_up_a_short_one(server):
-    long = LongPrompt(server.port)
+    long = long_prompt(server.port)
     try:
         assert wait_for(lambda: server.health()["active"] == 1), server.health()
         # Prompt processing goes in bounded steps; a short request is
@@ -407,7 +375,7 @@ def test_a_long_prompt_does_not_hold_up_a_short_one(server):
 
 
 def test_a_long_prompt_whose_client_leaves_frees_the_engine_within_a_step(server):
-    long = LongPrompt(server.port)
+    long = long_prompt(server.port)
     try:
         assert wait_for(lambda: server.health()["prefilling"] == 1), server.health()
     finally:
@@ -421,9 +389,9 @@ def test_a_long_prompt_whose_client_leaves_frees_the_engine_within_a_step(server
 
 
 def test_health_counts_a_prompt_being_processed(server):
-    long = LongPrompt(server.port)
+    long = long_prompt(server.port)
     try:
-        seen = wait_for(lambda: server.health()["prefilling"] == 1, timeout=60, every=0.05)
+        seen = wait_for(lambda: server.health()["prefilling"] == 1, every=0.05)
     finally:
         long.close()
     assert seen, server.health()
@@ -432,11 +400,11 @@ def test_health_counts_a_prompt_being_processed(server):
 
 def test_sigterm_during_a_long_prompt_stops_the_engine_cleanly(serve, smollm2_workspace):
     server = serve("--model", smollm2_workspace, "--log-level", "info")
-    long = LongPrompt(server.port)
+    long = long_prompt(server.port)
     try:
         assert wait_for(lambda: server.health()["active"] == 1), server.health()
         os.kill(server.pid, signal.SIGTERM)
-        received = long.read_all(timeout=30)
+        received = long.read_to_end(timeout=30)
         code = server.proc.wait(timeout=30)  # within seconds: the engine stops between two steps
     finally:
         long.close()

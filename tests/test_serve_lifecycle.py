@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import threading
 import time
 
 import pytest
 
+from fixtures.server import RawStream, wait_for
 from fixtures.smollm2 import SMOLLM2_REPO_ID
 from fixtures.tooling import base_env, run_cli
 
@@ -26,58 +26,6 @@ def server(serve, smollm2_workspace):
     return serve("--model", smollm2_workspace, "--max-batch", "16")
 
 
-class RawStream:
-    """A streaming chat request on a plain socket, so a test can walk away from it."""
-
-    def __init__(self, port: int, content: str, max_tokens: int):
-        body = json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": max_tokens,
-                           "stream": True, "temperature": 0}).encode()
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.received = b""
-
-    def read_until(self, marker: bytes, timeout: float = 120) -> bool:
-        deadline = time.monotonic() + timeout
-        while marker not in self.received:
-            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            if not chunk:
-                return False
-            self.received += chunk
-        return True
-
-    def read_to_end(self, timeout: float = 30) -> bytes:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                chunk = self.sock.recv(65536)
-            except (socket.timeout, ConnectionError):
-                break
-            if not chunk:
-                break
-            self.received += chunk
-            if self.received.endswith(b"0\r\n\r\n"):  # the end of a chunked response
-                break
-        return self.received
-
-    def close(self):
-        self.sock.close()
-
-
-def wait_for(predicate, timeout: float = 60, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
-
-
 def test_a_bad_model_reference_fails_fast(tmp_path):
     result = run_cli(["mlxk-serve", "--model", "no-such-org/nothing-here", "--port", "0", "--json"],
                      env=base_env(HF_HOME=tmp_path), timeout=60)
@@ -88,7 +36,7 @@ def test_a_bad_model_reference_fails_fast(tmp_path):
 
 
 def test_a_client_that_disconnects_cancels_its_generation(server):
-    stream = RawStream(server.port, "Write a very long story about the sea.", max_tokens=2000)
+    stream = RawStream.chat(server.port, "Write a very long story about the sea.", max_tokens=2000)
     assert stream.read_until(b'"delta":{"content":"', timeout=120)  # generating now
     assert server.health()["active"] == 1
     stream.close()
@@ -140,11 +88,11 @@ def test_sixteen_concurrent_streams_each_get_their_own_answer(server):
 
 def test_a_full_queue_is_503(serve, smollm2_workspace):
     server = serve("--model", smollm2_workspace, "--max-batch", "1", "--max-queue", "1")
-    first = RawStream(server.port, "Tell me a long story.", max_tokens=2000)
+    first = RawStream.chat(server.port, "Tell me a long story.", max_tokens=2000)
     second = None
     try:
         assert wait_for(lambda: server.health()["active"] == 1)
-        second = RawStream(server.port, "Tell me another story.", max_tokens=2000)
+        second = RawStream.chat(server.port, "Tell me another story.", max_tokens=2000)
         assert wait_for(lambda: server.health()["queue_depth"] == 1)
         reply = server.http("POST", "/v1/chat/completions",
                             {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2})
@@ -160,7 +108,7 @@ def test_a_full_queue_is_503(serve, smollm2_workspace):
 
 def test_sigterm_ends_open_streams_cleanly_and_exits_0(serve, smollm2_workspace):
     server = serve("--model", smollm2_workspace)
-    streams = [RawStream(server.port, f"Tell me a long story about {w}.", max_tokens=2000) for w in WORDS[:2]]
+    streams = [RawStream.chat(server.port, f"Tell me a long story about {w}.", max_tokens=2000) for w in WORDS[:2]]
     for stream in streams:
         assert stream.read_until(b'"delta":{"content":"', timeout=180)
     started = time.monotonic()

@@ -4,7 +4,7 @@
 in flight: ``submit`` adds a request at any time (it joins the running batch
 after its prompt is processed), ``cancel`` drops one, and each ``step()``
 runs one decoding step for every active request plus one bounded step of
-prompt processing (``pacing.PrefillPacer``: about half a second), and
+prompt processing (``pacing.PrefillPacer``: about a second), and
 returns the events it produced: ``Delta`` (new text) and ``Finished``
 (finish_reason, usage, timing).  So a long prompt never holds up the
 sequences already decoding, and a caller can cancel it between two

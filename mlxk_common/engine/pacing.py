@@ -17,7 +17,7 @@ the KV cache holds the same keys and values however the prompt was cut.
 
 from __future__ import annotations
 
-PREFILL_STEP_S = 0.5  # seconds one prefill step should take
+PREFILL_STEP_S = 1.0  # seconds one prefill step should take (shorter steps cost a slow CPU more time per token)
 FIRST_CHUNK = 4  # tokens per sequence before anything was measured
 MAX_CHUNK = 2048  # mlx-lm's own step size: the most one step processes
 GROWTH = 4  # a step is at most this many times the one before

@@ -12,6 +12,7 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
@@ -88,6 +89,7 @@ def configure(parser):
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
     if args.model == "-":

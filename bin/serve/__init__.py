@@ -10,6 +10,7 @@ from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.engine.cpu import blas
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
 from mlxk_common.output import HUMAN, JSON
@@ -77,6 +78,7 @@ def run(ctx: Context):
     from gevent import monkey
 
     monkey.patch_all(subprocess=False)
+    blas.ensure(ctx.env.environ)  # before anything imports mlx (docs/cpu.md)
     from mlxk_bin.serve.app import Settings, State
 
     args, env = ctx.args, ctx.env

@@ -22,10 +22,10 @@ import time
 
 from mlxk_common.engine.cpu import blas
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import parse_size
+from mlxk_common.options import CPU_DTYPES, parse_size
 from mlxk_common.progress import human_bytes
 
-MODES = ("auto", "float32", "native")
+MODES = CPU_DTYPES
 BUDGET_SHARE = 0.5  # of MemAvailable: leaves room for the KV cache, the OS and other programs
 
 

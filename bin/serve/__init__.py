@@ -10,8 +10,10 @@ from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
+from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, port
 from mlxk_common.output import HUMAN, JSON
 
 
@@ -55,6 +57,7 @@ def configure(parser):
     limits.add_argument("--prompt-cache", type=SIZE, default=10**9, metavar="SIZE",
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
+    add_cpu_arguments(parser)
 
 
 READ_TIMEOUT_S = 30.0
@@ -77,6 +80,7 @@ def run(ctx: Context):
     from gevent import monkey
 
     monkey.patch_all(subprocess=False)
+    blas.ensure(ctx.env.environ)  # before anything imports mlx (docs/cpu.md)
     from mlxk_bin.serve.app import Settings, State
 
     args, env = ctx.args, ctx.env
@@ -97,7 +101,8 @@ def run(ctx: Context):
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
                         max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
-                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
+                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
+                    cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
     server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
@@ -158,7 +163,8 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON",
+              "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

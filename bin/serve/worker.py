@@ -65,8 +65,9 @@ class _Resident:
 
 class Worker:
     def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
-                 cache_bytes: int = 10**9, max_tokens: int | None = None):
+                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None):
         self.log = log
+        self.cpu = cpu  # --cpu-dtype and the memory budget (engine/cpu/path.py CpuSettings)
         self.max_models = max_models
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -275,12 +276,15 @@ class Worker:
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
-        engine = load_engine(ref)
+        engine = load_engine(ref, cpu=self.cpu)
         sched = engine.batch(max_batch=self.max_batch)
         cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
+        if engine.cpu_path:
+            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, engine.cpu_path["path"],
+                          engine.cpu_path["blas"], engine.cpu_path["reason"])
         return resident
 
     def _unload(self, resident: _Resident) -> None:

@@ -24,6 +24,9 @@ def configure(parser):
                              "to load another (default 1)")
     model_arg(models, "--allow", nargs="+", action="extend", metavar="REF",
               help="only these models (and --model) may be loaded by requests")
+    models.add_argument("--allow-llm-embeddings", action="store_true",
+                        help="let POST /v1/embeddings use chat and base models too (the mean of the last hidden "
+                             "state, normalised; not what an embedding model gives); without it they get 400")
     net = parser.add_argument_group("network and security")
     net.add_argument("--host", metavar="ADDR", help="address to bind (env MLXK2_HOST; default 127.0.0.1, "
                                                     "this machine only)")
@@ -95,7 +98,8 @@ def run(ctx: Context):
     if args.allow:
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
+                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui,
+                        allow_llm_embeddings=args.allow_llm_embeddings)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
     server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)

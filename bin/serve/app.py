@@ -14,6 +14,7 @@ import time
 import bottle
 
 from mlxk_bin.serve import ui
+from mlxk_bin.serve.embeddings import embeddings
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
@@ -25,8 +26,10 @@ class Settings:
     """The server's fixed settings (from flags and environment)."""
 
     def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
-                 web_ui=True):
+                 web_ui=True, allow_llm_embeddings=False, metrics=False):
         self.api_key = api_key
+        self.allow_llm_embeddings = allow_llm_embeddings
+        self.metrics = metrics
         self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body
@@ -135,6 +138,13 @@ def make_app(state: State):
     @api
     def completions():
         return _generate("completion")
+
+    @app.post("/v1/embeddings")
+    @api
+    def embed():
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return embeddings(state, bottle.request.environ)
 
     if state.settings.web_ui:
         @app.get("/")

@@ -166,7 +166,9 @@ class EmbedEngine:
         self.context_length = info.context_length
         self.modes, self.normalize = pooling_of(info)
         self.matryoshka = matryoshka(info)
-        self.vocab_size = tokenizer.vocab_size
+        # The model's embedding table decides which ids are valid.
+        vocab = (info.config or {}).get("vocab_size")
+        self.vocab_size = vocab if isinstance(vocab, int) and vocab > 0 else tokenizer.vocab_size
         self.dim = None  # known after the first forward pass
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from mlxk_bin.serve.registry import Registry
 from mlxk_bin.serve.serving import Server
@@ -12,7 +13,7 @@ from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
-from mlxk_common.output import HUMAN, JSON
+from mlxk_common.output import JSON
 
 
 def configure(parser):
@@ -39,6 +40,9 @@ def configure(parser):
                      help="allow browsers from these origins ('*' for any); CORS is off by default")
     net.add_argument("--no-ui", action="store_true",
                      help="do not serve the web chat page at / (the API only; / is then 404)")
+    net.add_argument("--metrics", action="store_true",
+                     help="serve GET /metrics in Prometheus text format (behind the API key when one is set); "
+                          "off by default")
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-tokens", type=COUNT, metavar="N",
                         help="most tokens one request may generate; also the default when a request "
@@ -99,17 +103,28 @@ def run(ctx: Context):
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
                         max_image=args.max_image, version=__version__, web_ui=not args.no_ui,
-                        allow_llm_embeddings=args.allow_llm_embeddings)
+                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
-    server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)
+    state = State(settings, worker, registry, log)
+    server = Server(state, host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
     except OSError as exc:
         raise MlxkError("usage_error", f"cannot listen on {host}:{bind_port}: {exc.strerror or exc}") from None
     try:
+        # The address first (stderr), so a client can wait on /health (503 "loading") meanwhile.
+        _serving_line(ctx, bound_host, bound_port, default, args)
         if default is not None:
-            server.preload(default)
+            state.loading.append(default.name)
+            started = time.perf_counter()
+            try:
+                server.preload(default)
+            finally:
+                state.loading.clear()
+            ctx.out.stderr(f"mlxk-serve: ready ({default.name} loaded in {time.perf_counter() - started:.1f} s)")
+        else:
+            ctx.out.stderr("mlxk-serve: ready")
         _announce(ctx, bound_host, bound_port, default, args, max_tokens)
         server.stop_requested.wait()
     except KeyboardInterrupt:  # a signal while the model was loading: still a clean stop
@@ -117,7 +132,9 @@ def run(ctx: Context):
     except BaseException:
         server.shutdown()
         raise
-    if not server.shutdown():
+    stopped = server.shutdown()
+    ctx.out.stderr(f"mlxk-serve: stopped; {state.metrics.summary()}")
+    if not stopped:
         # The engine thread is stuck in a long MLX call: do not let
         # interpreter shutdown race it.
         env.stdout.flush()
@@ -126,22 +143,31 @@ def run(ctx: Context):
     return 0
 
 
-def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
-    url = f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+def _url(host: str, port_: int) -> str:
+    return f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+
+
+def _serving_line(ctx: Context, host: str, port_: int, default, args) -> None:
+    """On stderr before any model loads: where to connect, and what is loading."""
+    url = _url(host, port_)
     auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
     if not auth and host not in ("127.0.0.1", "localhost", "::1"):
         ctx.out.warn(f"serving {host} without an API key: anyone who can reach this port can use it "
                      "(set MLXK2_API_KEY)")
+    page = "" if args.no_ui else f"chat page at {url}/, "
+    loading = f"; loading {default.name}" if default else ""
+    ctx.out.stderr(f"mlxk-serve: serving on {url} ({page}OpenAI API at {url}/v1){loading}")
+
+
+def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
+    """The JSON envelope on stdout once the server is ready (--json)."""
+    url = _url(host, port_)
+    auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
     data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
             "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
             "pid": os.getpid()}
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
-    elif ctx.mode == HUMAN:
-        model = f" with {default.name}" if default else ""
-        page = "" if args.no_ui else f"chat page at {url}/, "
-        ctx.out.line(f"mlxk-serve: serving{model} on {url} ({page}OpenAI API at {url}/v1)")
-        ctx.out.flush()
 
 
 TOOL = Tool(

@@ -147,6 +147,7 @@ def embeddings(state, environ) -> bytes:
         raise internal(job.rid)
     if event.kind != "embedded":
         raise ClientGone()
+    state.metrics.embedded(len(req), event.prompt_tokens)
     return _answer(model.name, event.vectors, event.prompt_tokens, req.encoding_format)
 
 

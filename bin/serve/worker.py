@@ -89,6 +89,7 @@ class Worker:
         self.n_pending = 0
         self.n_active = 0
         self.n_prefilling = 0
+        self.cache_nbytes = 0  # memory held by the prompt caches
         self.loaded: list[Located] = []  # most recently used first
         self.alive = False
         # Engine thread only.
@@ -242,6 +243,7 @@ class Worker:
         self.n_prefilling = sum(r.sched.prefilling + sum(len(w.batch) for w in r.warming)
                                 for r in residents if r.sched is not None)
         self.loaded = [r.ref for r in sorted(residents, key=lambda r: -r.last_used)]
+        self.cache_nbytes = sum(r.cache.nbytes for r in residents if r.cache is not None)
 
     def _post(self, job: Job, event) -> None:
         self.bridge.post(job.ticket, event)

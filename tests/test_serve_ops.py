@@ -134,7 +134,33 @@ def test_metrics_need_the_api_key(metered):
     assert status == 401, body
 
 
-def test_metrics_are_off_without_the_flag(serve, tiny_bert):
-    server = serve("--model", "bert-mean", env=base_env(MLXK_WORKSPACE_HOME=tiny_bert["mean"].parent))
-    reply = server.http("GET", "/metrics")
+@pytest.fixture(scope="module")
+def allowing(serve, tiny_bert, tmp_path_factory):
+    """The tiny BERT preloaded from the home, and a copy outside it admitted by --allow."""
+    import shutil
+
+    outside = tmp_path_factory.mktemp("elsewhere") / "bert-outside"
+    shutil.copytree(tiny_bert["cls"], outside)
+    server = serve("--model", "bert-mean", "--allow", str(outside),
+                   env=base_env(MLXK_WORKSPACE_HOME=tiny_bert["mean"].parent))
+    server.outside = str(outside)
+    return server
+
+
+def test_metrics_are_off_without_the_flag(allowing):
+    reply = allowing.http("GET", "/metrics")
     assert reply.status == 404 and reply.json()["error"]["code"] == "not_found"
+
+
+def test_models_list_what_allow_admits_outside_the_home(allowing):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=allowing.base_url, api_key="unused", max_retries=0, timeout=60)
+    ids = [m.id for m in client.models.list().data]
+    assert ids == ["bert-mean", allowing.outside]  # bert-cls lies in the home but is not allowed
+    found = client.models.retrieve(allowing.outside)
+    assert found.id == allowing.outside and found.model_extra["capabilities"] == ["embeddings"]
+    r = client.embeddings.create(model=allowing.outside, input="hello", encoding_format="float")
+    assert len(r.data[0].embedding) == 32
+    refused = allowing.http("POST", "/v1/embeddings", {"model": "bert-cls", "input": "hi"})
+    assert refused.status == 403

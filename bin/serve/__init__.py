@@ -176,7 +176,8 @@ TOOL = Tool(
     summary="serve models over an OpenAI-compatible HTTP API",
     description=(
         "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
-        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage).  "
+        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage), "
+        "POST /v1/embeddings (embedding models; the 'embeddings' extra), and GET /metrics (--metrics).  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "
@@ -193,6 +194,8 @@ TOOL = Tool(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),
         ("mlxk-serve --port 0 --json", "pick a free port and print it in a JSON envelope"),
+        ("mlxk-serve --model ./bge-small --metrics",
+         "serve an embedding model at /v1/embeddings, with Prometheus metrics at /metrics"),
         ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
          "serve the network, with a key and one browser origin"),

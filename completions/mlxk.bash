@@ -226,7 +226,7 @@ _mlxk_positional_mlx_run() {
 }
 
 # mlxk-serve: serve models over an OpenAI-compatible HTTP API
-_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --host --port --api-key --cors --no-ui --max-tokens --max-queue --max-batch --max-body --max-image --read-timeout --prompt-cache --cpu-dtype --json --log-level --log-json --version'
+_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --allow-llm-embeddings --host --port --api-key --cors --no-ui --metrics --max-tokens --max-queue --max-batch --max-body --max-image --read-timeout --prompt-cache --cpu-dtype --json --log-level --log-json --version'
 _mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --max-tokens --max-queue --max-batch --max-body --max-image --read-timeout --prompt-cache --cpu-dtype --log-level'
 _mlxk_many_mlxk_serve='--allow --cors'
 _mlxk_value_mlxk_serve() {

@@ -301,9 +301,10 @@ class Worker:
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
-        if engine.cpu_path:
-            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, engine.cpu_path["path"],
-                          engine.cpu_path["blas"], engine.cpu_path["reason"])
+        cpu_path = getattr(engine, "cpu_path", None)  # text engines; embedding engines keep their dtype
+        if cpu_path:
+            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, cpu_path["path"],
+                          cpu_path["blas"], cpu_path["reason"])
         return resident
 
     def _unload(self, resident: _Resident) -> None:

@@ -25,8 +25,9 @@ class Settings:
     """The server's fixed settings (from flags and environment)."""
 
     def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
-                 web_ui=True):
+                 web_ui=True, max_n=8):
         self.api_key = api_key
+        self.max_n = max_n  # most choices (n) one request may ask for
         self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body

@@ -14,6 +14,8 @@ token may hold half a character: its ``text`` then shows the bytes escaped,
 
 from __future__ import annotations
 
+import math
+
 MAX_TOP = 20  # OpenAI's limit for top_logprobs
 FLOOR = -9999.0  # OpenAI's stand-in for a log-probability of minus infinity
 
@@ -97,7 +99,7 @@ class LogprobPicker:
         self.bytes_of = TokenBytes(tokenizer)
 
     def entry(self, token_id: int, raw: bytes, logprob: float) -> TokenLogprob:
-        if logprob != logprob or logprob < FLOOR:  # nan or -inf: a token the processors ruled out
+        if math.isnan(logprob) or logprob < FLOOR:  # nan or -inf: a token the processors ruled out
             logprob = FLOOR
         return TokenLogprob(int(token_id), token_text(raw), raw, float(logprob))
 

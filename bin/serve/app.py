@@ -13,7 +13,7 @@ import time
 
 import bottle
 
-from mlxk_bin.serve import ui
+from mlxk_bin.serve import anthropic, ui
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
@@ -136,6 +136,25 @@ def make_app(state: State):
     @api
     def completions():
         return _generate("completion")
+
+    @app.post("/v1/messages")
+    def messages():
+        # Anthropic's API: its own error shape, so not through ``api``.
+        try:
+            if state.stopping:
+                raise unavailable("the server is shutting down", "shutting_down")
+            return anthropic.Messages(state, bottle.request.environ).run()
+        except MlxkError as exc:
+            error = from_mlxk(exc)
+        except ApiError as exc:
+            error = exc
+        except ClientGone:
+            bottle.response.status = 499
+            return b""
+        bottle.response.status = error.status
+        for key, value in error.headers.items():
+            bottle.response.set_header(key, value)
+        return _json(anthropic.error_body(error))
 
     if state.settings.web_ui:
         @app.get("/")

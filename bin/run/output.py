@@ -75,7 +75,7 @@ def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: flo
     timing = dict(finished.timing)
     if load_s is not None:
         timing = {"load_s": round(load_s, 3), **timing}
-    return {
+    record = {
         "model": name,
         "prompt": prompt,
         "response": finished.content,
@@ -85,6 +85,9 @@ def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: flo
         "usage": finished.usage,
         "timing": timing,
     }
+    if finished.logprobs is not None:  # --logprobs: OpenAI's chat logprobs content entries
+        record["logprobs"] = [e.to_openai() for e in finished.logprobs]
+    return record
 
 
 def note_finish(ctx: Context, finished, load_s: float | None = None) -> None:

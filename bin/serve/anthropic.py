@@ -23,7 +23,7 @@ import uuid
 from mlxk_bin.serve.errors import ApiError, bad_request
 from mlxk_bin.serve.generation import Generation
 from mlxk_bin.serve.schemas import (CHAT, MAX_MODEL_CHARS, GenRequest, _bool, _image, _number, _stop, _string,
-                                    _type_name, _unsupported, _wrong_type)
+                                    _sampling, _type_name, _unsupported, _wrong_type)
 from mlxk_common.jsonio import dumps
 
 # HTTP status -> Anthropic's error type
@@ -61,13 +61,10 @@ def parse_messages(body, max_image_bytes: int) -> GenRequest:
     messages = _system(body.get("system"), req.images, max_image_bytes)
     messages += _turns(body.get("messages"), req.images, max_image_bytes)
     req.messages = messages
-    for name, low, high, integer in (("temperature", 0, 1, False), ("top_p", 0, 1, False),
-                                     ("top_k", 0, 2**31 - 1, True)):
-        value = _number(body, name, low, high, integer=integer)
-        if value is not None:
-            req.sampling[name] = value
-    if req.sampling.get("top_p") == 0:
-        raise bad_request("'top_p' must be in (0, 1]", "top_p")
+    # Anthropic's temperature, top_p and top_k, and the OpenAI route's extensions (min_p,
+    # repetition_penalty, seed) with the same checks; Anthropic's temperature ends at 1.
+    _number(body, "temperature", 0, 1)
+    _sampling(body, req)
     req.stop = _stop(body.get("stop_sequences"))
     req.stream = _bool(body, "stream")
     thinking = body.get("thinking")

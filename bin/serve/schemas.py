@@ -215,7 +215,7 @@ def _logprobs(body: dict, kind: str) -> int | None:
         return _number(body, "logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
     wanted = _bool(body, "logprobs")
     top = _number(body, "top_logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
-    if top is not None and not wanted:
+    if top and not wanted:
         raise bad_request("'top_logprobs' needs 'logprobs': true", "top_logprobs")
     return (top or 0) if wanted else None
 

@@ -22,8 +22,20 @@ import uuid
 
 from mlxk_bin.serve.errors import ApiError, bad_request
 from mlxk_bin.serve.generation import Generation
-from mlxk_bin.serve.schemas import (CHAT, MAX_MODEL_CHARS, GenRequest, _bool, _image, _number, _stop, _string,
-                                    _sampling, _type_name, _unsupported, _wrong_type)
+from mlxk_bin.serve.schemas import (
+    CHAT,
+    MAX_MODEL_CHARS,
+    GenRequest,
+    _bool,
+    _image,
+    _number,
+    _sampling,
+    _stop,
+    _string,
+    _type_name,
+    _unsupported,
+    _wrong_type,
+)
 from mlxk_common.jsonio import dumps
 
 # HTTP status -> Anthropic's error type

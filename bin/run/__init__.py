@@ -12,12 +12,13 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -88,10 +89,12 @@ def configure(parser):
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_cpu_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
     if args.model == "-":
@@ -105,7 +108,7 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return ndjson_batch(ctx, engine, name, settings, args.batch_size)
     no_prompt = not args.text and args.prompt is None
@@ -114,11 +117,11 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
     prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model)
+    engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -159,6 +162,7 @@ class Settings:
                 raise MlxkError("usage_error", f"--logprobs must be between 0 and {MAX_TOP}")
             if ctx.mode == HUMAN:
                 raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
+        self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
@@ -215,7 +219,7 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str):
+def load(ctx: Context, ref: str, settings: Settings):
     """Resolve and check the model, then load it: (engine, display name)."""
     try:
         located = locate(ref, ctx.env.environ)
@@ -226,7 +230,7 @@ def load(ctx: Context, ref: str):
         located = locate(ref, ctx.env.environ)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -259,8 +263,8 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         raise
     if printer is not None:
         printer.end()
-    note_finish(ctx, finished, engine.load_s)
-    return result_record(name, prompt, finished, hide, engine.load_s)
+    note_finish(ctx, finished, engine.load_s, engine.cpu_path)
+    return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
@@ -272,7 +276,7 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref)
+        engine, name = load(ctx, item.ref, settings)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
@@ -321,7 +325,8 @@ TOOL = Tool(
          "one result line per request, generated in batches"),
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+              "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS",
+              "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

@@ -18,7 +18,7 @@ import bottle
 from mlxk_bin.serve import sse
 from mlxk_bin.serve.bridge import Ticket
 from mlxk_bin.serve.errors import ApiError, bad_request, from_mlxk, internal, unavailable
-from mlxk_bin.serve.events import FINAL, GONE
+from mlxk_bin.serve.events import FINAL, GONE, Done
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.logprobs import chat_logprobs, completion_logprobs
 from mlxk_bin.serve.openai_shapes import Shaper, usage
@@ -70,6 +70,8 @@ class Generation:
         self.watcher = None
         self.finished: set[int] = set()  # choices whose last event ("done" or "error") arrived
         self.req = None
+        self.meter = state.metrics.meter()  # time to first token, per-token time, tokens (/metrics)
+        self.meters = [self.meter]  # one per choice
 
     @property
     def job(self) -> Job | None:
@@ -106,6 +108,10 @@ class Generation:
         self.jobs = [Job(self.rid if req.n == 1 else f"{self.rid}/{i}", model, req, choice_sampling(sampling, i),
                          ticket=Ticket(wake), index=i) for i in range(req.n)]
         self.choices = [Choice(i) for i in range(req.n)]
+        for _ in range(1, req.n):
+            meter = self.state.metrics.meter()
+            meter.start = self.meter.start
+            self.meters.append(meter)
         self.state.worker.submit_group(self.jobs)
         self.watcher = gevent.spawn(watch_disconnect, self.environ, self._client_gone)
         try:
@@ -156,6 +162,10 @@ class Generation:
 
     def _take(self, job: Job):
         event = job.ticket.events.popleft()
+        if job.index and event.kind == "done":  # the prompt counts once for all choices
+            self.meters[job.index].see(Done(event.finish_reason, 0, event.completion_tokens, 0))
+        else:
+            self.meters[job.index].see(event)
         if event.kind in FINAL:
             self.finished.add(job.index)
         return event

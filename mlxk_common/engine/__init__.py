@@ -59,8 +59,17 @@ from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
-__all__ = ["load_engine", "as_located", "SamplingParams", "GenerationRequest", "Delta",
-           "Finished", "TEXT", "VISION", "AUDIO"]
+__all__ = [
+    "AUDIO",
+    "TEXT",
+    "VISION",
+    "Delta",
+    "Finished",
+    "GenerationRequest",
+    "SamplingParams",
+    "as_located",
+    "load_engine",
+]
 
 
 def as_located(model) -> Located:
@@ -71,9 +80,10 @@ def as_located(model) -> Located:
 def load_engine(model, kind: str | None = None):
     """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
-    The kind comes from the model's config unless ``kind`` asks for one; only
-    text is implemented so far, so vision and audio models (or requests)
-    raise ``capability_not_supported`` before any weights are read.
+    The kind comes from the model's config unless ``kind`` asks for one: text
+    models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
+    text-only requests too); audio raises ``capability_not_supported`` before
+    any weights are read.
     """
     located = as_located(model)
     located.require_config()
@@ -83,6 +93,10 @@ def load_engine(model, kind: str | None = None):
     if wanted != actual and not (wanted == TEXT and actual == VISION):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
+    if actual == VISION:
+        from mlxk_common.engine.vision import load_vision_engine
+
+        return load_vision_engine(located)  # text-only prompts run on it too
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",

@@ -209,9 +209,9 @@ _mlxk_positional_mlxk_pull() {
 }
 
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
-_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --ndjson-in --batch-size --json --ndjson --log-level --log-json --version'
-_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --workers --token --retries --batch-size --log-level'
-_mlxk_many_mlx_run=''
+_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --image --chunk --no-exif --max-image --max-images-total --ndjson-in --batch-size --json --ndjson --log-level --log-json --version'
+_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --workers --token --retries --chunk --max-image --max-images-total --batch-size --log-level'
+_mlxk_many_mlx_run='--image'
 _mlxk_value_mlx_run() {
     case $1 in
         -m|--model) _mlxk_models "$2" ;;

@@ -56,6 +56,7 @@ import os
 from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.vision import load_vision_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
@@ -94,8 +95,6 @@ def load_engine(model, kind: str | None = None):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
     if actual == VISION:
-        from mlxk_common.engine.vision import load_vision_engine
-
         return load_vision_engine(located)  # text-only prompts run on it too
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",

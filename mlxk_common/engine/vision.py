@@ -24,6 +24,7 @@ from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import SamplingParams, make_logits_processors, make_sampler
 from mlxk_common.engine.textstream import TextStream
+from mlxk_common.engine.vision_batch import VisionBatchScheduler
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import VISION, Located
 from mlxk_common.inventory.runtime import backend_installed, mlx_vlm_supports
@@ -228,8 +229,6 @@ class VisionEngine:
         return
 
     def batch(self, **options):
-        from mlxk_common.engine.vision_batch import VisionBatchScheduler
-
         return VisionBatchScheduler(self, **options)
 
 

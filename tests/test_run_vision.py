@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 import pytest
-
 from fixtures.tiny_vlm import EXIF_EXPECTED
 from fixtures.tooling import base_env, executable, run_inprocess
+
 from mlxk_bin.run import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
@@ -112,7 +112,7 @@ def test_text_only_prompt_on_a_vision_model(tiny_vlm):
 def test_image_on_stdin(tiny_vlm, vision_images):
     data = vision_images["blue.jpg"].read_bytes()
     proc = subprocess.run([executable("mlx-run"), str(tiny_vlm), "--image", "-", *GREEDY, "--json"],
-                          input=data, capture_output=True, env=base_env(), timeout=300)
+                          input=data, capture_output=True, env=base_env(), timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     import json
 
@@ -140,7 +140,7 @@ sys.exit(code)
 def test_bad_images_fail_before_any_weights_load(tiny_vlm, vision_images, name, extra, reason):
     path = vision_images.get(name, name if "://" in name else vision_images["red.png"].parent / name)
     proc = subprocess.run([sys.executable, "-c", NOT_LOADED, str(tiny_vlm), "--image", str(path), *extra, "--json"],
-                          capture_output=True, text=True, env=base_env(), timeout=120)
+                          capture_output=True, text=True, env=base_env(), timeout=120, check=False)
     assert proc.returncode == 1, proc.stderr
     import json
 
@@ -155,3 +155,34 @@ def test_images_for_a_text_model_are_refused_before_loading(smollm2_workspace, v
     result = run_inprocess(main, [str(smollm2_workspace), "--image", str(vision_images["red.png"]), "--json"])
     assert result.code == 1
     assert result.json()["error"]["type"] == "capability_not_supported"
+
+
+def test_ndjson_in_with_images_and_a_bad_line(tiny_vlm, vision_images):
+    import json
+
+    blue, red, bad = (str(vision_images[n]) for n in ("blue.jpg", "red.png", "not_image.png"))
+    lines = [
+        {"id": "a", "prompt": "Describe the image.", "images": [blue], "max_tokens": 6, "temperature": 0},
+        {"id": "b", "prompt": "Hello", "max_tokens": 6, "temperature": 0},
+        {"id": "c", "prompt": "x", "images": [bad]},
+        {"id": "d", "messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Hi"}]}],
+         "images": [red], "max_tokens": 6, "temperature": 0, "seed": 3},
+        {"id": "e", "prompt": "Describe the image.", "images": [red, blue], "max_tokens": 6, "temperature": 0.9,
+         "seed": 5},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\n"
+    result = run_inprocess(main, [str(tiny_vlm), "--ndjson-in", "--batch-size", "4"], stdin=stdin)
+    assert result.code == 1  # one bad line
+    out = {rec["id"]: rec for rec in result.ndjson()}
+    assert [rec["index"] for rec in result.ndjson()] == [0, 1, 2, 3, 4]
+    assert out["c"]["event"] == "error" and out["c"]["error"]["type"] == "invalid_image"
+    assert out["a"]["images"][0]["exif"] == EXIF_EXPECTED and "images" not in out["b"]
+    assert [i["file"] for i in out["e"]["images"]] == ["red.png", "blue.jpg"]
+    assert all(out[k]["usage"]["completion_tokens"] == 6 for k in "abde")
+    # Batched greedy = the one-shot answer (same EXIF block, same image).
+    _, alone = run_json(tiny_vlm, "--image", blue)
+    assert out["a"]["response"] == alone["data"]["response"]
+    assert out["a"]["usage"] == alone["data"]["usage"]
+    # Seeded sampling in a batch is the request's own: the same line alone gives the same text.
+    again = run_inprocess(main, [str(tiny_vlm), "--ndjson-in"], stdin=json.dumps(lines[4]) + "\n")
+    assert again.ndjson()[0]["response"] == out["e"]["response"]

@@ -82,8 +82,8 @@ def configure(parser):
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
-                            'repetition_penalty, seed, stop, chat_template_args); write one result line '
-                            'per request, in input order')
+                            'repetition_penalty, seed, stop, chat_template_args, and "images": [paths] for a '
+                            'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
 
@@ -105,9 +105,10 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
+        vs = vision.VisionSettings(ctx)
         engine, name = load(ctx, args.model)
 
-        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
     if args.chat or (no_prompt and env.stdin_isatty):
         if ctx.mode != HUMAN:

@@ -41,7 +41,7 @@ class _Chosen:
 
 
 class _Live:
-    __slots__ = ("rid", "request", "text", "t_start", "t_first", "sampled", "produced")
+    __slots__ = ("produced", "request", "rid", "sampled", "t_first", "t_start", "text")
 
     def __init__(self, rid, request, text):
         self.rid = rid

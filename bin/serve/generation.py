@@ -52,7 +52,10 @@ class Generation:
     # -- before the response -----------------------------------------------------
     def run(self):
         settings = self.state.settings
-        req = parse_common(parse_json(read_body(self.environ, settings.max_body)), self.kind, settings.max_image)
+        req = parse_common(parse_json(read_body(self.environ, settings.max_body)), self.kind, settings.max_image,
+                           settings.max_images_total)
+        if req.exif is None:
+            req.exif = settings.exif
         model = self.state.registry.for_request(req.model)
         self._check_capabilities(req, model)
         sampling = _sampling(req.sampling)

@@ -36,12 +36,13 @@ IMAGE_PARTS = ("image", "image_url", "input_image")
 class VisionRequest(GenerationRequest):
     """A ``GenerationRequest`` plus the processor's tensors (``inputs``) and the image count."""
 
-    __slots__ = ("image_count", "inputs")
+    __slots__ = ("image_count", "inputs", "preamble")
 
-    def __init__(self, *args, inputs=None, image_count: int = 0, **kwargs):
+    def __init__(self, *args, inputs=None, image_count: int = 0, preamble: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.inputs = inputs or {}
         self.image_count = image_count
+        self.preamble = preamble  # text the answer starts with (the server's EXIF table), not generated
 
 
 def load_vision_engine(info: Located) -> VisionEngine:
@@ -102,7 +103,7 @@ class VisionEngine:
     def prepare(self, *, prompt: str | None = None, messages: list[dict] | None = None, images=(),
                 system: str | None = None, chat_template: bool = True, template_args: dict | None = None,
                 max_tokens: int | None = None, sampling: SamplingParams | None = None, stop=(),
-                reasoning: bool = True, tag=None, tokens=None) -> VisionRequest:
+                reasoning: bool = True, tag=None, tokens=None, preamble: str = "") -> VisionRequest:
         """Render, tokenize and process one request with its images (``ImageInput``s, in order).
 
         Image slots go where the messages' image parts are; images beyond those
@@ -158,7 +159,7 @@ class VisionEngine:
         markers = self.markers if reasoning else None
         return VisionRequest(ids, budget, sampling or SamplingParams(), stop, markers,
                              reasoning and starts_in_reasoning(text, markers), text, source, tag,
-                             inputs=dict(inputs), image_count=len(images))
+                             inputs=dict(inputs), image_count=len(images), preamble=preamble)
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
         if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)

@@ -8,7 +8,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from fixtures.tiny_vlm import EXIF_EXPECTED
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]

@@ -65,10 +65,10 @@ def _import_trio_without_forking() -> None:
 
     real = ctypes.util.find_library
     ctypes.util.find_library = lambda name: "libpthread.so.0" if name == "pthread" and sys.platform == "linux" else None
-    try:
-        import trio  # noqa: F401
-    except Exception:  # noqa: BLE001 - then mlx-vlm's own import says what is wrong
-        pass
+    try:  # a failure here is reported by the loader's own import of it
+        importlib.import_module("trio")
+    except Exception as exc:  # noqa: BLE001
+        _ = exc
     finally:
         ctypes.util.find_library = real
 

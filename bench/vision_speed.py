@@ -43,8 +43,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from benchlib import compile_project  # noqa: E402
-from fixtures.tiny_vlm import build_tiny_qwen2vl, make_images  # noqa: E402
+from benchlib import compile_project
+from fixtures.tiny_vlm import build_tiny_qwen2vl, make_images
 
 PROMPT = "Describe the image."
 SIZES = {

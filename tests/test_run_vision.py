@@ -186,3 +186,13 @@ def test_ndjson_in_with_images_and_a_bad_line(tiny_vlm, vision_images):
     # Seeded sampling in a batch is the request's own: the same line alone gives the same text.
     again = run_inprocess(main, [str(tiny_vlm), "--ndjson-in"], stdin=json.dumps(lines[4]) + "\n")
     assert again.ndjson()[0]["response"] == out["e"]["response"]
+
+
+def test_images_with_models_from_stdin(tiny_vlm, smollm2_workspace, vision_images):
+    stdin = f"{tiny_vlm}\n{smollm2_workspace}\n"
+    result = run_inprocess(main, ["--model", "-", "--image", str(vision_images["blue.jpg"]), *GREEDY, "--ndjson"],
+                           stdin=stdin)
+    assert result.code == 1  # the text model cannot read images
+    events = [e for e in result.ndjson() if e["event"] in ("result", "error")]
+    assert events[0]["event"] == "result" and events[0]["images"][0]["exif"] == EXIF_EXPECTED
+    assert events[1]["event"] == "error" and events[1]["error"]["type"] == "capability_not_supported"

@@ -6,6 +6,7 @@ determinism, image-dependence, chunk bookkeeping and exact EXIF values.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 
@@ -89,7 +90,10 @@ def test_chunk_from_environment_and_human_output(tiny_vlm, vision_images):
     out = result.stdout
     assert "Chunk 1/2: images 1–2" in out and "Chunk 2/2: images 3–4" in out
     assert out.count("<details>") == 1  # only chunk 1 has a photo with EXIF
-    assert "| 1 | blue.jpg | 2024-06-01T12:34:56 | 48.8584, 2.2945 | Canon EOS R5 |" in out
+    sha = hashlib.sha256(files[0].read_bytes()).hexdigest()[:8]
+    assert "<summary>📸 Image Metadata (2 images)</summary>" in out
+    assert f"| 1 | image_{sha}.jpeg | blue.jpg | 📍 48.8584°N, 2.2945°E | 📅 2024-06-01 | Canon EOS R5 |" in out
+    assert f"| 2 | image_{hashlib.sha256(files[1].read_bytes()).hexdigest()[:8]}.png | red.png | - | - | - |" in out
     assert out.index("<details>") < out.index("</details>") < out.index("Chunk 2/2")
 
 

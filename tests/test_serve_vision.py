@@ -4,6 +4,7 @@ through the real openai client, streaming and not, batched, limits and EXIF."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,13 +76,14 @@ def test_text_only_request_to_the_vision_model(client):
 
 def test_exif_table_only_when_asked(client, vision_images):
     url = data_url(vision_images["blue.jpg"], "jpeg")
+    sha = hashlib.sha256(vision_images["blue.jpg"].read_bytes()).hexdigest()[:8]
     plain = ask(client, image_message(url))
     assert "<details>" not in plain.choices[0].message.content
     asked = ask(client, image_message(url), extra_body={"mlxk": {"exif": True}})
     text = asked.choices[0].message.content
     assert text.startswith("<details>")
-    assert (f"| 1 | image 1 | {EXIF_EXPECTED['datetime']} | {EXIF_EXPECTED['latitude']}, "
-            f"{EXIF_EXPECTED['longitude']} | Canon EOS R5 |") in text
+    assert (f"| 1 | image_{sha}.jpeg | image 1 | 📍 {EXIF_EXPECTED['latitude']}°N, {EXIF_EXPECTED['longitude']}°E "
+            f"| 📅 {EXIF_EXPECTED['datetime'][:10]} | Canon EOS R5 |") in text
     assert asked.usage.prompt_tokens > plain.usage.prompt_tokens  # the model saw the metadata
     assert asked.usage.completion_tokens == 8  # the table is not generated
 

@@ -120,19 +120,31 @@ def exif_block(images) -> str:
 
 
 def exif_table(images) -> str:
-    """A collapsible Markdown table (mlx-knife's), one row per image; '' when none has EXIF."""
+    """mlx-knife's collapsible Markdown table, one row per image; '' when none has EXIF.
+    ``Filename`` is the content-derived name mlx-knife gives an image, ``Original`` the name it came with."""
     if not any(image.exif for image in images):
         return ""
-    rows = ["<details>", "<summary>📷 Image metadata</summary>", "",
-            "| # | File | Date | GPS | Camera |", "|---|---|---|---|---|"]
+    count = len(images)
+    rows = ["<details>", f"<summary>📸 Image Metadata ({count} image{'s' if count != 1 else ''})</summary>", "",
+            "<!-- mlxk:filenames -->", "| Image | Filename | Original | Location | Date | Camera |",
+            "|-------|----------|----------|----------|------|--------|"]
     for image in images:
         meta = image.exif or {}
-        gps = (f"{meta['latitude']:.4f}, {meta['longitude']:.4f}" if meta.get("latitude") is not None else "–")
-        camera = _camera(meta) or "–"
-        rows.append(f"| {image.index} | {_cell(image.file)} | {meta.get('datetime') or '–'} | {gps} | "
-                    f"{_cell(camera)} |")
+        location = "-"
+        if meta.get("latitude") is not None:
+            lat, lon = meta["latitude"], meta["longitude"]
+            location = f"📍 {abs(lat):.4f}°{'N' if lat >= 0 else 'S'}, {abs(lon):.4f}°{'E' if lon >= 0 else 'W'}"
+        date = f"📅 {meta['datetime'][:10]}" if meta.get("datetime") else "-"
+        rows.append(f"| {image.index} | {content_name(image)} | {_cell(image.file)} | {location} | {date} | "
+                    f"{_cell(_camera(meta) or '-')} |")
     rows += ["", "</details>", ""]
     return "\n".join(rows) + "\n"
+
+
+def content_name(image) -> str:
+    """``image_<first 8 hex of sha256>.<ext>``: a stable name for the image's bytes."""
+    ext = {"JPEG": "jpeg", "MPO": "jpeg", "HEIF": "heic"}.get(image.format, (image.format or "img").lower())
+    return f"image_{image.sha256[:8]}.{ext}"
 
 
 def _cell(text: str) -> str:

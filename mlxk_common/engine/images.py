@@ -29,9 +29,10 @@ class ImageInput:
     """One checked image: ``index`` (1-based), ``file`` (a name to show), ``sha256``,
     ``width``/``height`` (after EXIF orientation), ``exif`` (dict or None), ``image`` (PIL, RGB)."""
 
-    __slots__ = ("exif", "file", "height", "image", "index", "sha256", "size", "width")
+    __slots__ = ("exif", "file", "format", "height", "image", "index", "sha256", "size", "width")
 
-    def __init__(self, index, file, sha256, image, exif, size):
+    def __init__(self, index, file, sha256, image, exif, size, format="JPEG"):
+        self.format = format  # Pillow's name: JPEG, PNG, WEBP, ...
         self.index = index
         self.file = file
         self.sha256 = sha256
@@ -110,7 +111,7 @@ def decode(file: str, data: bytes, index: int = 1, exif: bool = True) -> ImageIn
                        reason="corrupt") from None
     name = "-" if file == "-" else os.path.basename(file)
     return ImageInput(index, name, hashlib.sha256(data).hexdigest(), picture,
-                      read_exif(data, kind) if exif else None, len(data))
+                      read_exif(data, kind) if exif else None, len(data), kind)
 
 
 def load_images(sources, *, stdin=None, max_image: int = MAX_IMAGE_BYTES, max_request: int = MAX_REQUEST_BYTES,

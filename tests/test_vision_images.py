@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from fixtures.tiny_vlm import EXIF_EXPECTED
 
 pytest.importorskip("PIL")
 pytest.importorskip("exifread")
 
-from mlxk_common.engine.exif import exif_block, exif_table  # noqa: E402
-from mlxk_common.engine.images import decode, load_images  # noqa: E402
-from mlxk_common.errors import MlxkError  # noqa: E402
+from mlxk_common.engine.exif import exif_block, exif_table
+from mlxk_common.engine.images import decode, load_images
+from mlxk_common.errors import MlxkError
 
 
 def test_exif_values_from_a_camera_jpeg(vision_images):

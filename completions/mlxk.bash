@@ -209,12 +209,15 @@ _mlxk_positional_mlxk_pull() {
 }
 
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
-_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --ndjson-in --batch-size --json --ndjson --log-level --log-json --version'
-_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --workers --token --retries --batch-size --log-level'
-_mlxk_many_mlx_run=''
+_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --ndjson-in --batch-size --audio --language --task --segments --word-timestamps --format --json --ndjson --log-level --log-json --version'
+_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --workers --token --retries --batch-size --language --task --format --log-level'
+_mlxk_many_mlx_run='--audio'
 _mlxk_value_mlx_run() {
     case $1 in
         -m|--model) _mlxk_models "$2" ;;
+        --audio) _mlxk_paths file "$2" ;;
+        --task) _mlxk_match "$2" 'transcribe' 'translate' ;;
+        --format) _mlxk_match "$2" 'text' 'srt' 'vtt' 'json' ;;
         --log-level) _mlxk_match "$2" 'debug' 'info' 'warning' 'error' ;;
     esac
 }
@@ -256,8 +259,8 @@ _mlxk_positional_mlxk_clone() {
     esac
 }
 
-# mlxk-convert: convert a model folder: GGUF import, quantize, repair
-_mlxk_opts_mlxk_convert='-h --help --from-gguf --quantize --dequantize --repair-index --group-size --mode --dtype --max-shard-size --file --skip-health --json --ndjson --log-level --log-json --version'
+# mlxk-convert: convert a model folder: GGUF and Whisper imports, quantize, repair
+_mlxk_opts_mlxk_convert='-h --help --from-gguf --from-ct2 --quantize --dequantize --repair-index --group-size --mode --dtype --max-shard-size --file --skip-health --json --ndjson --log-level --log-json --version'
 _mlxk_one_mlxk_convert='--quantize --group-size --mode --dtype --max-shard-size --file --log-level'
 _mlxk_many_mlxk_convert=''
 _mlxk_value_mlxk_convert() {

@@ -50,7 +50,7 @@ def _bad(src: Path, why: str) -> MlxkError:
 # -- reading model.bin ---------------------------------------------------------
 
 class Variable:
-    __slots__ = ("name", "shape", "code", "offset", "nbytes")
+    __slots__ = ("code", "name", "nbytes", "offset", "shape")
 
     def __init__(self, name, shape, code, offset, nbytes):
         self.name, self.shape, self.code, self.offset, self.nbytes = name, shape, code, offset, nbytes
@@ -165,7 +165,7 @@ def map_weights(variables: dict, data) -> dict:
         arr = _array(data, var)
         if name in _GLOBAL:
             target = _GLOBAL[name]
-            if target.endswith("conv1.weight") or target.endswith("conv2.weight"):
+            if target.endswith(("conv1.weight", "conv2.weight")):
                 arr = np.ascontiguousarray(arr.transpose(0, 2, 1))  # (out, in, k) -> (out, k, in)
             out[target] = arr
             continue
@@ -314,7 +314,7 @@ def prepare_ct2(src: Path, *, dtype: str | None = None, progress: Progress | Non
         raise _bad(src / "config.json", f"unreadable ({exc})") from None
     if not isinstance(ct2_config, dict):
         raise _bad(src / "config.json", "not a JSON object")
-    variables, aliases, data = read_model_bin(src / "model.bin")
+    variables, _aliases, data = read_model_bin(src / "model.bin")
     dims = dimensions(variables, data)
     weights = map_weights(variables, data)  # int8 sources and unknown tensors are refused here
     build_tokenizer(src, dims["n_vocab"])  # a tokenizer mismatch fails before anything is written
@@ -359,6 +359,6 @@ def _write_json(path: Path, obj) -> None:
 def _readme(source: str, dtype: str) -> str:
     return "\n".join(["---", "library_name: mlx", "tags:", "- mlx", "- whisper", "- speech-to-text", "---", "",
                       f"# {source}", "",
-                      f"Whisper, imported from the CTranslate2 (faster-whisper) model `{source}` with "
-                      f"`mlxk-convert --from-ct2` ({dtype} weights).  Run it with `mlx-run MODEL --audio FILE`.",
+                      (f"Whisper, imported from the CTranslate2 (faster-whisper) model `{source}` with "
+                       f"`mlxk-convert --from-ct2` ({dtype} weights).  Run it with `mlx-run MODEL --audio FILE`."),
                       ""])

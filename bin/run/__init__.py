@@ -9,6 +9,8 @@ from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
 from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
+from mlxk_bin.run.transcribe import AudioSettings, transcribe_files
+from mlxk_bin.run.transcribe import add_arguments as add_audio_arguments
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
@@ -84,12 +86,20 @@ def configure(parser):
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_audio_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
     _split_model(args)
     settings = Settings(ctx)
+    if args.audio:
+        audio = AudioSettings(ctx, settings.max_input)
+        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, (engines.AUDIO,)))
+    if any(v not in (None, False) for v in (args.language, args.task, args.segments, args.audio_format)) \
+            or args.word_timestamps:
+        raise MlxkError("usage_error", "--language, --task, --segments, --word-timestamps and --format apply "
+                        "to --audio only")
     if args.model == "-":
         if args.ndjson_in or args.chat:
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
@@ -203,7 +213,7 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str):
+def load(ctx: Context, ref: str, kinds: tuple[str, ...] = (engines.TEXT,)):
     """Resolve and check the model, then load it: (engine, display name)."""
     try:
         located = locate(ref, ctx.env.environ)
@@ -212,7 +222,7 @@ def load(ctx: Context, ref: str):
             raise
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
-    check_runnable(located)
+    check_runnable(located, kinds)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located), located.name
 
@@ -292,7 +302,13 @@ TOOL = Tool(
         "input_too_large.  A model named ORG/NAME that is not in the cache can be downloaded first: --pull "
         "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
-        "delta events as text arrives, then the result event."
+        "delta events as text arrives, then the result event.\n\n"
+        "With a Whisper model, --audio FILE... transcribes speech (mlx-audio; the 'audio' extra): the text on "
+        "stdout, --segments or --format srt|vtt|json for timings, --language, --task translate, --prompt as "
+        "Whisper's initial prompt, --word-timestamps.  Audio of any length runs in 30-second windows, with "
+        "progress on a terminal.  --json prints {model, file, task, language, text, duration_s, segments, "
+        "timing{load_s, audio_s, rtf}}; --ndjson a segment event per segment as it is decoded, then the result.  "
+        "An unreadable file is invalid_audio."
     ),
     configure=configure,
     run=run,
@@ -302,11 +318,13 @@ TOOL = Tool(
         ("mlx-run mlx-community/Qwen3-0.6B-4bit \"Hi\" --pull", "download the model first if it is not cached"),
         ("mlxk-list --ndjson | mlx-run --model - \"Say hi.\"", "the same prompt to every model listed"),
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
+        ("mlx-run ./whisper-tiny.en --audio meeting.m4a", "transcribe a recording"),
+        ("mlx-run ./whisper-tiny.en --audio talk.mp3 --format srt > talk.srt", "subtitles with timings"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES", "HF_HOME",
+              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

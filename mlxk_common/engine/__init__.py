@@ -37,7 +37,12 @@ API::
 The model arrives as an ``inventory.located.Located`` (its config, kind and
 context window already read); a plain folder path works too.
 
-Modules: loader (TextEngine),
+Speech to text (Whisper through mlx-audio): ``load_engine(located)`` of an
+audio model gives a ``speech.SpeechEngine``; ``audio.decode(bytes, name)``
+turns a file into its samples; ``subtitles`` writes SRT and WebVTT.
+
+Modules: loader (TextEngine), speech (SpeechEngine), audio (decoding),
+subtitles,
 prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
@@ -56,6 +61,7 @@ import os
 from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.speech import load_speech_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
@@ -71,9 +77,10 @@ def as_located(model) -> Located:
 def load_engine(model, kind: str | None = None):
     """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
-    The kind comes from the model's config unless ``kind`` asks for one; only
-    text is implemented so far, so vision and audio models (or requests)
-    raise ``capability_not_supported`` before any weights are read.
+    The kind comes from the model's config unless ``kind`` asks for one; text
+    and speech-to-text (audio: ``speech.SpeechEngine``) are implemented, so
+    vision models (or requests) raise ``capability_not_supported`` before any
+    weights are read.
     """
     located = as_located(model)
     located.require_config()
@@ -83,6 +90,8 @@ def load_engine(model, kind: str | None = None):
     if wanted != actual and not (wanted == TEXT and actual == VISION):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
+    if wanted == AUDIO and actual == AUDIO:
+        return load_speech_engine(located)  # mlx-audio loads here, only for audio
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",

@@ -228,8 +228,8 @@ _mlxk_positional_mlx_run() {
 }
 
 # mlxk-serve: serve models over an OpenAI-compatible HTTP API
-_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --host --port --api-key --cors --no-ui --max-tokens --max-queue --max-batch --max-body --max-image --read-timeout --prompt-cache --json --log-level --log-json --version'
-_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --max-tokens --max-queue --max-batch --max-body --max-image --read-timeout --prompt-cache --log-level'
+_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --host --port --api-key --cors --no-ui --max-tokens --max-queue --max-batch --max-body --max-image --max-audio --read-timeout --prompt-cache --json --log-level --log-json --version'
+_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --max-tokens --max-queue --max-batch --max-body --max-image --max-audio --read-timeout --prompt-cache --log-level'
 _mlxk_many_mlxk_serve='--allow --cors'
 _mlxk_value_mlxk_serve() {
     case $1 in

@@ -31,6 +31,8 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_PRELOAD_MODEL": (None, "model mlxk-serve loads at start-up"),
     "MLXK2_MAX_TOKENS": (None, "default/ceiling for generated tokens"),
     "MLXK2_MAX_INPUT": ("50MB", "largest input mlx-run reads from stdin (a prompt, one --ndjson-in line)"),
+    "MLXK2_MAX_AUDIO": ("25MB", "largest audio upload mlxk-serve's /v1/audio routes accept"),
+    "MLXK2_AUDIO_SEGMENTS": ("0", "1: mlx-run --audio prints each segment with its times (--segments)"),
     "MLXK2_READ_TIMEOUT": ("30", "seconds mlxk-serve waits for more of a request before it drops it"),
     "MLXK2_LOG_JSON": ("0", "1: log lines on stderr are JSON objects"),
     "MLXK2_LOG_LEVEL": ("warning", "log level: debug, info, warning, error"),

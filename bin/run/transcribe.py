@@ -117,8 +117,7 @@ def transcribe_files(ctx: Context, settings: AudioSettings, load) -> int:
             if len(settings.files) == 1 or error.type in ("interrupted", "output_error", "usage_error",
                                                           "capability_not_supported", "unhealthy"):
                 raise
-            errors.append({**out.item_error(error, file=name)} if ctx.mode != JSON
-                          else {**error.to_dict(), "file": name})
+            errors.append(out.item_error(error) if ctx.mode != JSON else {**error.to_dict(), "file": name})
             continue
         results.append(record)
     if ctx.mode == JSON:
@@ -126,7 +125,8 @@ def transcribe_files(ctx: Context, settings: AudioSettings, load) -> int:
             out.envelope(results[0])
         else:
             out.envelope({"model": state.get("name"), "count": len(settings.files), "errors": len(errors),
-                          "results": results + [{"event": "error", "error": e} for e in errors]})
+                          "results": [{"event": "result", **r} for r in results]
+                          + [{"event": "error", "error": e} for e in errors]})
     return 1 if errors else 0
 
 

@@ -11,7 +11,7 @@ from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
+from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, parse_size, port
 from mlxk_common.output import HUMAN, JSON
 
 
@@ -48,6 +48,9 @@ def configure(parser):
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
                         help="largest image in a request, decoded (default 20MB)")
+    limits.add_argument("--max-audio", type=SIZE, default=None, metavar="SIZE",
+                        help="largest audio file uploaded to /v1/audio/transcriptions or /translations (env "
+                             "MLXK2_MAX_AUDIO; default 25MB, as OpenAI's); larger ones get 413")
     limits.add_argument("--read-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
                         help="drop a request whose head takes longer than this to arrive, or whose body stops "
                              "arriving for this long (408); an idle kept-alive connection is closed after as long "
@@ -78,6 +81,7 @@ def run(ctx: Context):
 
     monkey.patch_all(subprocess=False)
     from mlxk_bin.serve.app import Settings, State
+    from mlxk_bin.serve.transcription import SpeechWorker
 
     args, env = ctx.args, ctx.env
     host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
@@ -94,11 +98,13 @@ def run(ctx: Context):
         registry.set_default(default)
     if args.allow:
         registry.allow(args.allow)
+    max_audio = ctx.setting(args.max_audio, "MLXK2_MAX_AUDIO", 25 * 10**6, parse_size)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
+                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui, max_audio=max_audio)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
-    server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)
+    speech = SpeechWorker(log.getChild("speech"), max_queue=args.max_queue)
+    server = Server(State(settings, worker, registry, log, speech), host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
     except OSError as exc:
@@ -146,7 +152,9 @@ TOOL = Tool(
     summary="serve models over an OpenAI-compatible HTTP API",
     description=(
         "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
-        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage).  "
+        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage), and "
+        "POST /v1/audio/transcriptions and /v1/audio/translations for Whisper models (multipart uploads, "
+        "json, text, srt, vtt, verbose_json; transcribed on a thread of their own, so chat goes on meanwhile).  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "
@@ -158,7 +166,7 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

@@ -14,11 +14,12 @@ from mlxk_bin.run.transcribe import add_arguments as add_audio_arguments
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -86,16 +87,18 @@ def configure(parser):
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_cpu_arguments(parser)
     add_audio_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
     if args.audio:
         audio = AudioSettings(ctx, settings.max_input)
-        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, (engines.AUDIO,)))
+        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, settings, (engines.AUDIO,)))
     if any(v not in (None, False) for v in (args.language, args.task, args.segments, args.audio_format)) \
             or args.word_timestamps:
         raise MlxkError("usage_error", "--language, --task, --segments, --word-timestamps and --format apply "
@@ -111,7 +114,7 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return ndjson_batch(ctx, engine, name, settings, args.batch_size)
     no_prompt = not args.text and args.prompt is None
@@ -120,11 +123,11 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
     prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model)
+    engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -159,6 +162,7 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
@@ -213,7 +217,7 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, kinds: tuple[str, ...] = (engines.TEXT,)):
+def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (engines.TEXT,)):
     """Resolve and check the model, then load it: (engine, display name)."""
     try:
         located = locate(ref, ctx.env.environ)
@@ -224,7 +228,7 @@ def load(ctx: Context, ref: str, kinds: tuple[str, ...] = (engines.TEXT,)):
         located = locate(ref, ctx.env.environ)
     check_runnable(located, kinds)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -254,8 +258,8 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         raise
     if printer is not None:
         printer.end()
-    note_finish(ctx, finished, engine.load_s)
-    return result_record(name, prompt, finished, hide, engine.load_s)
+    note_finish(ctx, finished, engine.load_s, engine.cpu_path)
+    return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
@@ -267,7 +271,7 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref)
+        engine, name = load(ctx, item.ref, settings)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
@@ -324,7 +328,8 @@ TOOL = Tool(
          "one result line per request, generated in batches"),
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES", "HF_HOME",
-              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY",
+              "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

@@ -13,8 +13,8 @@ before it.
 
 The CPU path: MLX's Linux CPU backend computes float16 matmuls in scalar code
 and sends float32 ones to BLAS, so on a CPU device the model runs in float32
-(the same transcript, many times faster, more so with a fast BLAS loaded
-before mlx.core: ``cpu_blas``).  On Metal or CUDA it stays float16.
+(the same transcript, many times faster, more so with the fast BLAS that
+``engine.cpu.blas`` loads before mlx.core).  On Metal or CUDA it stays float16.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from mlxk_common.engine.audio import SAMPLE_RATE
+from mlxk_common.engine.cpu import blas
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO
 
@@ -34,14 +35,7 @@ _local = threading.local()  # the transcription running on this thread: its call
 
 
 def cpu_blas() -> dict:
-    """Load the shared fast-BLAS path when this install has it (it must run
-    before mlx.core is imported); {} when it does not."""
-    import importlib
-
-    try:
-        blas = importlib.import_module("mlxk_common.engine.cpu.blas")
-    except ImportError:
-        return {}
+    """The fast BLAS (``engine.cpu.blas``), loaded before mlx.core: what it did."""
     return blas.ensure()
 
 

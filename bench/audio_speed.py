@@ -84,6 +84,34 @@ done(load_s, time.perf_counter() - w, time.process_time() - c, text)
 """
 
 
+PROFILE_CHILD = CHILD_PRELUDE + r"""
+# Where mlxk's time goes, per clip: the log-mel spectrogram, the encoder (one
+# 30-second window each), and the rest of the transcription (the decoder's
+# token loop, timestamps, text), each in CPU seconds.
+import mlx.core as mx
+from mlxk_common.engine import load_engine
+from mlxk_common.engine.audio import decode
+from mlx_audio.stt.models.whisper.audio import N_FRAMES, log_mel_spectrogram, pad_or_trim
+engine = load_engine(args["mlx"])
+model = engine.model
+samples = decode(open(args["clip"], "rb").read(), args["clip"])
+c = time.process_time()
+mel = log_mel_spectrogram(mx.array(samples), n_mels=model.dims.n_mels, padding=0)
+mx.eval(mel)
+mel_s = time.process_time() - c
+windows = max(1, -(-mel.shape[0] // N_FRAMES))
+window = pad_or_trim(mel[:N_FRAMES], N_FRAMES, axis=-2).astype(model.dtype)[None]
+mx.eval(model.encoder(window))  # warm-up
+c = time.process_time()
+mx.eval(model.encoder(window))
+encoder_s = (time.process_time() - c) * windows
+c = time.process_time()
+engine.transcribe(samples)
+total = time.process_time() - c
+done(0, 0, total, "", {"mel_s": mel_s, "encoder_s": encoder_s, "windows": windows})
+"""
+
+
 def words(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
 
@@ -195,6 +223,10 @@ def main() -> int:
         texts = {name: results[name][0]["text"] for name, _, _ in engines if results[name]}
         same = len({" ".join(words(t)) for t in texts.values()}) == 1
         print(f"\nsame transcript (case and punctuation ignored) from every engine: {same}")
+        p = measured(PROFILE_CHILD, {"mlx": args.mlx, "clip": clip}, env)
+        rest = p["cpu_s"] - p["mel_s"] - p["encoder_s"]
+        print(f"mlxk CPU seconds: mel {p['mel_s']:.2f}, encoder {p['encoder_s']:.2f} ({p['windows']} window(s)), "
+              f"decoder loop and the rest {rest:.2f}, of {p['cpu_s']:.2f}")
         if not same:
             for name, text in texts.items():
                 print(f"  {name}: {text[:200]}")

@@ -55,7 +55,7 @@ def test_document_is_valid_openapi_31():
     assert {f"{op.method.upper()} {op.path}" for op in operations} == {
         "GET /", "GET /health", "GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions",
         "POST /v1/completions", "POST /v1/messages", "POST /v1/embeddings", "GET /metrics",
-        "GET /openapi.json"}
+        "POST /v1/audio/transcriptions", "POST /v1/audio/translations", "GET /openapi.json"}
 
 
 @pytest.fixture(scope="module")

@@ -144,7 +144,7 @@ def test_speech_to_text_model(odd_model):
     _config(folder, model_type="whisper", architectures=["WhisperForConditionalGeneration"])
     (folder / "preprocessor_config.json").write_text(json.dumps({"feature_extractor_type": "WhisperFeatureExtractor"}))
     result = check_runtime(folder)
-    assert (result.model_type, result.capabilities, result.chat) == ("audio", ["audio"], False)
+    assert (result.model_type, result.capabilities, result.chat) == ("audio", ["speech-to-text"], False)
     if not runtime.backend_installed("mlx_audio"):
         assert result.reason.startswith("mlx-audio is not installed")
 

@@ -1,5 +1,5 @@
-"""mlxk-convert: workspace to workspace conversions (GGUF import, quantize,
-dequantize, index repair)."""
+"""mlxk-convert: workspace to workspace conversions (GGUF import, CTranslate2
+Whisper import, quantize, dequantize, index repair)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mlxk_bin.convert import jobs
+from mlxk_bin.convert.ct2 import prepare_ct2
 from mlxk_bin.convert.gguf import OPERATION, prepare_gguf
 from mlxk_bin.convert.shards import DEFAULT_MAX_SHARD, parse_shard_size
 from mlxk_common.cli import Context, Tool
@@ -32,6 +33,9 @@ def configure(parser):
     mode = parser.add_argument_group("conversion mode (one is required)").add_mutually_exclusive_group(required=True)
     mode.add_argument("--from-gguf", action="store_true",
                       help="import a llama-architecture GGUF file (Q4_0, Q4_1, Q8_0, F16, F32) as an MLX model folder")
+    mode.add_argument("--from-ct2", action="store_true",
+                      help="import a CTranslate2 (faster-whisper) Whisper folder (model.bin, config.json, "
+                           "tokenizer.json, vocabulary.txt; float16 or float32) as an MLX Whisper folder")
     mode.add_argument("--quantize", type=int, metavar="BITS", choices=BITS,
                       help="quantize to BITS bits (2, 3, 4, 5, 6, 8) with mlx-lm (mlx-vlm for vision models); "
                            "a quantized source is dequantized first")
@@ -67,7 +71,9 @@ def _check_flags(args) -> None:
     if args.quantize is None and (args.group_size is not None or args.quant_mode != "affine"):
         _usage("--group-size and --mode apply to --quantize only")
     if (args.from_gguf or args.repair_index) and args.dtype:
-        _usage("--dtype applies to --quantize and --dequantize only")
+        _usage("--dtype applies to --quantize, --dequantize and --from-ct2 only")
+    if args.from_ct2 and args.max_shard_size:
+        _usage("--max-shard-size does not apply to --from-ct2")
     if args.repair_index and args.max_shard_size:
         _usage("--repair-index keeps the shards as they are; --max-shard-size does not apply")
     if args.gguf_file and not args.from_gguf:
@@ -90,6 +96,9 @@ def run(ctx: Context):
     if args.from_gguf:
         source = jobs.resolve_gguf_source(args.source, environ, args.gguf_file)
         job = _GGUF(prepare_gguf(source.path, target, progress=emit), source, max_shard)
+    elif args.from_ct2:
+        source = jobs.resolve_source(args.source, environ)
+        job = prepare_ct2(source.path, dtype=args.dtype, progress=emit, **source.provenance())
     elif args.repair_index:
         job = jobs.RepairJob(jobs.resolve_source(args.source, environ), emit=emit).prepare()
     else:
@@ -160,7 +169,7 @@ def _report(ctx: Context, result: dict):
 TOOL = Tool(
     name="mlxk-convert",
     command="convert",
-    summary="convert a model folder: GGUF import, quantize, repair",
+    summary="convert a model folder: GGUF and Whisper imports, quantize, repair",
     description=(
         "Converts a model into a new workspace folder.  The source is a model folder or a cached "
         "model; the target is written in a temporary folder next to it, checked for health, and "
@@ -172,6 +181,8 @@ TOOL = Tool(
     examples=(
         ("mlxk-convert SmolLM2-135M-Instruct.Q4_1.gguf ./smollm2 --from-gguf",
          "import a GGUF file as an MLX model folder"),
+        ("mlxk-convert ./faster-whisper-tiny.en ./whisper-tiny.en --from-ct2",
+         "import a faster-whisper (CTranslate2) Whisper model for mlx-run --audio"),
         ("mlxk-convert ./smollm2 ./smollm2-f16 --dequantize --dtype float16",
          "turn a quantized model back into float16 weights"),
         ("mlxk-convert ./smollm2-f16 ./smollm2-4bit --quantize 4 --group-size 32",

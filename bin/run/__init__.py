@@ -10,6 +10,8 @@ from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
 from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
+from mlxk_bin.run.transcribe import AudioSettings, transcribe_files
+from mlxk_bin.run.transcribe import add_arguments as add_audio_arguments
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
@@ -92,6 +94,7 @@ def configure(parser):
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
     add_cpu_arguments(parser)
+    add_audio_arguments(parser)
 
 
 def run(ctx: Context):
@@ -99,6 +102,13 @@ def run(ctx: Context):
     blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
+    if args.audio:
+        audio = AudioSettings(ctx, settings.max_input)
+        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, settings, (engines.AUDIO,)))
+    if any(v not in (None, False) for v in (args.language, args.task, args.segments, args.audio_format)) \
+            or args.word_timestamps:
+        raise MlxkError("usage_error", "--language, --task, --segments, --word-timestamps and --format apply "
+                        "to --audio only")
     if args.image:
         return run_images(ctx, settings)
     if args.model == "-":
@@ -250,9 +260,11 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
+def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (engines.TEXT, engines.VISION),
+         images: bool = False):
     """Resolve and check the model, then load it: (engine, display name).
-    ``images``: the request has images, so a text model is refused before it loads."""
+    ``kinds``: the kinds of model the request can run on; ``images``: the
+    request has images, so a text model is refused before it loads."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -263,7 +275,7 @@ def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
     if images and located.path is not None and located.config is not None and located.kind != engines.VISION:
         raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
                         "vision model", kind=located.kind, requested=engines.VISION)
-    check_runnable(located)
+    check_runnable(located, kinds)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located, cpu=settings.cpu), located.name
 
@@ -348,7 +360,13 @@ TOOL = Tool(
         "input_too_large.  A model named ORG/NAME that is not in the cache can be downloaded first: --pull "
         "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
-        "delta events as text arrives, then the result event."
+        "delta events as text arrives, then the result event.\n\n"
+        "With a Whisper model, --audio FILE... transcribes speech (mlx-audio; the 'audio' extra): the text on "
+        "stdout, --segments or --format srt|vtt|json for timings, --language, --task translate, --prompt as "
+        "Whisper's initial prompt, --word-timestamps.  Audio of any length runs in 30-second windows, with "
+        "progress on a terminal.  --json prints {model, file, task, language, text, duration_s, segments, "
+        "timing{load_s, audio_s, rtf}}; --ndjson a segment event per segment as it is decoded, then the result.  "
+        "An unreadable file is invalid_audio."
     ),
     configure=configure,
     run=run,
@@ -358,12 +376,14 @@ TOOL = Tool(
         ("mlx-run mlx-community/Qwen3-0.6B-4bit \"Hi\" --pull", "download the model first if it is not cached"),
         ("mlxk-list --ndjson | mlx-run --model - \"Say hi.\"", "the same prompt to every model listed"),
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
+        ("mlx-run ./whisper-tiny.en --audio meeting.m4a", "transcribe a recording"),
+        ("mlx-run ./whisper-tiny.en --audio talk.mp3 --format srt > talk.srt", "subtitles with timings"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS",
-              "NO_COLOR"),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES", "HF_HOME",
+              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY",
+              "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

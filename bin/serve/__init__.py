@@ -14,7 +14,7 @@ from mlxk_common.cli import Context, Tool
 from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, port
+from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, parse_size, port
 from mlxk_common.output import JSON
 
 
@@ -62,6 +62,9 @@ def configure(parser):
                         help="largest image in a request, decoded (default 20MB); larger ones get 413")
     limits.add_argument("--max-images-total", type=SIZE, default=50 * 10**6, metavar="SIZE",
                         help="largest total of the decoded images of one request (default 50MB); more gets 413")
+    limits.add_argument("--max-audio", type=SIZE, default=None, metavar="SIZE",
+                        help="largest audio file uploaded to /v1/audio/transcriptions or /translations (env "
+                             "MLXK2_MAX_AUDIO; default 25MB, as OpenAI's); larger ones get 413")
     models.add_argument("--exif", action="store_true",
                         help="vision models: answers start with the images' EXIF table (file, date, GPS, camera) "
                              "and the model sees that metadata; without it a request asks with "
@@ -98,6 +101,7 @@ def run(ctx: Context):
     monkey.patch_all(subprocess=False)
     blas.ensure(ctx.env.environ)  # before anything imports mlx (docs/cpu.md)
     from mlxk_bin.serve.app import Settings, State
+    from mlxk_bin.serve.transcription import SpeechWorker
 
     args, env = ctx.args, ctx.env
     host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
@@ -114,15 +118,17 @@ def run(ctx: Context):
         registry.set_default(default)
     if args.allow:
         registry.allow(args.allow)
+    max_audio = ctx.setting(args.max_audio, "MLXK2_MAX_AUDIO", 25 * 10**6, parse_size)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
                         max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
                         version=__version__, web_ui=not args.no_ui,
                         allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
-                        max_n=args.max_n)
+                        max_n=args.max_n, max_audio=max_audio)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
                     cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
-    state = State(settings, worker, registry, log)
+    speech = SpeechWorker(log.getChild("speech"), max_queue=args.max_queue)
+    state = State(settings, worker, registry, log, speech)
     server = Server(state, host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
@@ -193,7 +199,9 @@ TOOL = Tool(
     description=(
         "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
         "POST /v1/completions (streaming with server-sent events, stream_options.include_usage), "
-        "POST /v1/embeddings (embedding models; the 'embeddings' extra), and GET /metrics (--metrics).  "
+        "POST /v1/embeddings (embedding models; the 'embeddings' extra), GET /metrics (--metrics), and "
+        "POST /v1/audio/transcriptions and /v1/audio/translations for Whisper models (multipart uploads, "
+        "json, text, srt, vtt, verbose_json; transcribed on a thread of their own, so chat goes on meanwhile).  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "
@@ -205,8 +213,8 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON",
-              "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
+              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
+              "MLXK2_LOG_JSON", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

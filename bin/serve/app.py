@@ -18,6 +18,7 @@ from mlxk_bin.serve.embeddings import embeddings
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
+from mlxk_bin.serve.transcription import Transcription
 from mlxk_bin.serve.metrics import CONTENT_TYPE, Metrics
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
@@ -28,7 +29,7 @@ class Settings:
 
     def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6,
                  max_images_total=50 * 10**6, exif=False, version="0",
-                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8):
+                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8, max_audio=25 * 10**6):
         self.api_key = api_key
         self.allow_llm_embeddings = allow_llm_embeddings
         self.metrics = metrics
@@ -39,6 +40,7 @@ class Settings:
         self.max_image = max_image
         self.max_images_total = max_images_total
         self.exif = exif
+        self.max_audio = max_audio
         self.version = version
         self.started = time.time()
 
@@ -52,11 +54,12 @@ def error_body(error: ApiError) -> tuple[str, list, bytes]:
 
 
 class State:
-    """What the routes share: settings, the worker, the model registry."""
+    """What the routes share: settings, the worker, the speech thread, the model registry."""
 
-    def __init__(self, settings: Settings, worker, registry, log):
+    def __init__(self, settings: Settings, worker, registry, log, speech=None):
         self.settings = settings
         self.worker = worker
+        self.speech = speech
         self.registry = registry
         self.log = log
         self.stopping = False
@@ -157,6 +160,15 @@ def make_app(state: State):
     def completions():
         return _generate("completion")
 
+    @app.post("/v1/audio/transcriptions")
+    @api
+    def transcriptions():
+        return _transcribe("transcribe")
+
+    @app.post("/v1/audio/translations")
+    @api
+    def translations():
+        return _transcribe("translate")
     @app.post("/v1/embeddings")
     @api
     def embed():
@@ -203,6 +215,11 @@ def make_app(state: State):
         if state.stopping:
             raise unavailable("the server is shutting down", "shutting_down")
         return Generation(state, bottle.request.environ, kind).run()
+
+    def _transcribe(task):
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return Transcription(state, bottle.request.environ, task).run()
 
     def error_handler(res: bottle.HTTPError):
         environ = bottle.request.environ

@@ -86,6 +86,8 @@ class Server:
             return self._stopped
         self.state.stopping = True
         self.http.close()  # no new connections
+        if self.state.speech is not None:
+            self.state.speech.stop()  # a transcription stops at its next 30-second window
         stopped = self.state.worker.shutdown(ENGINE_STOP_S)
         if not stopped:
             self.log.warning("the engine thread did not stop within %.1f s", ENGINE_STOP_S)

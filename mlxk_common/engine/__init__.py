@@ -38,7 +38,12 @@ API::
 The model arrives as an ``inventory.located.Located`` (its config, kind and
 context window already read); a plain folder path works too.
 
-Modules: loader (TextEngine),
+Speech to text (Whisper through mlx-audio): ``load_engine(located)`` of an
+audio model gives a ``speech.SpeechEngine``; ``audio.decode(bytes, name)``
+turns a file into its samples; ``subtitles`` writes SRT and WebVTT.
+
+Modules: loader (TextEngine), speech (SpeechEngine), audio (decoding),
+subtitles,
 prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
@@ -59,6 +64,7 @@ from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.engine.vision import load_vision_engine
+from mlxk_common.engine.speech import load_speech_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
@@ -76,9 +82,9 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
 
     The kind comes from the model's config unless ``kind`` asks for one: text
     models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
-    text-only requests too); audio raises ``capability_not_supported`` before
-    any weights are read.  ``cpu`` (``--cpu-dtype`` and the memory budget)
-    matters for text models on a CPU device only.
+    text-only requests too), speech-to-text models (audio) with mlx-audio
+    (speech.py).  ``cpu`` (``--cpu-dtype`` and the memory budget) matters for
+    text models on a CPU device only (Whisper always runs in float32 on a CPU).
     """
     located = as_located(model)
     located.require_config()
@@ -90,6 +96,8 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
                         kind=actual, requested=wanted)
     if actual == VISION:
         return load_vision_engine(located)  # text-only prompts run on it too
+    if wanted == AUDIO and actual == AUDIO:
+        return load_speech_engine(located)  # mlx-audio loads here, only for audio
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",

@@ -72,8 +72,8 @@ def _what(runtime) -> str:
 
 
 _KIND_TEXT = {
-    TEXT: "a text model",
+    TEXT: "a text model, not a speech-to-text (Whisper) model",
     "embedding": "an embedding model; it does not generate text",
-    AUDIO: "a speech-to-text model; audio input is not available yet",
+    AUDIO: "a speech-to-text model: it transcribes audio (mlx-run --audio, /v1/audio/transcriptions)",
     VISION: "a vision model",
 }

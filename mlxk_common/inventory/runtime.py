@@ -46,7 +46,7 @@ MLX_VLM_REMAPPING = {
     "bunny-llama": "llava_bunny",
 }
 
-CAPABILITIES = ("text-generation", "chat", "vision", "audio", "embeddings")
+CAPABILITIES = ("text-generation", "chat", "vision", "audio", "speech-to-text", "embeddings")
 
 # config model_types of vision-language models (a truthy vision_config also counts).
 VISION_MODEL_TYPES = frozenset({
@@ -539,7 +539,7 @@ def check_runtime(model_dir: Path, *, repo_id: str | None = None, config: dict |
     if route is not None:
         kind, capabilities = "embedding", ["embeddings"]
     elif is_stt(config):
-        kind, capabilities = "audio", ["audio"]
+        kind, capabilities = "audio", ["speech-to-text"]
     else:
         chat = (template or vision or "instruct" in lowered or "chat" in lowered
                 or (architecture or "").lower() == "chat")
@@ -564,7 +564,7 @@ def _compatibility(files, config, framework, kind, route, vision, audio):
         return False, "config.json missing model_type field", None
     if kind == "audio":
         if not backend_installed("mlx_audio"):
-            return False, "mlx-audio is not installed (speech-to-text needs the 'audio' extra)", None
+            return False, "mlx-audio is not installed (speech-to-text needs the 'audio' extra: pip install 'mlxk[audio]')", None
         if not mlx_audio_supports(config):
             return False, f"model_type '{architecture}' not supported by mlx-audio", None
         return True, None, "mlx_audio"

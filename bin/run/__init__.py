@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from mlxk_bin.run import distributed
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -16,7 +17,7 @@ from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_distributed_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -84,12 +85,21 @@ def configure(parser):
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_distributed_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
     _split_model(args)
     settings = Settings(ctx)
+    if ctx.rank is not None:  # one rank of a distributed run: the job carries the prompt
+        return one_answer(ctx, settings, ctx.rank.job["prompt"])
+    if args.hosts or args.ranks:
+        distributed.refuse_unsupported(args)
+        prompt = read_prompt(ctx, settings.max_input)
+        return distributed.launch(ctx, find(ctx, args.model), prompt, settings.sampling)
+    if args.shard or args.peer_timeout:
+        raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
     if args.model == "-":
         if args.ndjson_in or args.chat:
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
@@ -113,8 +123,11 @@ def run(ctx: Context):
         engine, name = load(ctx, args.model)
 
         return chat(ctx, engine, name, settings)
-    prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model)
+    return one_answer(ctx, settings, read_prompt(ctx, settings.max_input))
+
+
+def one_answer(ctx: Context, settings: Settings, prompt: str) -> int:
+    engine, name = load(ctx, ctx.args.model)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -204,7 +217,24 @@ def read_stdin(stdin, limit: int) -> str:
 
 
 def load(ctx: Context, ref: str):
-    """Resolve and check the model, then load it: (engine, display name)."""
+    """Resolve and check the model, then load it: (engine, display name).
+    A rank of a distributed run loads only its share, after meeting its peers."""
+    rank = ctx.rank
+    if rank is not None:
+        located = locate(ref, ctx.env.environ)
+        check_runnable(located)
+        rank.check_model(str(located.path))
+        rank.join()
+        engine = rank.load(located)
+        ctx.rank_info = {"load_s": round(engine.load_s, 3)}
+        return engine, located.name
+    located = find(ctx, ref)
+    ctx.log.debug("loading %s from %s", located.name, located.path)
+    return engines.load_engine(located), located.name
+
+
+def find(ctx: Context, ref: str):
+    """Resolve and check the model (offering a download where it can)."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -213,8 +243,7 @@ def load(ctx: Context, ref: str):
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
     check_runnable(located)
-    ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return located
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -245,7 +274,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     if printer is not None:
         printer.end()
     note_finish(ctx, finished, engine.load_s)
-    return result_record(name, prompt, finished, hide, engine.load_s)
+    result = result_record(name, prompt, finished, hide, engine.load_s)
+    if ctx.rank is not None:
+        result["distributed"] = ctx.rank.describe()
+    return result
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str) -> int:

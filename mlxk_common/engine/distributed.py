@@ -242,7 +242,7 @@ def plan(name: str, path: str, config: dict, ranks: int, mode: str | None = None
     if why:
         raise MlxkError(
             "capability_not_supported",
-            f"{name} cannot be split {mode or 'at all'} across {ranks} ranks: {why}",
+            f"{name} cannot be split{f' in {mode} mode' if mode else ''} across {ranks} ranks: {why}",
             mode=mode,
             ranks=ranks,
             valid_tensor_ranks=valid_tensor_ranks(config) if support[TENSOR] else [],

@@ -30,6 +30,7 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_PORT": ("8000", "port mlxk-serve binds"),
     "MLXK2_PRELOAD_MODEL": (None, "model mlxk-serve loads at start-up"),
     "MLXK2_MAX_TOKENS": (None, "default/ceiling for generated tokens"),
+    "MLXK2_PEER_TIMEOUT": ("60", "seconds for every rank of a distributed run (--ranks/--hosts) to start and meet"),
     "MLXK2_MAX_INPUT": ("50MB", "largest input mlx-run reads from stdin (a prompt, one --ndjson-in line)"),
     "MLXK2_READ_TIMEOUT": ("30", "seconds mlxk-serve waits for more of a request before it drops it"),
     "MLXK2_LOG_JSON": ("0", "1: log lines on stderr are JSON objects"),

@@ -324,7 +324,13 @@ TOOL = Tool(
         "input_too_large.  A model named ORG/NAME that is not in the cache can be downloaded first: --pull "
         "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
-        "delta events as text arrives, then the result event."
+        "delta events as text arrives, then the result event.\n\n"
+        "--ranks N or --hosts HOSTFILE splits the model across several processes or machines with MLX's own "
+        "distributed engine (mlx.launch, the ring backend by default): tensor parallel where the architecture "
+        "and its head counts allow it, else pipeline (--shard picks).  A split that cannot work is refused "
+        "before anything starts; a rank that fails, or never starts (--peer-timeout), ends the run on every "
+        "rank with one error and a non-zero exit.  Results carry distributed: {ranks, backend, mode, cast}.  "
+        "See docs/distributed.md."
     ),
     configure=configure,
     run=run,
@@ -336,8 +342,10 @@ TOOL = Tool(
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
+        ("mlx-run ./smollm2 \"What is MLX?\" --ranks 3", "the model split across 3 local ranks (tensor parallel)"),
+        ("mlx-run Qwen3-32B-4bit \"Hi\" --hosts hosts.json", "one rank per host of an mlx.launch hostfile"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "MLXK2_PEER_TIMEOUT", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
               "MLXK_WORKSPACE_HOME", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )

@@ -16,6 +16,7 @@ from mlxk_common.cli import Context
 from mlxk_common.config import debug
 from mlxk_common.engine import distributed
 from mlxk_common.engine.launcher import Launch
+from mlxk_common.engine.loader import check_architecture
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import Located
 from mlxk_common.output import HUMAN
@@ -42,8 +43,6 @@ def hostfile_of(args) -> distributed.Hostfile:
 
 def launch(ctx: Context, located: Located, prompt: str, sampling) -> int:
     """Run the prompt on every rank; returns the exit code (errors raise, in the tool's output mode)."""
-    from mlxk_common.engine.loader import check_architecture
-
     args, env = ctx.args, ctx.env
     hosts = hostfile_of(args)
     check_architecture(located)

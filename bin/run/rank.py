@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from mlxk_bin.run import TOOL
 from mlxk_common.cli import Context
 from mlxk_common.engine.sharded import Rank, peer_error
 from mlxk_common.errors import MlxkError
@@ -55,8 +56,6 @@ def _peak_rss() -> int:
 
 
 def _run(job: dict, rank: Rank):
-    from mlxk_bin.run import TOOL
-
     leader = rank.leader
     devnull = open(os.devnull, "w")  # noqa: SIM115 - the other ranks' stdout and stderr, for the process's life
     env = IOEnv(

@@ -32,6 +32,8 @@ import json
 import os
 
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.runtime import mlx_lm_module_name
+from mlxk_common.inventory.safetensors_header import element_count, read_header
 
 TENSOR, PIPELINE = "tensor", "pipeline"
 MODES = (TENSOR, PIPELINE)
@@ -140,8 +142,6 @@ def split_support(config: dict) -> dict:
     ``{"tensor": bool, "pipeline": bool}`` (imports the model's mlx-lm module)."""
     import importlib
 
-    from mlxk_common.inventory.runtime import mlx_lm_module_name
-
     try:
         module = importlib.import_module(f"mlx_lm.models.{mlx_lm_module_name(config)}")
         from mlx_lm.models.pipeline import PipelineMixin
@@ -193,8 +193,6 @@ def valid_tensor_ranks(config: dict, most: int = 16) -> list[int]:
 
 def float_dtypes(files: list[str]) -> dict[str, int]:
     """Elements per float dtype over the model's safetensors files (headers only)."""
-    from mlxk_common.inventory.safetensors_header import element_count, read_header
-
     counts: dict[str, int] = {}
     for path in files:
         try:

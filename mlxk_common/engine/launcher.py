@@ -37,7 +37,7 @@ import time
 
 from mlxk_common.engine.distributed import Hostfile
 from mlxk_common.engine.sharded import parse_status
-from mlxk_common.errors import MlxkError
+from mlxk_common.errors import ERROR_TYPES, MlxkError
 
 _NODE_EXIT = re.compile(r"Node with rank (\d+) (?:exited with code (-?\d+)|was killed)")
 _NOISE = ("[ring]", "[jaccl]", "[mpi]", "[nccl]")
@@ -312,8 +312,6 @@ def _how_ended(code: int | None) -> str:
 
 
 def _from_dict(error: dict, code: int) -> MlxkError:
-    from mlxk_common.errors import ERROR_TYPES
-
     details = {k: v for k, v in error.items() if k not in ("type", "message")}
     kind = error.get("type") if error.get("type") in ERROR_TYPES else "rank_failed"
     return MlxkError(kind, str(error.get("message") or f"a rank failed with code {code}"), **details)

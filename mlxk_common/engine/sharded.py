@@ -23,6 +23,7 @@ import sys
 import time
 
 from mlxk_common.engine.distributed import PIPELINE, TENSOR, fingerprint
+from mlxk_common.engine.loader import TextEngine, check_architecture
 from mlxk_common.errors import MlxkError
 
 STATUS = "\x1fmlxk-rank "
@@ -113,8 +114,6 @@ class Rank:
         """This rank's share of the model, as a ``TextEngine`` (the same checks as a plain load)."""
         import mlx.core as mx
         from mlx_lm.utils import load_model, load_tokenizer
-
-        from mlxk_common.engine.loader import TextEngine, check_architecture
 
         check_architecture(located)
         start = time.perf_counter()

@@ -102,7 +102,7 @@ def test_two_ranks_pipeline_give_the_single_process_answer(tiny_qwen2, mixed):
     argv = [model, "Hello there", *GREEDY, "--max-tokens", "6"]
     single, one = run_json(argv)
     assert single.returncode == 0, single.stderr
-    split, two = run_json([*argv, "--ranks", "2"])
+    split, two = run_json([*argv, "--ranks", "2", "--shard", "pipeline"])
     assert split.returncode == 0, split.stderr
     assert two["data"]["response"] == one["data"]["response"]
     assert two["data"]["distributed"] == {"ranks": 2, "backend": "ring", "mode": "pipeline",

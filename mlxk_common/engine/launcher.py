@@ -77,6 +77,7 @@ class RankOutcome:
         self.code = None  # from its exit status line
         self.error = None
         self.launch_code = None  # what mlx.launch said about the process (signal: negative)
+        self.stopped = False  # mlx.launch terminated it after another rank failed
         self.info = {}
 
 
@@ -107,6 +108,7 @@ class Launch:
         self.port = port
         self.ranks = [RankOutcome() for _ in range(hostfile.ranks)]
         self.events: queue.Queue = queue.Queue()
+        self.failed_order: list[int] = []  # ranks that ended badly by themselves, first first
         self.proc = None
 
     def run(self) -> list[RankOutcome]:
@@ -243,7 +245,13 @@ class Launch:
         if node:
             rank = int(node.group(1))
             if 0 <= rank < len(self.ranks):
-                self.ranks[rank].launch_code = int(node.group(2)) if node.group(2) else -signal.SIGTERM
+                outcome = self.ranks[rank]
+                if node.group(2) is not None:  # it ended by itself: the first of these is the cause
+                    outcome.launch_code = int(node.group(2))
+                    if outcome.launch_code != 0:
+                        self.failed_order.append(rank)
+                else:  # mlx.launch stopped it because another rank had failed
+                    outcome.launch_code, outcome.stopped = -signal.SIGTERM, True
         quiet = node or plain.lstrip().startswith(_NOISE) or plain.startswith(("[WARN]", "[INFO]", "[ERROR]"))
         if (quiet and not self.debug) or not plain.strip():
             return
@@ -280,7 +288,8 @@ class Launch:
         # 2. A rank that ended without a word: killed, crashed, or its host went away.
         silent = [i for i, r in enumerate(ranks) if r.code is None]
         if silent:
-            i = silent[0]
+            first = [i for i in self.failed_order if i in silent]
+            i = first[0] if first else min(silent, key=lambda i: ranks[i].stopped)
             how = _how_ended(ranks[i].launch_code)
             return MlxkError(
                 "rank_failed",

@@ -34,6 +34,7 @@ import os
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.runtime import mlx_lm_module_name
 from mlxk_common.inventory.safetensors_header import element_count, read_header
+from mlxk_common.inventory.splits import TENSOR_RANKS_CHECKED, tensor_problem, text_config, valid_tensor_ranks
 
 TENSOR, PIPELINE = "tensor", "pipeline"
 MODES = (TENSOR, PIPELINE)
@@ -155,42 +156,6 @@ def split_support(config: dict) -> dict:
     }
 
 
-def _text_config(config: dict) -> dict:
-    inner = config.get("text_config")
-    return {**inner, **{k: v for k, v in config.items() if k != "text_config"}} if isinstance(inner, dict) else config
-
-
-def tensor_problem(config: dict, ranks: int) -> str | None:
-    """Why ``ranks``-way tensor parallelism cannot split this config (None: it can)."""
-    c = _text_config(config)
-    heads = c.get("num_attention_heads")
-    kv_heads = c.get("num_key_value_heads", heads)
-    hidden = c.get("hidden_size")
-    head_dim = c.get("head_dim") or (
-        hidden // heads if isinstance(hidden, int) and isinstance(heads, int) and heads else None
-    )
-    group = (c.get("quantization") or {}).get("group_size") if isinstance(c.get("quantization"), dict) else None
-    for what, value in (
-        ("attention heads", heads),
-        ("key/value heads", kv_heads),
-        ("MLP width (intermediate_size)", c.get("intermediate_size")),
-    ):
-        if isinstance(value, int) and value % ranks:
-            return f"its {value} {what} do not divide by {ranks}"
-    if group and isinstance(heads, int) and isinstance(head_dim, int):
-        for what, width in (("attention output", heads * head_dim), ("MLP", c.get("intermediate_size"))):
-            if isinstance(width, int) and (width // ranks) % group:
-                return (
-                    f"each rank's part of the {what} ({width // ranks}) is not a whole number of "
-                    f"quantization groups of {group}"
-                )
-    return None
-
-
-def valid_tensor_ranks(config: dict, most: int = 16) -> list[int]:
-    return [n for n in range(2, most + 1) if tensor_problem(config, n) is None]
-
-
 def float_dtypes(files: list[str]) -> dict[str, int]:
     """Elements per float dtype over the model's safetensors files (headers only)."""
     counts: dict[str, int] = {}
@@ -216,7 +181,7 @@ def plan(name: str, path: str, config: dict, ranks: int, mode: str | None = None
     """Check that ``ranks`` ranks can split the model in ``mode`` (None: tensor where
     it can, else pipeline); raise ``capability_not_supported`` saying why not."""
     support = split_support(config)
-    c = _text_config(config)
+    c = text_config(config)
     layers = c.get("num_hidden_layers")
     arch = config.get("model_type", "?")
     tensor_why = None
@@ -227,7 +192,7 @@ def plan(name: str, path: str, config: dict, ranks: int, mode: str | None = None
         if problem:
             valid = valid_tensor_ranks(config)
             tensor_why = f"{problem}; tensor parallel works with " + (
-                f"{_or_list(valid)} ranks" if valid else "no rank count up to 16"
+                f"{_or_list(valid)} ranks" if valid else f"no rank count up to {TENSOR_RANKS_CHECKED}"
             )
     pipeline_why = None
     if not support[PIPELINE]:

@@ -164,8 +164,8 @@ def float_dtypes(files: list[str]) -> dict[str, int]:
             header = read_header(path, validate=False)
         except (OSError, ValueError):
             continue  # the loader reports a broken file; this is only a dtype census
-        for name, info in header.items():
-            if name == "__metadata__" or not isinstance(info, dict):
+        for info in header["tensors"].values():
+            if not isinstance(info, dict):
                 continue
             dtype = _FLOAT_DTYPES.get(info.get("dtype"))
             if dtype:

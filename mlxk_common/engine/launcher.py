@@ -1,5 +1,9 @@
 """Start the ranks of a distributed run through ``mlx.launch`` and watch them.
 
+(Ranks that all run on this machine start through ``local_launch``, which
+does what ``mlx.launch`` does for 127.0.0.1 without its busy I/O loop and
+speaks the same way; everything below holds for both.)
+
 ``mlx.launch`` starts one process per host (ssh, or directly for 127.0.0.1),
 forwards their output, broadcasts its stdin to all of them and kills every
 rank when one fails -- but exits 0 whatever happened, and waits forever for
@@ -67,7 +71,11 @@ def free_ports(count: int, host: str = "127.0.0.1") -> int:
     raise MlxkError("internal_error", f"no {count} consecutive free ports on {host}")
 
 
-def launcher_command() -> list[str]:
+def launcher_command(hostfile: Hostfile) -> list[str]:
+    """``mlx.launch`` (ssh to each host); for ranks that all run here on the ring
+    backend, ``local_launch``, which starts them the same way without polling."""
+    if hostfile.local and hostfile.backend == "ring":
+        return [sys.executable, "-m", "mlxk_common.engine.local_launch"]
     return [sys.executable, "-c", "from mlx._distributed_utils.launch import main; main()"]
 
 
@@ -123,7 +131,7 @@ class Launch:
     def _run(self, hostfile_path: str) -> list[RankOutcome]:
         port = self.port or (free_ports(self.hostfile.ranks) if self.hostfile.local else 32323)
         cmd = [
-            *launcher_command(),
+            *launcher_command(self.hostfile),
             "--hostfile",
             hostfile_path,
             "--backend",

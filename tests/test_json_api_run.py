@@ -35,10 +35,10 @@ def shared_engine(monkeypatch):
 
     load = engine_module.load_engine
 
-    def cached(model_dir, kind=None):
-        key = (str(getattr(model_dir, "path", model_dir)), kind)
+    def cached(model_dir, kind=None, cpu=None):
+        key = (str(getattr(model_dir, "path", model_dir)), kind, cpu and cpu.dtype)
         if key not in _ENGINES:
-            _ENGINES[key] = load(model_dir, kind)
+            _ENGINES[key] = load(model_dir, kind, cpu)
         return _ENGINES[key]
 
     monkeypatch.setattr(engine_module, "load_engine", cached)

@@ -13,11 +13,12 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_distributed_arguments, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_distributed_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -85,11 +86,13 @@ def configure(parser):
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_cpu_arguments(parser)
     add_distributed_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
     if ctx.rank is not None:  # one rank of a distributed run: the job carries the prompt
@@ -111,7 +114,7 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return ndjson_batch(ctx, engine, name, settings, args.batch_size)
     no_prompt = not args.text and args.prompt is None
@@ -120,14 +123,14 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
     return one_answer(ctx, settings, read_prompt(ctx, settings.max_input))
 
 
 def one_answer(ctx: Context, settings: Settings, prompt: str) -> int:
-    engine, name = load(ctx, ctx.args.model)
+    engine, name = load(ctx, ctx.args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -162,6 +165,7 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
@@ -216,7 +220,7 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str):
+def load(ctx: Context, ref: str, settings: Settings):
     """Resolve and check the model, then load it: (engine, display name).
     A rank of a distributed run loads only its share, after meeting its peers."""
     rank = ctx.rank
@@ -225,12 +229,12 @@ def load(ctx: Context, ref: str):
         check_runnable(located)
         rank.check_model(str(located.path))
         rank.join()
-        engine = rank.load(located)
+        engine = rank.load(located, settings.cpu)
         ctx.rank_info = {"load_s": round(engine.load_s, 3)}
         return engine, located.name
     located = find(ctx, ref)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
 def find(ctx: Context, ref: str):
@@ -273,8 +277,8 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         raise
     if printer is not None:
         printer.end()
-    note_finish(ctx, finished, engine.load_s)
-    result = result_record(name, prompt, finished, hide, engine.load_s)
+    note_finish(ctx, finished, engine.load_s, engine.cpu_path)
+    result = result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
     if ctx.rank is not None:
         result["distributed"] = ctx.rank.describe()
     return result
@@ -289,7 +293,7 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref)
+        engine, name = load(ctx, item.ref, settings)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
@@ -345,8 +349,9 @@ TOOL = Tool(
         ("mlx-run ./smollm2 \"What is MLX?\" --ranks 3", "the model split across 3 local ranks (tensor parallel)"),
         ("mlx-run Qwen3-32B-4bit \"Hi\" --hosts hosts.json", "one rank per host of an mlx.launch hostfile"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "MLXK2_PEER_TIMEOUT", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "MLXK2_PEER_TIMEOUT", "HF_HOME",
+              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY",
+              "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

@@ -14,9 +14,11 @@ import time
 import bottle
 
 from mlxk_bin.serve import ui
+from mlxk_bin.serve.embeddings import embeddings
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
+from mlxk_bin.serve.metrics import CONTENT_TYPE, Metrics
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
 
@@ -25,8 +27,10 @@ class Settings:
     """The server's fixed settings (from flags and environment)."""
 
     def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
-                 web_ui=True):
+                 web_ui=True, allow_llm_embeddings=False, metrics=False):
         self.api_key = api_key
+        self.allow_llm_embeddings = allow_llm_embeddings
+        self.metrics = metrics
         self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body
@@ -52,6 +56,8 @@ class State:
         self.registry = registry
         self.log = log
         self.stopping = False
+        self.loading: list[str] = []  # models being preloaded: /health says "loading" until they are in
+        self.metrics = Metrics()
 
 
 def make_app(state: State):
@@ -82,6 +88,8 @@ def make_app(state: State):
             status = "shutting_down"
         elif not worker.alive:
             status = "error"
+        elif state.loading:
+            status = "loading"
         else:
             status = "ok"
         default = state.registry.default
@@ -90,6 +98,7 @@ def make_app(state: State):
             "status": status,
             "model": default.name if default else (loaded[0] if loaded else None),
             "loaded": loaded,
+            "loading": list(state.loading),
             "queue_depth": worker.waiting(),
             "active": worker.n_active,
             "prefilling": worker.n_prefilling,
@@ -120,6 +129,14 @@ def make_app(state: State):
                 return _json(entry)
         raise ApiError(404, f"no model {name!r} on this server", param="model", code="model_not_found")
 
+    @app.get("/metrics")
+    @api
+    def metrics():
+        if not state.settings.metrics:
+            raise ApiError(404, "no route '/metrics' (the server runs without --metrics)", code="not_found")
+        bottle.response.content_type = CONTENT_TYPE
+        return state.metrics.render(state.worker, state.settings.version)
+
     @app.get("/openapi.json")
     @api
     def openapi():
@@ -135,6 +152,13 @@ def make_app(state: State):
     @api
     def completions():
         return _generate("completion")
+
+    @app.post("/v1/embeddings")
+    @api
+    def embed():
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return embeddings(state, bottle.request.environ)
 
     if state.settings.web_ui:
         @app.get("/")
@@ -242,9 +266,10 @@ class Gateway:
         return _Logged(result, lambda: self._log(environ, method, path, seen.get("status", "000"), started))
 
     def _log(self, environ, method, path, status, started):
+        code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
+        self.state.metrics.request_done(path, code)
         if not self.access.isEnabledFor(20):
             return
-        code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
         elapsed = time.perf_counter() - started
         fields = {"request_id": environ.get("mlxk.request_id"), "method": method, "path": path[:200],
                   "status": code, "duration_s": round(elapsed, 4),

@@ -9,6 +9,8 @@
 * ``Failed``: the request failed (an ``MlxkError``, or a string for an
   internal error that was logged already);
 * ``Loaded``: the answer to a preload;
+* ``Embedded``: the vectors of an embeddings request (a float32 numpy array,
+  one row per input, in the request's order) and its token count;
 * ``GONE``: the client went away (posted by the HTTP side itself).
 
 Plain classes with slots, not NamedTuples: mlxk-serve imports this before
@@ -73,10 +75,19 @@ class Loaded(Event):
         self.name = name
 
 
+class Embedded(Event):
+    __slots__ = ("vectors", "prompt_tokens")
+    kind = "embedded"
+
+    def __init__(self, vectors, prompt_tokens: int):
+        self.vectors = vectors
+        self.prompt_tokens = prompt_tokens
+
+
 class _Gone(Event):
     __slots__ = ()
     kind = "gone"
 
 
 GONE = _Gone()
-FINAL = ("done", "error")  # kinds after which the engine sends nothing more
+FINAL = ("done", "error", "embedded")  # kinds after which the engine sends nothing more

@@ -48,6 +48,7 @@ class Generation:
         self.job: Job | None = None
         self.watcher = None
         self.ended = False  # the engine sent the last event ("done" or "error")
+        self.meter = state.metrics.meter()  # time to first token, per-token time, tokens (/metrics)
 
     # -- before the response -----------------------------------------------------
     def run(self):
@@ -104,6 +105,7 @@ class Generation:
 
     def _take(self, ticket):
         event = ticket.events.popleft()
+        self.meter.see(event)
         if event.kind in FINAL:
             self.ended = True
         return event

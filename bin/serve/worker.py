@@ -18,11 +18,13 @@ import gc
 import time
 from collections import deque
 
+from mlxk_bin.serve import embed_work
 from mlxk_bin.serve.bridge import Bridge, Ticket, start_os_thread
 from mlxk_bin.serve.errors import unavailable
-from mlxk_bin.serve.events import Accepted, Done, Failed, Loaded, Text
+from mlxk_bin.serve.events import Accepted, Done, Embedded, Failed, Loaded, Text
 from mlxk_bin.serve.prepare import prepare
-from mlxk_common.engine import load_engine
+from mlxk_common.engine import TEXT, load_engine
+from mlxk_common.engine.embed import LlmEmbedder, load_embed_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable
@@ -51,7 +53,7 @@ class Job:
 
 
 class _Resident:
-    __slots__ = ("ref", "engine", "sched", "cache", "active", "warming", "last_used")
+    __slots__ = ("ref", "engine", "sched", "cache", "active", "warming", "last_used", "embeds", "embedder")
 
     def __init__(self, ref: Located, engine, sched, cache):
         self.ref = ref
@@ -61,12 +63,19 @@ class _Resident:
         self.active: dict[Job, Job] = {}  # the Job itself is the scheduler's request id
         self.warming: list[_Warming] = []  # shared prefixes being processed, oldest first
         self.last_used = time.monotonic()
+        self.embeds: list[embed_work.EmbedWork] = []  # embeddings requests, oldest first
+        self.embedder = engine if sched is None else None  # a text model's LlmEmbedder, made on first use
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.active or self.embeds)
 
 
 class Worker:
     def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
-                 cache_bytes: int = 10**9, max_tokens: int | None = None):
+                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None):
         self.log = log
+        self.cpu = cpu  # --cpu-dtype and the memory budget (engine/cpu/path.py CpuSettings)
         self.max_models = max_models
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -81,6 +90,7 @@ class Worker:
         self.n_pending = 0
         self.n_active = 0
         self.n_prefilling = 0
+        self.cache_nbytes = 0  # memory held by the prompt caches
         self.loaded: list[Located] = []  # most recently used first
         self.alive = False
         # Engine thread only.
@@ -169,11 +179,13 @@ class Worker:
     def _fail_everything(self, message: str) -> None:
         """After an unexpected error: every request in the engine fails, and
         the models are unloaded (their state is unknown now)."""
-        for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
+        for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()] + [
+                w.job for r in self._residents.values() for w in r.embeds]:
             self._post(job, Failed(message))
         self._pending.clear()
         for resident in list(self._residents.values()):
             resident.active.clear()
+            resident.embeds.clear()
             resident.warming.clear()
             try:
                 self._unload(resident)
@@ -187,7 +199,7 @@ class Worker:
     def _loop(self) -> None:
         inbox = self.bridge.inbox
         while True:
-            busy = bool(self._pending) or any(r.active for r in self._residents.values())
+            busy = bool(self._pending) or any(r.busy for r in self._residents.values())
             commands = []
             if not busy:
                 commands.append(inbox.get())  # sleep until there is something to do
@@ -218,6 +230,8 @@ class Worker:
                     self._warm(resident)
                 if resident.active and resident.sched is not None:
                     self._step(resident)
+                if resident.embeds:
+                    self._embed_step(resident)
             self._publish()
             if self._posted:
                 self._posted = False
@@ -226,10 +240,11 @@ class Worker:
     def _publish(self) -> None:
         residents = list(self._residents.values())
         self.n_pending = len(self._pending)
-        self.n_active = sum(len(r.active) for r in residents)
+        self.n_active = sum(len(r.active) + len(r.embeds) for r in residents)
         self.n_prefilling = sum(r.sched.prefilling + sum(len(w.batch) for w in r.warming)
                                 for r in residents if r.sched is not None)
         self.loaded = [r.ref for r in sorted(residents, key=lambda r: -r.last_used)]
+        self.cache_nbytes = sum(r.cache.nbytes for r in residents if r.cache is not None)
 
     def _post(self, job: Job, event) -> None:
         self.bridge.post(job.ticket, event)
@@ -238,7 +253,7 @@ class Worker:
     # -- models ---------------------------------------------------------------
     def _preload(self, job: Job) -> None:
         try:
-            resident = self._resident_for(job.model)
+            resident = self._resident_for(job.model, _KINDS)
         except MlxkError as exc:
             self._post(job, Failed(exc))
             return
@@ -247,20 +262,22 @@ class Worker:
         else:
             self._post(job, Loaded(job.model.name))
 
-    def _resident_for(self, ref: Located) -> _Resident | None:
+    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT,)) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
         used idle one if need be); None while every resident model is busy.
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
+            if (EMBEDDING if resident.sched is None else TEXT) not in kinds:
+                check_runnable(ref, kinds)  # a model of another kind than asked: its clear error
             return resident
         try:
             # The health rules first, as mlx-run applies them: a broken file is
             # a clear 'unhealthy' in milliseconds (not whatever the loader
             # trips on), and a model they refuse never unloads one that runs.
-            check_runnable(ref)
+            check_runnable(ref, kinds)
             if len(self._residents) >= self.max_models:
-                idle = [r for r in self._residents.values() if not r.active]
+                idle = [r for r in self._residents.values() if not r.busy]
                 if not idle:
                     return None
                 self._unload(min(idle, key=lambda r: r.last_used))
@@ -275,12 +292,18 @@ class Worker:
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
-        engine = load_engine(ref)
-        sched = engine.batch(max_batch=self.max_batch)
-        cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
+        if ref.runtime.model_type == EMBEDDING:
+            engine, sched, cache = load_embed_engine(ref), None, None
+        else:
+            engine = load_engine(ref, cpu=self.cpu)
+            sched = engine.batch(max_batch=self.max_batch)
+            cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
+        if engine.cpu_path:
+            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, engine.cpu_path["path"],
+                          engine.cpu_path["blas"], engine.cpu_path["reason"])
         return resident
 
     def _unload(self, resident: _Resident) -> None:
@@ -294,7 +317,7 @@ class Worker:
             self.log.warning("closing the scheduler of %s: %s", resident.ref.name, exc)
         if resident.cache is not None:
             resident.cache.clear()
-        resident.engine = resident.sched = resident.cache = None
+        resident.engine = resident.sched = resident.cache = resident.embedder = None
         resident.warming.clear()
         gc.collect()
         mx.clear_cache()
@@ -310,10 +333,16 @@ class Worker:
                 pending.popleft()
                 continue
             try:
-                resident = self._resident_for(job.model)
+                resident = self._resident_for(job.model, _kinds(job))
             except MlxkError as exc:
                 pending.popleft()
                 self._post(job, Failed(exc))
+                continue
+            if job.kind == "embed":
+                if resident is None:
+                    break
+                pending.popleft()
+                self._start_embed(job, resident)
                 continue
             if resident is None or len(resident.active) >= self.max_batch:
                 break  # first come, first served: the rest wait behind it
@@ -432,6 +461,9 @@ class Worker:
         except ValueError:
             pass
         resident = self._residents.get(job.model.path)
+        if resident is not None and job.kind == "embed":
+            resident.embeds = [w for w in resident.embeds if w.job is not job]
+            return
         if resident is None or resident.active.pop(job, None) is None:
             return
         for warming in resident.warming:
@@ -456,6 +488,55 @@ class Worker:
                 self._post(job, Failed(error))
             resident.active.clear()
             resident.warming.clear()
+            for work in resident.embeds:
+                self._post(work.job, Failed(error))
+            resident.embeds.clear()
+
+    # -- embeddings -------------------------------------------------------------
+    def _start_embed(self, job: Job, resident: _Resident) -> None:
+        try:
+            if resident.embedder is None:  # a text model, allowed by --allow-llm-embeddings
+                resident.embedder = LlmEmbedder(resident.engine)
+            resident.embeds.append(embed_work.start(resident.embedder, job))
+            resident.last_used = time.monotonic()
+        except MlxkError as exc:
+            self._post(job, Failed(exc))
+        except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
+            self.log.error("embeddings request %s could not start: %s: %s", job.rid, type(exc).__name__, exc,
+                           exc_info=True)
+            self._post(job, Failed(INTERNAL_MESSAGE))
+
+    def _embed_step(self, resident: _Resident) -> None:
+        """One bounded batch of the waiting embeddings inputs."""
+        embedder = resident.embedder
+        batch = embed_work.take(resident.embeds)
+        try:
+            done = embed_work.run(embedder, batch)
+            results = [(work, embed_work.result(embedder, work)) for work in done]
+        except Exception as exc:  # noqa: BLE001 - fail the requests in this batch, keep serving
+            failed = {id(work): work for work, _ in batch}
+            self.log.error("embeddings failed for request(s) %s: %s: %s",
+                           ", ".join(w.job.rid for w in failed.values()), type(exc).__name__, exc, exc_info=True)
+            for work in failed.values():
+                self._post(work.job, Failed("embedding failed"))
+            resident.embeds = [w for w in resident.embeds if id(w) not in failed]
+            return
+        resident.last_used = time.monotonic()
+        finished = {id(work) for work, _ in results}
+        resident.embeds = [w for w in resident.embeds if id(w) not in finished]
+        for work, vectors in results:
+            self._post(work.job, Embedded(vectors, work.prompt_tokens))
+
+
+EMBEDDING = "embedding"
+_KINDS = (TEXT, EMBEDDING)  # what a preload may be
+
+
+def _kinds(job: Job) -> tuple[str, ...]:
+    """The kinds of model a job may run on (``locate.check_runnable``'s)."""
+    if job.kind == "embed":
+        return (EMBEDDING, TEXT) if job.request.allow_llm else (EMBEDDING,)
+    return (TEXT,)
 
 
 class _Warming:

@@ -22,6 +22,7 @@ import socket
 import sys
 import time
 
+from mlxk_common.engine.cpu.path import apply
 from mlxk_common.engine.distributed import PIPELINE, TENSOR, fingerprint
 from mlxk_common.engine.loader import TextEngine, check_architecture
 from mlxk_common.errors import MlxkError
@@ -110,7 +111,7 @@ class Rank:
         self.group = group
         self.report(event="ready")
 
-    def load(self, located):
+    def load(self, located, cpu=None):
         """This rank's share of the model, as a ``TextEngine`` (the same checks as a plain load)."""
         import mlx.core as mx
         from mlx_lm.utils import load_model, load_tokenizer
@@ -145,7 +146,10 @@ class Rank:
                 f"cannot load {os.path.basename(path)} as rank {self.rank}: {type(exc).__name__}: {exc}",
                 path=str(path),
             ) from None
-        engine = TextEngine(located, model, tokenizer, time.perf_counter() - start)
+        # On a CPU device, the single-process CPU path (float32 casts; a sharded
+        # quantized layer stays quantized: only whole layers are dequantized).
+        cpu_path = apply(model, cpu)
+        engine = TextEngine(located, model, tokenizer, time.perf_counter() - start, cpu_path)
         engine.check_nan = True
         return engine
 

@@ -152,39 +152,6 @@ def add_transfer_arguments(parser) -> None:
                         help="retries of a failed request, with exponential backoff from 0.5 s (default 5)")
 
 
-def rank_count(text: str) -> int:
-    value = int(text)
-    if not 2 <= value <= 64:
-        raise ValueError("must be between 2 and 64")
-    return value
-
-
-def seconds(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1e6:
-        raise ValueError("must be a positive number of seconds")
-    return value
-
-
-def add_distributed_arguments(parser) -> None:
-    """One model across several processes or hosts (mlx-run, mlxk-serve): MLX's own distributed engine."""
-    group = parser.add_argument_group("one model across several ranks (MLX distributed)")
-    where = group.add_mutually_exclusive_group()
-    completes(where.add_argument("--hosts", metavar="HOSTFILE",
-                                 help="run one rank per host of this mlx.launch JSON hostfile "
-                                      '({"backend": "ring", "hosts": [{"ssh": NAME, "ips": [IP]}, ...]}); '
-                                      "rank 0 is the first host"), FILE)
-    where.add_argument("--ranks", type=arg_type(rank_count, "count"), metavar="N",
-                       help="run N ranks on this machine (ring backend over 127.0.0.1): a test of a split, "
-                            "or one model over several processes")
-    group.add_argument("--shard", choices=("tensor", "pipeline"), default=None,
-                       help="how to split the model: tensor (every layer split, the default where head "
-                            "counts divide by the ranks) or pipeline (layer ranges, architectures that support it)")
-    group.add_argument("--peer-timeout", type=arg_type(seconds, "seconds"), default=None, metavar="S",
-                       help="seconds for every rank to start and meet the others (env MLXK2_PEER_TIMEOUT; "
-                            "default 60); then the run ends with peer_timeout")
-
-
 # -- confirmation ----------------------------------------------------------------------
 
 def ask_yes_no(env, question: str, default: bool = False) -> bool:

@@ -14,11 +14,12 @@ from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.distributed import add_distributed_arguments
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_cpu_arguments, add_distributed_arguments, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references

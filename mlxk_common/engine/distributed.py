@@ -35,6 +35,7 @@ from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.runtime import mlx_lm_module_name
 from mlxk_common.inventory.safetensors_header import element_count, read_header
 from mlxk_common.inventory.splits import TENSOR_RANKS_CHECKED, tensor_problem, text_config, valid_tensor_ranks
+from mlxk_common.options import FILE, arg_type, completes
 
 TENSOR, PIPELINE = "tensor", "pipeline"
 MODES = (TENSOR, PIPELINE)
@@ -45,6 +46,58 @@ MAX_RANKS = 64
 LOCAL = "127.0.0.1"  # the host mlx.launch starts without ssh
 
 _FLOAT_DTYPES = {"F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64"}
+
+
+def rank_count(text: str) -> int:
+    value = int(text)
+    if not 2 <= value <= 64:
+        raise ValueError("must be between 2 and 64")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1e6:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def add_distributed_arguments(parser) -> None:
+    """One model across several processes or hosts (mlx-run, mlxk-serve): MLX's own distributed engine."""
+    group = parser.add_argument_group("one model across several ranks (MLX distributed)")
+    where = group.add_mutually_exclusive_group()
+    completes(
+        where.add_argument(
+            "--hosts",
+            metavar="HOSTFILE",
+            help="run one rank per host of this mlx.launch JSON hostfile "
+            '({"backend": "ring", "hosts": [{"ssh": NAME, "ips": [IP]}, ...]}); '
+            "rank 0 is the first host",
+        ),
+        FILE,
+    )
+    where.add_argument(
+        "--ranks",
+        type=arg_type(rank_count, "count"),
+        metavar="N",
+        help="run N ranks on this machine (ring backend over 127.0.0.1): a test of a split, "
+        "or one model over several processes",
+    )
+    group.add_argument(
+        "--shard",
+        choices=("tensor", "pipeline"),
+        default=None,
+        help="how to split the model: tensor (every layer split, the default where head "
+        "counts divide by the ranks) or pipeline (layer ranges, architectures that support it)",
+    )
+    group.add_argument(
+        "--peer-timeout",
+        type=arg_type(seconds, "seconds"),
+        default=None,
+        metavar="S",
+        help="seconds for every rank to start and meet the others (env MLXK2_PEER_TIMEOUT; "
+        "default 60); then the run ends with peer_timeout",
+    )
 
 
 class Hostfile:

@@ -15,6 +15,7 @@ from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.distributed import add_distributed_arguments
+from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
@@ -66,6 +67,9 @@ def configure(parser):
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
+    output.add_argument("--logprobs", type=int, metavar="N",
+                        help="with --json/--ndjson: each answer token's log-probability, its UTF-8 bytes and its N "
+                             "likeliest alternatives (0-20), in the result's logprobs (and each NDJSON delta's)")
     output.add_argument("--hide-reasoning", action="store_true",
                         help="drop the model's reasoning (text between its thinking markers)")
     output.add_argument("-v", "--verbose", action="store_true",
@@ -166,6 +170,12 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.logprobs = args.logprobs
+        if self.logprobs is not None:
+            if not 0 <= self.logprobs <= MAX_TOP:
+                raise MlxkError("usage_error", f"--logprobs must be between 0 and {MAX_TOP}")
+            if ctx.mode == HUMAN:
+                raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
         self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
@@ -173,7 +183,9 @@ class Settings:
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop}
         options.update(request)
-        return engine.prepare(**options)
+        prepared = engine.prepare(**options)
+        prepared.logprobs = self.logprobs
+        return prepared
 
 
 def read_prompt(ctx: Context, max_input: int) -> str:
@@ -271,7 +283,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
                 if event.reasoning and not hide:
                     out.event("delta", reasoning=event.reasoning)
                 if event.content:
-                    out.event("delta", text=event.content)
+                    if event.logprobs is not None:
+                        out.event("delta", text=event.content, logprobs=[e.to_openai() for e in event.logprobs])
+                    else:
+                        out.event("delta", text=event.content)
     except KeyboardInterrupt:
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own

@@ -22,8 +22,11 @@ def prepare(engine, job, ceiling: int | None):
     req = job.request
     max_tokens = token_limit(req.max_tokens, ceiling)
     if req.kind == CHAT:
-        return engine.prepare(messages=req.messages, template_args=req.template_kwargs or None,
-                              max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid)
-    prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
-    return engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
-                          sampling=job.sampling, stop=req.stop, tag=job.rid)
+        request = engine.prepare(messages=req.messages, template_args=req.template_kwargs or None,
+                                 max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid)
+    else:
+        prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
+        request = engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
+                                 sampling=job.sampling, stop=req.stop, tag=job.rid)
+    request.logprobs = getattr(req, "logprobs", None)
+    return request

@@ -209,8 +209,8 @@ _mlxk_positional_mlxk_pull() {
 }
 
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
-_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --image --chunk --no-exif --max-image --max-images-total --ndjson-in --batch-size --cpu-dtype --audio --language --task --segments --word-timestamps --format --json --ndjson --log-level --log-json --version'
-_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --logprobs --workers --token --retries --chunk --max-image --max-images-total --batch-size --cpu-dtype --language --task --format --log-level'
+_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --image --chunk --no-exif --max-image --max-images-total --ndjson-in --batch-size --cpu-dtype --audio --language --task --segments --word-timestamps --format --hosts --ranks --shard --peer-timeout --json --ndjson --log-level --log-json --version'
+_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --logprobs --workers --token --retries --chunk --max-image --max-images-total --batch-size --cpu-dtype --language --task --format --hosts --ranks --shard --peer-timeout --log-level'
 _mlxk_many_mlx_run='--image --audio'
 _mlxk_value_mlx_run() {
     case $1 in
@@ -219,6 +219,8 @@ _mlxk_value_mlx_run() {
         --audio) _mlxk_paths file "$2" ;;
         --task) _mlxk_match "$2" 'transcribe' 'translate' ;;
         --format) _mlxk_match "$2" 'text' 'srt' 'vtt' 'json' ;;
+        --hosts) _mlxk_paths file "$2" ;;
+        --shard) _mlxk_match "$2" 'tensor' 'pipeline' ;;
         --log-level) _mlxk_match "$2" 'debug' 'info' 'warning' 'error' ;;
     esac
 }

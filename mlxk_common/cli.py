@@ -93,6 +93,8 @@ class Context:
         self.env = env
         self.out = out
         self._log = None
+        self.argv: list[str] = []  # the command line as given (a distributed run sends it to every rank)
+        self.rank = None  # in a rank process of a distributed run: its engine.sharded.Rank
 
     @property
     def mode(self) -> str:
@@ -211,6 +213,7 @@ class Tool:
                 return EXIT_USAGE
             out.mode = args.output_mode
             ctx = Context(self, args, env, out)
+            ctx.argv = argv
             code = self.run(ctx)
             env.stdout.flush()
             return EXIT_OK if code is None else int(code)

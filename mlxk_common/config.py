@@ -30,6 +30,7 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_PORT": ("8000", "port mlxk-serve binds"),
     "MLXK2_PRELOAD_MODEL": (None, "model mlxk-serve loads at start-up"),
     "MLXK2_MAX_TOKENS": (None, "default/ceiling for generated tokens"),
+    "MLXK2_PEER_TIMEOUT": ("60", "seconds for every rank of a distributed run (--ranks/--hosts) to start and meet"),
     "MLXK2_MAX_INPUT": ("50MB", "largest input mlx-run reads from stdin (a prompt, one --ndjson-in line)"),
     "MLXK2_MAX_AUDIO": ("25MB", "largest audio upload mlxk-serve's /v1/audio routes accept"),
     "MLXK2_AUDIO_SEGMENTS": ("0", "1: mlx-run --audio prints each segment with its times (--segments)"),

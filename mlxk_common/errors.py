@@ -43,6 +43,9 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "invalid_audio": (EXIT_FAILURE, "an audio input could not be read or decoded"),
     "confirmation_required": (EXIT_FAILURE, "the operation needs a yes on a terminal, or --force"),
     "not_implemented": (EXIT_USAGE, "the command is not implemented yet"),
+    "rank_failed": (EXIT_FAILURE, "a rank of a distributed run failed, was killed or lost its peers"),
+    "peer_timeout": (EXIT_FAILURE, "a rank of a distributed run did not start or meet its peers in time"),
+    "model_mismatch": (EXIT_FAILURE, "a rank of a distributed run sees a different model revision"),
     "interrupted": (EXIT_INTERRUPTED, "the operation was interrupted (SIGINT/SIGTERM)"),
     "internal_error": (EXIT_FAILURE, "an unexpected error; rerun with MLXK2_DEBUG=1 for details"),
 }

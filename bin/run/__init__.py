@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from mlxk_bin.run import vision
+from mlxk_bin.run import distributed, vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -16,6 +16,7 @@ from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.distributed import add_distributed_arguments
 from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
@@ -95,6 +96,7 @@ def configure(parser):
                        help="with --ndjson-in: requests generated together (default 8)")
     add_cpu_arguments(parser)
     add_audio_arguments(parser)
+    add_distributed_arguments(parser)
 
 
 def run(ctx: Context):
@@ -102,6 +104,14 @@ def run(ctx: Context):
     blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
+    if ctx.rank is not None:  # one rank of a distributed run: the job carries the prompt
+        return one_answer(ctx, settings, ctx.rank.job["prompt"])
+    if args.hosts or args.ranks:
+        distributed.refuse_unsupported(args)
+        prompt = read_prompt(ctx, settings.max_input)
+        return distributed.launch(ctx, find(ctx, args.model), prompt, settings.sampling)
+    if args.shard or args.peer_timeout:
+        raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
     if args.audio:
         audio = AudioSettings(ctx, settings.max_input)
         return transcribe_files(ctx, audio, lambda: load(ctx, args.model, settings, (engines.AUDIO,)))
@@ -135,8 +145,11 @@ def run(ctx: Context):
         engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
-    prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model, settings)
+    return one_answer(ctx, settings, read_prompt(ctx, settings.max_input))
+
+
+def one_answer(ctx: Context, settings: Settings, prompt: str) -> int:
+    engine, name = load(ctx, ctx.args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -264,7 +277,24 @@ def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (e
          images: bool = False):
     """Resolve and check the model, then load it: (engine, display name).
     ``kinds``: the kinds of model the request can run on; ``images``: the
-    request has images, so a text model is refused before it loads."""
+    request has images, so a text model is refused before it loads.
+    A rank of a distributed run loads only its share, after meeting its peers."""
+    rank = ctx.rank
+    if rank is not None:
+        located = locate(ref, ctx.env.environ)
+        check_runnable(located)
+        rank.check_model(str(located.path))
+        rank.join()
+        engine = rank.load(located, settings.cpu)
+        ctx.rank_info = {"load_s": round(engine.load_s, 3)}
+        return engine, located.name
+    located = find(ctx, ref, kinds, images)
+    ctx.log.debug("loading %s from %s", located.name, located.path)
+    return engines.load_engine(located, cpu=settings.cpu), located.name
+
+
+def find(ctx: Context, ref: str, kinds: tuple[str, ...] = (engines.TEXT, engines.VISION), images: bool = False):
+    """Resolve and check the model (offering a download where it can)."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -276,8 +306,7 @@ def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (e
         raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
                         "vision model", kind=located.kind, requested=engines.VISION)
     check_runnable(located, kinds)
-    ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located, cpu=settings.cpu), located.name
+    return located
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -311,7 +340,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     if printer is not None:
         printer.end()
     note_finish(ctx, finished, engine.load_s, engine.cpu_path)
-    return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
+    result = result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
+    if ctx.rank is not None:
+        result["distributed"] = ctx.rank.describe()
+    return result
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
@@ -366,7 +398,13 @@ TOOL = Tool(
         "Whisper's initial prompt, --word-timestamps.  Audio of any length runs in 30-second windows, with "
         "progress on a terminal.  --json prints {model, file, task, language, text, duration_s, segments, "
         "timing{load_s, audio_s, rtf}}; --ndjson a segment event per segment as it is decoded, then the result.  "
-        "An unreadable file is invalid_audio."
+        "An unreadable file is invalid_audio.\n\n"
+        "--ranks N or --hosts HOSTFILE splits the model across several processes or machines with MLX's own "
+        "distributed engine (mlx.launch, the ring backend by default): tensor parallel where the architecture "
+        "and its head counts allow it, else pipeline (--shard picks).  A split that cannot work is refused "
+        "before anything starts; a rank that fails, or never starts (--peer-timeout), ends the run on every "
+        "rank with one error and a non-zero exit.  Results carry distributed: {ranks, backend, mode, cast}.  "
+        "See docs/distributed.md."
     ),
     configure=configure,
     run=run,
@@ -380,8 +418,11 @@ TOOL = Tool(
         ("mlx-run ./whisper-tiny.en --audio talk.mp3 --format srt > talk.srt", "subtitles with timings"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
+        ("mlx-run ./smollm2 \"What is MLX?\" --ranks 3", "the model split across 3 local ranks (tensor parallel)"),
+        ("mlx-run Qwen3-32B-4bit \"Hi\" --hosts hosts.json", "one rank per host of an mlx.launch hostfile"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES", "HF_HOME",
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES",
+              "MLXK2_PEER_TIMEOUT", "HF_HOME",
               "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY",
               "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),

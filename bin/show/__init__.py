@@ -9,6 +9,7 @@ from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.names import resolve
 from mlxk_common.inventory.records import cache_record, utc_iso, workspace_record
+from mlxk_common.inventory.splits import split_report
 from mlxk_common.inventory.store import Store, tree_stats
 from mlxk_common.jsonio import dumps
 from mlxk_common.output import JSON, NDJSON, ItemReport
@@ -78,6 +79,7 @@ def describe(resolved, files: bool, config: bool) -> dict:
                                    context_length=model.get("context_length")),
         "revisions": revisions,
         "workspace_metadata": printable(sentinel),
+        "split": split_report(config_data) if isinstance(config_data, dict) else None,
     }
     if files:
         details["files"] = file_list(folder, entry.path if resolved.is_cache else None) if snapshot else []
@@ -196,6 +198,11 @@ def render(details: dict) -> str:
     ]
     if model.get("reason"):
         lines.append(f"Reason: {model['reason']}")
+    split = details.get("split")
+    if split:
+        ranks = split["tensor_ranks"]
+        tensor = ("tensor parallel on " + ", ".join(map(str, ranks)) + " ranks") if ranks else "no tensor parallel"
+        lines.append(f"Split: {tensor}; pipeline {'yes' if split['pipeline'] else 'no'} (mlx-run --ranks/--hosts)")
     if meta:
         lines += ["", "Metadata:"] + [f"  {k}: {v}" for k, v in meta.items() if v is not None]
     if details.get("revisions"):

@@ -14,6 +14,7 @@ from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import make_logits_processors, make_sampler
 from mlxk_common.engine.textstream import TextStream
+from mlxk_common.errors import MlxkError
 
 
 def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):
@@ -49,7 +50,11 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
         steps = generate_step(prompt, model, max_tokens=request.max_tokens, sampler=sampler,
                               logits_processors=processors or None, prompt_cache=prompt_cache)
         try:
+            check_nan = engine.check_nan
             for token, logprobs in steps:
+                if check_nan and mx.isnan(logprobs).any().item():
+                    raise MlxkError("unhealthy", "the model produced NaN logits (a split with mixed dtypes, "
+                                    "or broken weights); no text was made up from them", reason="nan_logits")
                 if t_first is None:
                     t_first = time.perf_counter()
                 sampled += 1

@@ -66,6 +66,7 @@ class TextEngine:
     """A loaded text model: ``prepare`` requests, ``generate`` one, or batch many."""
 
     kind = TEXT
+    check_nan = False  # a sharded model checks its logits (a broken split gives NaN, not an error)
 
     def __init__(self, info: Located, model, tokenizer, load_s: float = 0.0, cpu_path: dict | None = None):
         self.info = info

@@ -249,6 +249,9 @@ function requestBody(model, messages) {
   const maxTokens = $('max-tokens').value.trim();
   if (temperature !== '') body.temperature = Number(temperature);
   if (maxTokens !== '') body.max_tokens = Number(maxTokens);
+  // With images, ask for their EXIF table (file, place, date, camera): the model
+  // sees that metadata and the answer starts with the table, rendered folded.
+  if (messages.some((m) => Array.isArray(m.content))) body.mlxk = { exif: true };
   return body;
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from mlxk_bin.run import distributed
+from mlxk_bin.run import distributed, vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -83,12 +83,13 @@ def configure(parser):
                            help="download it first, without asking (on a terminal mlx-run asks y/N; "
                                 "elsewhere it only says how to get it)")
     add_transfer_arguments(downloads)
+    vision.add_arguments(parser, SIZE)
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
-                            'repetition_penalty, seed, stop, chat_template_args); write one result line '
-                            'per request, in input order')
+                            'repetition_penalty, seed, stop, chat_template_args, and "images": [paths] for a '
+                            'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
     add_cpu_arguments(parser)
@@ -108,6 +109,8 @@ def run(ctx: Context):
         return distributed.launch(ctx, find(ctx, args.model), prompt, settings.sampling)
     if args.shard or args.peer_timeout:
         raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
+    if args.image:
+        return run_images(ctx, settings)
     if args.model == "-":
         if args.ndjson_in or args.chat:
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
@@ -119,9 +122,10 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
+        vs = vision.VisionSettings(ctx)
         engine, name = load(ctx, args.model, settings)
 
-        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
     if args.chat or (no_prompt and env.stdin_isatty):
         if ctx.mode != HUMAN:
@@ -137,6 +141,32 @@ def run(ctx: Context):
 def one_answer(ctx: Context, settings: Settings, prompt: str) -> int:
     engine, name = load(ctx, ctx.args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def run_images(ctx: Context, settings: Settings) -> int:
+    """mlx-run MODEL --image IMG... [PROMPT]: images checked first, then the model loads."""
+    args = ctx.args
+    vision.split_prompt_words(args)
+    vs = vision.VisionSettings(ctx)
+    if args.ndjson_in or args.chat:
+        raise MlxkError("usage_error", "--image answers one prompt: no --ndjson-in or --chat "
+                        "(--ndjson-in lines carry their own \"images\")")
+    if "-" in args.image and (args.model == "-" or args.text[:1] == ["-"]):
+        raise MlxkError("usage_error", "stdin can hold one thing: an image ('--image -'), a prompt or model names")
+    if args.text or args.prompt is not None:
+        prompt = read_prompt(ctx, settings.max_input)
+    else:
+        prompt = vision.DEFAULT_PROMPT
+    images = vision.read_images(ctx, vs)
+    if args.model == "-":
+        return each_model(ctx, settings, prompt, images=(images, vs))
+    engine, name = load(ctx, args.model, settings, images=True)
+    result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
     elif ctx.mode == JSON:
@@ -233,8 +263,9 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, settings: Settings):
+def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
     """Resolve and check the model, then load it: (engine, display name).
+    ``images``: the request has images, so a text model is refused before it loads.
     A rank of a distributed run loads only its share, after meeting its peers."""
     rank = ctx.rank
     if rank is not None:
@@ -245,12 +276,12 @@ def load(ctx: Context, ref: str, settings: Settings):
         engine = rank.load(located, settings.cpu)
         ctx.rank_info = {"load_s": round(engine.load_s, 3)}
         return engine, located.name
-    located = find(ctx, ref)
+    located = find(ctx, ref, images)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
-def find(ctx: Context, ref: str):
+def find(ctx: Context, ref: str, images: bool = False):
     """Resolve and check the model (offering a download where it can)."""
     try:
         located = locate(ref, ctx.env.environ)
@@ -259,6 +290,9 @@ def find(ctx: Context, ref: str):
             raise
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
+    if images and located.path is not None and located.config is not None and located.kind != engines.VISION:
+        raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
+                        "vision model", kind=located.kind, requested=engines.VISION)
     check_runnable(located)
     return located
 
@@ -300,7 +334,7 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     return result
 
 
-def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
     """--model -: the same prompt to every model named on stdin, one after another."""
     report = ItemReport(ctx.out, "models")
     records = []
@@ -309,10 +343,12 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref, settings)
+        engine, name = load(ctx, item.ref, settings, images=images is not None)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
+            if images is not None:
+                return vision.answer_images(ctx, engine, name, settings, images[1], prompt, images[0])
             return answer(ctx, engine, name, settings, prompt)
         finally:
             del engine

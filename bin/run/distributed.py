@@ -27,7 +27,8 @@ RANK_COMMAND = ("-m", "mlxk_bin.run.rank")
 
 def refuse_unsupported(args) -> None:
     """What a distributed mlx-run does not do (yet): one prompt, one answer."""
-    for flag, on in (("--chat", args.chat), ("--ndjson-in", args.ndjson_in), ("--model -", args.model == "-")):
+    for flag, on in (("--chat", args.chat), ("--ndjson-in", args.ndjson_in), ("--model -", args.model == "-"),
+                     ("--image", bool(getattr(args, "image", None)))):
         if on:
             raise MlxkError(
                 "usage_error",

@@ -94,6 +94,8 @@ class Generation:
     def run(self):
         settings = self.state.settings
         self.req = req = self.parse(parse_json(read_body(self.environ, settings.max_body)))
+        if req.exif is None:
+            req.exif = settings.exif
         max_n = min(settings.max_n, self.state.worker.max_batch)
         if req.n > max_n:
             raise bad_request(f"'n' may be at most {max_n} on this server, not {req.n}", "n")

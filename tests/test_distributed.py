@@ -50,6 +50,16 @@ def test_pipeline_refused_for_an_architecture_without_it(inproc, smollm2_workspa
     assert "no pipeline support" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("argv, why", [
+    (["--ranks", "5", "--shard", "pipeline"], "in pipeline mode across 5 ranks: it has 4 layers, fewer than 5 ranks"),
+    (["--ranks", "3", "--shard", "tensor"], "its 4 attention heads do not divide by 3; tensor parallel works with 2 ranks"),
+])
+def test_a_qwen2_split_that_cannot_work_says_why(inproc, tiny_qwen2, argv, why):
+    result = inproc(main, [str(tiny_qwen2()), "Hi", *argv, "--json"])
+    assert result.code == 1, result
+    assert why in result.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("content, why", [
     ("not json", "not JSON"),
     ('{"hosts": [{"ssh": "a", "ips": ["10.0.0.1"]}]}', "one host"),

@@ -113,7 +113,7 @@ class Worker:
     def submit(self, job: Job) -> None:
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
-        if job.kind == "generate" and self.waiting() >= self.max_queue:
+        if job.kind in ("generate", "embed") and self.waiting() >= self.max_queue:
             raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
         self.open_jobs.add(job)
         self.bridge.inbox.put(("submit", job))

@@ -6,6 +6,9 @@ MiniLM-sized BERT with random weights, built here with mlx-embeddings'
 classes: hidden 384, 6 layers, 12 heads, so a forward pass costs what a real
 all-MiniLM-L6 costs) and embeds the same --inputs sentences in three ways:
 
+(``--size tiny``: hidden 64, 2 layers, where the per-request costs of HTTP,
+JSON and Python show.)
+
 * ``one by one``: one input per request, one request at a time;
 * ``batch 32``: 32 inputs per request, one request at a time;
 * ``32 clients``: one input per request, 32 requests at a time (the server
@@ -16,7 +19,7 @@ the order A B C C B A..., so background load falls on all alike.  Printed per
 way: median inputs/s over the rounds, the server's CPU seconds per input, and
 the ratio to ``one by one``.
 
-usage: python bench/serve_embeddings.py [--model PATH] [--inputs 256] [--rounds 2] [--json]
+usage: python bench/serve_embeddings.py [--model PATH | --size minilm|tiny] [--inputs 256] [--rounds 2] [--json]
 """
 
 from __future__ import annotations
@@ -37,13 +40,16 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 WORDS = ("the cat dog sat on a mat hello world is embed vector red blue tree city river small large quick "
          "brown fox jumps over lazy").split()
-MINILM = {"model_type": "bert", "architectures": ["BertModel"], "hidden_size": 384, "num_hidden_layers": 6,
-          "num_attention_heads": 12, "intermediate_size": 1536, "max_position_embeddings": 512,
-          "type_vocab_size": 2, "layer_norm_eps": 1e-12}
+SIZES = {  # random-weight BERTs: a real all-MiniLM-L6's shape, and a tiny one where HTTP and Python costs show
+    "minilm": {"hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12, "intermediate_size": 1536},
+    "tiny": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128},
+}
+BERT = {"model_type": "bert", "architectures": ["BertModel"], "max_position_embeddings": 512, "type_vocab_size": 2,
+        "layer_norm_eps": 1e-12}
 
 
-def build_bert(folder: Path) -> None:
-    """A MiniLM-sized BERT with random weights and a WordPiece tokenizer."""
+def build_bert(folder: Path, size: str = "minilm") -> None:
+    """A BERT of ``size`` with random weights and a WordPiece tokenizer."""
     import mlx.core as mx
     from mlx.utils import tree_flatten
     from mlx_embeddings.models import bert
@@ -52,7 +58,7 @@ def build_bert(folder: Path) -> None:
     letters = "abcdefghijklmnopqrstuvwxyz0123456789"
     vocab = list(dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS, *letters, *("##" + c for c in letters)]))
     folder.mkdir(parents=True, exist_ok=True)
-    config = dict(MINILM, vocab_size=len(vocab))
+    config = dict(BERT, **SIZES[size], vocab_size=len(vocab))
     mx.random.seed(0)
     model = bert.Model(bert.ModelArgs.from_dict(config))
     mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())),
@@ -141,7 +147,8 @@ WAYS = {"one by one": one_by_one, "batch 32": batched, "32 clients": concurrent_
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="an embedding model folder (default: a MiniLM-sized random BERT)")
+    parser.add_argument("--model", help="an embedding model folder (default: a random BERT of --size)")
+    parser.add_argument("--size", choices=sorted(SIZES), default="minilm", help="the random BERT's shape")
     parser.add_argument("--inputs", type=int, default=256, help="sentences embedded per way and round")
     parser.add_argument("--rounds", type=int, default=2, help="measured rounds (ways in A B C, then C B A order)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
@@ -150,8 +157,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="mlxk-bench-embed-") as tmp:
         model = args.model
         if model is None:
-            model = str(Path(tmp) / "minilm-random")
-            build_bert(Path(model))
+            model = str(Path(tmp) / f"{args.size}-random")
+            build_bert(Path(model), args.size)
         model = os.path.abspath(model)
         texts = sentences(args.inputs)
         server = Server(model, Path(tmp) / "mlxk-serve.log")

@@ -505,7 +505,7 @@ class Worker:
     def _embed_step(self, resident: _Resident) -> None:
         """One bounded batch of the waiting embeddings inputs."""
         embedder = resident.embedder
-        batch = embed_work.take(resident.embeds)
+        batch = embed_work.take(resident.embeds, embed_work.token_budget(embedder))
         try:
             done = embed_work.run(embedder, batch)
             results = [(work, embed_work.result(embedder, work)) for work in done]

@@ -157,6 +157,7 @@ class EmbedEngine:
     """A loaded embedding model."""
 
     kind = "embedding"
+    s_per_token = None  # seconds per padded token, measured by the caller that batches (mlxk-serve)
 
     def __init__(self, info: Located, model, tokenizer: _Tokenizer, load_s: float):
         self.info = info
@@ -195,6 +196,7 @@ class LlmEmbedder:
     state (after the final norm) over the input's tokens, unit length."""
 
     kind = "llm"
+    s_per_token = None  # seconds per padded token, measured by the caller that batches (mlxk-serve)
     matryoshka = False
     normalize = True
 

@@ -11,8 +11,10 @@ from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
+from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, port
 from mlxk_common.output import JSON
 
 
@@ -51,10 +53,19 @@ def configure(parser):
                         help="requests that may wait for a decoding slot; more get 503 (default 256)")
     limits.add_argument("--max-batch", type=COUNT, default=32, metavar="N",
                         help="requests decoded together in one batch (default 32)")
+    limits.add_argument("--max-n", type=COUNT, default=8, metavar="N",
+                        help="most choices one request may ask for with 'n'; they decode together, each in a "
+                             "slot of --max-batch, and share one processing of the prompt (default 8)")
     limits.add_argument("--max-body", type=SIZE, default=50 * 10**6, metavar="SIZE",
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
-                        help="largest image in a request, decoded (default 20MB)")
+                        help="largest image in a request, decoded (default 20MB); larger ones get 413")
+    limits.add_argument("--max-images-total", type=SIZE, default=50 * 10**6, metavar="SIZE",
+                        help="largest total of the decoded images of one request (default 50MB); more gets 413")
+    models.add_argument("--exif", action="store_true",
+                        help="vision models: answers start with the images' EXIF table (file, date, GPS, camera) "
+                             "and the model sees that metadata; without it a request asks with "
+                             "\"mlxk\": {\"exif\": true}")
     limits.add_argument("--read-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
                         help="drop a request whose head takes longer than this to arrive, or whose body stops "
                              "arriving for this long (408); an idle kept-alive connection is closed after as long "
@@ -62,6 +73,7 @@ def configure(parser):
     limits.add_argument("--prompt-cache", type=SIZE, default=10**9, metavar="SIZE",
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
+    add_cpu_arguments(parser)
 
 
 READ_TIMEOUT_S = 30.0
@@ -84,6 +96,7 @@ def run(ctx: Context):
     from gevent import monkey
 
     monkey.patch_all(subprocess=False)
+    blas.ensure(ctx.env.environ)  # before anything imports mlx (docs/cpu.md)
     from mlxk_bin.serve.app import Settings, State
 
     args, env = ctx.args, ctx.env
@@ -102,10 +115,13 @@ def run(ctx: Context):
     if args.allow:
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui,
-                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics)
+                        max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
+                        version=__version__, web_ui=not args.no_ui,
+                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
+                        max_n=args.max_n)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
-                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
+                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
+                    cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
     state = State(settings, worker, registry, log)
     server = Server(state, host, bind_port, read_timeout)
     try:
@@ -189,7 +205,8 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON",
+              "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

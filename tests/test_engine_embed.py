@@ -86,3 +86,13 @@ def test_a_decoder_embedder_pools_its_last_token(tmp_path):
         hidden = engine.model(mx.array([ids])).last_hidden_state.astype(mx.float32)
         last = np.array(hidden[0, -1])
         np.testing.assert_allclose(vectors[row], last / np.linalg.norm(last), atol=2e-5)
+
+
+def test_a_folder_without_tokenizer_json_uses_its_vocab_txt(tiny_bert, tmp_path, engines):
+    import shutil
+
+    folder = tmp_path / "bert-vocab-only"
+    shutil.copytree(tiny_bert["mean"], folder)
+    (folder / "tokenizer.json").unlink()
+    engine = load_embed_engine(Located.folder(folder))
+    assert engine.tokenize(TEXTS) == engines["mean"].tokenize(TEXTS)

@@ -153,6 +153,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="measured rounds (ways in A B C, then C B A order)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
     args = parser.parse_args(argv)
+    # A SIGTERM (timeout, Ctrl-C of a wrapper) still stops the server and removes the model folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with tempfile.TemporaryDirectory(prefix="mlxk-bench-embed-") as tmp:
         model = args.model

@@ -65,3 +65,34 @@ def test_bad_token_lists_are_refused(engines):
         with pytest.raises(MlxkError) as err:
             check_tokens(engine, tokens)
         assert err.value.type == kind
+
+
+def test_a_decoder_embedder_pools_its_last_token(tmp_path):
+    """Qwen3-Embedding style: last-token pooling, normalised, batch or not."""
+    import mlx.core as mx
+    import numpy as np
+
+    from fixtures.tiny_bert import build_tiny_qwen3_embedding
+
+    folder = tmp_path / "tiny-Qwen3-Embedding"
+    build_tiny_qwen3_embedding(folder)
+    located = Located.folder(folder)
+    assert check_runnable(located, kinds=("embedding",)).backend == "mlx_embeddings"
+    engine = load_embed_engine(located)
+    assert (engine.modes, engine.normalize, engine.matryoshka) == (("lasttoken",), True, True)  # MRL-trained
+    tokens = engine.tokenize(TEXTS)
+    vectors = engine.embed(tokens)
+    for row, ids in enumerate(tokens):
+        hidden = engine.model(mx.array([ids])).last_hidden_state.astype(mx.float32)
+        last = np.array(hidden[0, -1])
+        np.testing.assert_allclose(vectors[row], last / np.linalg.norm(last), atol=2e-5)
+
+
+def test_a_folder_without_tokenizer_json_uses_its_vocab_txt(tiny_bert, tmp_path, engines):
+    import shutil
+
+    folder = tmp_path / "bert-vocab-only"
+    shutil.copytree(tiny_bert["mean"], folder)
+    (folder / "tokenizer.json").unlink()
+    engine = load_embed_engine(Located.folder(folder))
+    assert engine.tokenize(TEXTS) == engines["mean"].tokenize(TEXTS)

@@ -175,6 +175,7 @@ def make_app(state: State):
         if state.stopping:
             raise unavailable("the server is shutting down", "shutting_down")
         return embeddings(state, bottle.request.environ)
+
     @app.post("/v1/messages")
     def messages():
         # Anthropic's API: its own error shape, so not through ``api``.

@@ -3,18 +3,32 @@
 Each request becomes an ``EmbedWork``: its inputs as token lists, visited
 shortest first so a batch holds inputs of similar length (little padding).
 ``take`` fills one batch from the waiting works in arrival order, so inputs
-of several requests share a forward pass, and one step stays bounded
-(``MAX_BATCH`` inputs, ``MAX_BATCH_TOKENS`` padded tokens): generation of
-other models goes on between two batches.
+of several requests share a forward pass.  One step stays short: at most
+``MAX_BATCH`` inputs and as many padded tokens as this model embeds in about
+``STEP_S`` seconds here (measured as it goes, like prompt processing's steps),
+so generation of other models goes on between two batches even on a slow
+machine.
 """
 
 from __future__ import annotations
+
+import time
 
 from mlxk_common.engine.embed import check_tokens, normalized
 from mlxk_common.errors import MlxkError
 
 MAX_BATCH = 32
-MAX_BATCH_TOKENS = 16384  # padded tokens in one forward pass
+MAX_BATCH_TOKENS = 16384  # padded tokens in one forward pass, however fast the machine
+FIRST_BATCH_TOKENS = 512  # before the speed is known
+STEP_S = 1.0
+
+
+def token_budget(engine) -> int:
+    """Padded tokens one batch may hold: about STEP_S seconds of work at the measured speed."""
+    rate = getattr(engine, "s_per_token", None)
+    if not rate:
+        return FIRST_BATCH_TOKENS
+    return max(1, min(MAX_BATCH_TOKENS, int(STEP_S / rate)))
 
 
 class EmbedWork:
@@ -55,15 +69,16 @@ def dimension(engine) -> int:
     return engine.dim
 
 
-def take(works: list[EmbedWork]) -> list[tuple[EmbedWork, int]]:
-    """The next batch: (work, input index) pairs, oldest requests first."""
+def take(works: list[EmbedWork], budget: int = MAX_BATCH_TOKENS) -> list[tuple[EmbedWork, int]]:
+    """The next batch: (work, input index) pairs, oldest requests first, at most
+    ``budget`` padded tokens (but at least one input)."""
     batch: list[tuple[EmbedWork, int]] = []
     longest = 0
     for work in works:
         while work.next < len(work.order):
             index = work.order[work.next]
             length = len(work.tokens[index])
-            if batch and (len(batch) >= MAX_BATCH or max(longest, length) * (len(batch) + 1) > MAX_BATCH_TOKENS):
+            if batch and (len(batch) >= MAX_BATCH or max(longest, length) * (len(batch) + 1) > budget):
                 return batch
             batch.append((work, index))
             longest = max(longest, length)
@@ -73,7 +88,13 @@ def take(works: list[EmbedWork]) -> list[tuple[EmbedWork, int]]:
 
 def run(engine, batch: list[tuple[EmbedWork, int]]) -> list[EmbedWork]:
     """One forward pass for ``batch``; returns the works it completed."""
-    vectors = engine.embed([work.tokens[index] for work, index in batch])
+    token_lists = [work.tokens[index] for work, index in batch]
+    started = time.perf_counter()
+    vectors = engine.embed(token_lists)
+    padded = max(len(t) for t in token_lists) * len(token_lists)
+    rate = (time.perf_counter() - started) / padded
+    old = getattr(engine, "s_per_token", None)
+    engine.s_per_token = rate if not old else 0.5 * old + 0.5 * rate  # smoothed: one slow step is not the rule
     done = []
     for row, (work, index) in enumerate(batch):
         work.vectors[index] = vectors[row]

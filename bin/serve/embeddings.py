@@ -21,7 +21,7 @@ import base64
 import bottle
 
 from mlxk_bin.serve.errors import ApiError, bad_request, from_mlxk, internal, unavailable
-from mlxk_bin.serve.events import GONE
+from mlxk_bin.serve.events import FINAL, GONE
 from mlxk_bin.serve.generation import ClientGone
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.schemas import MAX_MODEL_CHARS, MAX_TOKEN_ID, _string, _type_name, _wrong_type
@@ -131,13 +131,17 @@ def embeddings(state, environ) -> bytes:
         job.ticket._set()
 
     watcher = gevent.spawn(watch_disconnect, environ, gone)
+    event = None
     try:
         while not job.ticket.wait(WAIT_S):
             pass
         event = job.ticket.events.popleft()
     finally:
         watcher.kill(block=False)
-        state.worker.close(job)
+        if event is not None and event.kind in FINAL:
+            state.worker.close(job)
+        else:  # this greenlet was stopped, or the client left: the engine can drop the work
+            state.worker.cancel(job)
     if event.kind == "error":
         error = event.error
         if isinstance(error, MlxkError):

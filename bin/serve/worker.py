@@ -146,7 +146,7 @@ class Worker:
     def submit(self, job: Job) -> None:
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
-        if job.kind == "generate" and self.waiting() >= self.max_queue:
+        if job.kind in ("generate", "embed") and self.waiting() >= self.max_queue:
             raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
         self.open_jobs.add(job)
         self.bridge.inbox.put(("submit", job))
@@ -573,7 +573,7 @@ class Worker:
     def _embed_step(self, resident: _Resident) -> None:
         """One bounded batch of the waiting embeddings inputs."""
         embedder = resident.embedder
-        batch = embed_work.take(resident.embeds)
+        batch = embed_work.take(resident.embeds, embed_work.token_budget(embedder))
         try:
             done = embed_work.run(embedder, batch)
             results = [(work, embed_work.result(embedder, work)) for work in done]

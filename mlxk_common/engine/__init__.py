@@ -35,6 +35,11 @@ API::
     events = sched.step()                    # Delta/Finished events of one step; same thread always
     sched.cancel("a"); sched.close()
 
+Embedding models (``runtime.model_type == "embedding"``) have their own engine,
+``embed.load_embed_engine(located)``: ``tokenize(texts)``, ``embed(token_lists)``
+-> float32 vectors; ``embed.LlmEmbedder(text_engine)`` gives a text model's
+mean-pooled hidden state the same way.
+
 The model arrives as an ``inventory.located.Located`` (its config, kind and
 context window already read); a plain folder path works too.
 

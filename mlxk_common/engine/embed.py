@@ -153,10 +153,26 @@ class _Tokenizer:
         return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=True)]
 
 
+class _HfTokenizer:
+    """A folder without tokenizer.json (an older BERT with vocab.txt, a
+    sentencepiece model): transformers' AutoTokenizer reads what it has."""
+
+    def __init__(self, path: str):
+        from transformers import AutoTokenizer
+
+        self.tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.vocab_size = len(self.tok)
+        self.pad_id = self.tok.pad_token_id or 0
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        return [list(ids) for ids in self.tok(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+
+
 class EmbedEngine:
     """A loaded embedding model."""
 
     kind = "embedding"
+    s_per_token = None  # seconds per padded token, measured by the caller that batches (mlxk-serve)
 
     def __init__(self, info: Located, model, tokenizer: _Tokenizer, load_s: float):
         self.info = info
@@ -195,6 +211,7 @@ class LlmEmbedder:
     state (after the final norm) over the input's tokens, unit length."""
 
     kind = "llm"
+    s_per_token = None  # seconds per padded token, measured by the caller that batches (mlxk-serve)
     matryoshka = False
     normalize = True
 
@@ -248,9 +265,6 @@ def load_embed_engine(info: Located) -> EmbedEngine:
         raise MlxkError("unhealthy", f"{name}: model_type {info.architecture!r} is not supported by the "
                         "installed mlx-embeddings (or it is not installed: the 'embeddings' extra)",
                         path=str(info.path), runtime_compatible=False)
-    if not os.path.isfile(os.path.join(info.path, "tokenizer.json")):
-        raise MlxkError("unhealthy", f"{name} has no tokenizer.json", path=str(info.path),
-                        reason="tokenizer.json missing")
     start = time.perf_counter()
     from pathlib import Path
 
@@ -258,7 +272,8 @@ def load_embed_engine(info: Located) -> EmbedEngine:
 
     try:
         model = load_model(Path(info.path), path_to_repo=str(info.path))
-        tokenizer = _Tokenizer(info.path)
+        fast = os.path.isfile(os.path.join(info.path, "tokenizer.json"))
+        tokenizer = _Tokenizer(info.path) if fast else _HfTokenizer(info.path)
     except Exception as exc:  # noqa: BLE001 - broken files: a clear 'unhealthy', not a traceback
         message = " ".join(str(exc).split())[:300]
         raise MlxkError("unhealthy", f"cannot load {name}: {type(exc).__name__}" + (f": {message}" if message else ""),

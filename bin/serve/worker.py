@@ -311,7 +311,7 @@ class Worker:
         else:
             self._post(job, Loaded(job.model.name))
 
-    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT,)) -> _Resident | None:
+    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT, VISION)) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
         used idle one if need be); None while every resident model is busy.
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
@@ -593,14 +593,14 @@ class Worker:
 
 
 EMBEDDING = "embedding"
-_KINDS = (TEXT, EMBEDDING)  # what a preload may be
+_KINDS = (TEXT, VISION, EMBEDDING)  # what a preload may be
 
 
 def _kinds(job: Job) -> tuple[str, ...]:
     """The kinds of model a job may run on (``locate.check_runnable``'s)."""
     if job.kind == "embed":
         return (EMBEDDING, TEXT) if job.request.allow_llm else (EMBEDDING,)
-    return (TEXT,)
+    return (TEXT, VISION)  # a vision model answers text-only requests too
 
 
 class _Warming:

@@ -171,3 +171,13 @@ def test_anthropic_refusals_name_the_parameter(body, status, param):
     with pytest.raises(ApiError) as info:
         parse_messages(body, IMAGE_LIMIT)
     assert (info.value.status, info.value.param) == (status, param)
+
+
+def test_anthropic_images_count_against_the_total():
+    data = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\1" * 600).decode()
+    block = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+    body = {"max_tokens": 1, "messages": [{"role": "user", "content": [block, block]}]}
+    assert len(parse_messages(body, IMAGE_LIMIT, 2 * IMAGE_LIMIT).images) == 2
+    with pytest.raises(ApiError) as info:
+        parse_messages(body, IMAGE_LIMIT, IMAGE_LIMIT)
+    assert info.value.status == 413 and info.value.code == "payload_too_large"

@@ -123,3 +123,24 @@ def test_limits_and_bad_images(vision_server, vision_images):
                             {"messages": image_message(data_url(vision_images["red.png"])), "max_tokens": 2})
     assert ok.status == 200, ok
     assert json.loads(ok.body)["usage"]["completion_tokens"] == 2
+
+
+def anthropic_image(path, media_type="image/png"):
+    return {"type": "image", "source": {"type": "base64", "media_type": media_type,
+                                        "data": base64.b64encode(path.read_bytes()).decode()}}
+
+
+def test_anthropic_image_blocks_read_like_openai_parts(vision_server, client, vision_images):
+    anthropic = pytest.importorskip("anthropic")
+    messages = anthropic.Anthropic(base_url=vision_server.url, api_key="none", max_retries=0, timeout=120).messages
+    m = messages.create(model=MODEL[0], max_tokens=8, extra_body={"temperature": 0}, messages=[
+        {"role": "user", "content": [anthropic_image(vision_images["red.png"]),
+                                     {"type": "text", "text": "Describe the image."}]}])
+    whole = ask(client, image_message(data_url(vision_images["red.png"])))
+    assert m.content[0].text == whole.choices[0].message.content
+    assert m.usage.input_tokens + m.usage.cache_read_input_tokens == whole.usage.prompt_tokens
+    many = [anthropic_image(vision_images["noise.bmp"], "image/bmp")] + \
+        [anthropic_image(vision_images["tile.tiff"], "image/tiff")] * 12
+    reply = vision_server.http("POST", "/v1/messages", {"max_tokens": 2, "messages": [
+        {"role": "user", "content": many}]})
+    assert reply.status == 413 and reply.json()["error"]["type"] == "request_too_large"

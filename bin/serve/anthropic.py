@@ -9,11 +9,11 @@ in Anthropic's shapes: a ``message`` object, or the event stream
 reasoning becomes ``thinking`` blocks before the ``text`` block.  Errors are
 ``{"type": "error", "error": {"type", "message"}}``.
 
-Hooks for features that land elsewhere: image blocks (base64 sources) are
-decoded into ``GenRequest.images`` exactly as OpenAI ``image_url`` parts
-are, so they run wherever the vision engine runs them (until then a text
-model refuses them with 422); ``tools``, ``tool_use`` and ``tool_result``
-are refused with 422 in ``_tools``/``_block`` until tool calling exists.
+Image blocks (base64 sources) are decoded into ``GenRequest.images``
+exactly as OpenAI ``image_url`` parts are, so a vision model reads them
+(through the same prepare step, EXIF included) and a text model refuses
+them with 422.  Hook for tool calling: ``tools``, ``tool_use`` and
+``tool_result`` are refused with 422 in ``_tools``/``_blocks`` until it exists.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def event(name: str, data: dict) -> bytes:
 
 # -- the request ------------------------------------------------------------
 
-def parse_messages(body, max_image_bytes: int) -> GenRequest:
+def parse_messages(body, max_image_bytes: int, max_images_total: int | None = None) -> GenRequest:
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
     req = GenRequest(CHAT)
@@ -73,6 +73,10 @@ def parse_messages(body, max_image_bytes: int) -> GenRequest:
     messages = _system(body.get("system"), req.images, max_image_bytes)
     messages += _turns(body.get("messages"), req.images, max_image_bytes)
     req.messages = messages
+    total = sum(len(image) for image in req.images)
+    if max_images_total is not None and total > max_images_total:
+        raise ApiError(413, f"the request's images add up to {total} bytes, over {max_images_total}",
+                       param="messages", code="payload_too_large", limit_bytes=max_images_total)
     # Anthropic's temperature, top_p and top_k, and the OpenAI route's extensions (min_p,
     # repetition_penalty, seed) with the same checks; Anthropic's temperature ends at 1.
     _number(body, "temperature", 0, 1)
@@ -189,7 +193,8 @@ class Messages(Generation):
         self.blocks = 0  # content blocks opened so far
 
     def parse(self, body):
-        return parse_messages(body, self.state.settings.max_image)
+        settings = self.state.settings
+        return parse_messages(body, settings.max_image, settings.max_images_total)
 
     def start_response(self, model) -> None:
         self.id = "msg_" + uuid.uuid4().hex[:24]

@@ -311,7 +311,7 @@ class Worker:
         else:
             self._post(job, Loaded(job.model.name))
 
-    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT,)) -> _Resident | None:
+    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT, VISION)) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
         used idle one if need be); None while every resident model is busy.
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""

@@ -329,7 +329,13 @@ TOOL = Tool(
         "input_too_large.  A model named ORG/NAME that is not in the cache can be downloaded first: --pull "
         "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
-        "delta events as text arrives, then the result event."
+        "delta events as text arrives, then the result event.\n\n"
+        "Vision models (mlx-vlm, the 'vision' extra) take --image files: each is checked before the model "
+        "loads (a file that is missing, a URL, not an image, truncated or too large is invalid_image).  They "
+        "are answered --chunk N at a time, each chunk a fresh session; the EXIF metadata of each photo (file "
+        "name, GPS, capture date-time, camera) is shown as a collapsible Markdown table before the answer and "
+        "given to the model (--no-exif turns both off); --json adds images and chunks records.  Text-only "
+        "prompts work on vision models too."
     ),
     configure=configure,
     run=run,
@@ -341,8 +347,11 @@ TOOL = Tool(
         ("git diff | mlx-run ./smollm2 - \"Summarize this change.\"", "pipe mode: stdin, a blank line, then the words"),
         ("jq -c '{id, prompt: .question}' q.jsonl | mlx-run ./smollm2 --ndjson-in --batch-size 16",
          "one result line per request, generated in batches"),
+        ("mlx-run Qwen2-VL --image photos/*.jpg \"Where was this taken?\" --chunk 2",
+         "describe photos two at a time, with their EXIF table"),
     ),
-    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
+    env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "MLXK2_VISION_CHUNK_SIZE",
+              "MLXK2_EXIF_METADATA", "MLXK2_MAX_IMAGE", "MLXK2_MAX_IMAGES_TOTAL", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
               "MLXK_WORKSPACE_HOME", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )

@@ -13,11 +13,13 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
-from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -64,6 +66,9 @@ def configure(parser):
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
+    output.add_argument("--logprobs", type=int, metavar="N",
+                        help="with --json/--ndjson: each answer token's log-probability, its UTF-8 bytes and its N "
+                             "likeliest alternatives (0-20), in the result's logprobs (and each NDJSON delta's)")
     output.add_argument("--hide-reasoning", action="store_true",
                         help="drop the model's reasoning (text between its thinking markers)")
     output.add_argument("-v", "--verbose", action="store_true",
@@ -86,10 +91,12 @@ def configure(parser):
                             'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_cpu_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
     if args.image:
@@ -106,7 +113,7 @@ def run(ctx: Context):
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
         vs = vision.VisionSettings(ctx)
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
@@ -115,11 +122,11 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
     prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model)
+    engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -145,7 +152,7 @@ def run_images(ctx: Context, settings: Settings) -> int:
     images = vision.read_images(ctx, vs)
     if args.model == "-":
         return each_model(ctx, settings, prompt, images=(images, vs))
-    engine, name = load(ctx, args.model, images=True)
+    engine, name = load(ctx, args.model, settings, images=True)
     result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
@@ -180,13 +187,22 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.logprobs = args.logprobs
+        if self.logprobs is not None:
+            if not 0 <= self.logprobs <= MAX_TOP:
+                raise MlxkError("usage_error", f"--logprobs must be between 0 and {MAX_TOP}")
+            if ctx.mode == HUMAN:
+                raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
+        self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop}
         options.update(request)
-        return engine.prepare(**options)
+        prepared = engine.prepare(**options)
+        prepared.logprobs = self.logprobs
+        return prepared
 
 
 def read_prompt(ctx: Context, max_input: int) -> str:
@@ -234,7 +250,7 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, images: bool = False):
+def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
     """Resolve and check the model, then load it: (engine, display name).
     ``images``: the request has images, so a text model is refused before it loads."""
     try:
@@ -249,7 +265,7 @@ def load(ctx: Context, ref: str, images: bool = False):
                         "vision model", kind=located.kind, requested=engines.VISION)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -272,15 +288,18 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
                 if event.reasoning and not hide:
                     out.event("delta", reasoning=event.reasoning)
                 if event.content:
-                    out.event("delta", text=event.content)
+                    if event.logprobs is not None:
+                        out.event("delta", text=event.content, logprobs=[e.to_openai() for e in event.logprobs])
+                    else:
+                        out.event("delta", text=event.content)
     except KeyboardInterrupt:
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
         raise
     if printer is not None:
         printer.end()
-    note_finish(ctx, finished, engine.load_s)
-    return result_record(name, prompt, finished, hide, engine.load_s)
+    note_finish(ctx, finished, engine.load_s, engine.cpu_path)
+    return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
@@ -292,7 +311,7 @@ def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> in
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref, images=images is not None)
+        engine, name = load(ctx, item.ref, settings, images=images is not None)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
@@ -352,7 +371,8 @@ TOOL = Tool(
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "MLXK2_VISION_CHUNK_SIZE",
               "MLXK2_EXIF_METADATA", "MLXK2_MAX_IMAGE", "MLXK2_MAX_IMAGES_TOTAL", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+              "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS",
+              "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

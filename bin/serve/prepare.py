@@ -32,11 +32,14 @@ def prepare(engine, job, ceiling: int | None):
             if req.exif:  # asked for: the model sees the metadata, the answer starts with its table
                 messages = _with_block(messages, exif_block(images))
                 options["preamble"] = exif_table(images)
-        return engine.prepare(messages=messages, template_args=req.template_kwargs or None,
-                              max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid, **options)
-    prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
-    return engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
-                          sampling=job.sampling, stop=req.stop, tag=job.rid)
+        request = engine.prepare(messages=messages, template_args=req.template_kwargs or None,
+                                 max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid, **options)
+    else:
+        prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
+        request = engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
+                                 sampling=job.sampling, stop=req.stop, tag=job.rid)
+    request.logprobs = getattr(req, "logprobs", None)
+    return request
 
 
 def _with_block(messages: list[dict], block: str) -> list[dict]:

@@ -77,6 +77,7 @@ class VisionEngine:
         self.processor = processor
         self.tokenizer = processor.tokenizer if hasattr(processor, "tokenizer") else processor
         self.load_s = load_s
+        self.cpu_path = None  # mlx-vlm's model runs as it comes (the CPU path is the text engine's)
         self.context_length = info.context_length
         eos = set(info.eos_ids())
         if getattr(self.tokenizer, "eos_token_id", None) is not None:

@@ -80,7 +80,8 @@ class Generation:
     # -- dialect hooks -----------------------------------------------------------
     def parse(self, body):
         """The request body (parsed JSON) as a validated ``GenRequest``."""
-        return parse_common(body, self.kind, self.state.settings.max_image)
+        settings = self.state.settings
+        return parse_common(body, self.kind, settings.max_image, settings.max_images_total)
 
     def api_error(self, error) -> ApiError:
         """An engine error (``MlxkError`` or an internal message) as the client's error."""

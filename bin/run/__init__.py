@@ -393,6 +393,12 @@ TOOL = Tool(
         "does it, on a terminal mlx-run asks.\n\n"
         "--json prints {model, prompt, response, reasoning, finish_reason, usage, timing}; --ndjson prints "
         "delta events as text arrives, then the result event.\n\n"
+        "Vision models (mlx-vlm, the 'vision' extra) take --image files: each is checked before the model "
+        "loads (a file that is missing, a URL, not an image, truncated or too large is invalid_image).  They "
+        "are answered --chunk N at a time, each chunk a fresh session; the EXIF metadata of each photo (file "
+        "name, GPS, capture date-time, camera) is shown as a collapsible Markdown table before the answer and "
+        "given to the model (--no-exif turns both off); --json adds images and chunks records.  Text-only "
+        "prompts work on vision models too.\n\n"
         "With a Whisper model, --audio FILE... transcribes speech (mlx-audio; the 'audio' extra): the text on "
         "stdout, --segments or --format srt|vtt|json for timings, --language, --task translate, --prompt as "
         "Whisper's initial prompt, --word-timestamps.  Audio of any length runs in 30-second windows, with "
@@ -420,11 +426,13 @@ TOOL = Tool(
          "one result line per request, generated in batches"),
         ("mlx-run ./smollm2 \"What is MLX?\" --ranks 3", "the model split across 3 local ranks (tensor parallel)"),
         ("mlx-run Qwen3-32B-4bit \"Hi\" --hosts hosts.json", "one rank per host of an mlx.launch hostfile"),
+        ("mlx-run Qwen2-VL --image photos/*.jpg \"Where was this taken?\" --chunk 2",
+         "describe photos two at a time, with their EXIF table"),
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES",
-              "MLXK2_PEER_TIMEOUT", "HF_HOME",
-              "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY",
-              "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
+              "MLXK2_PEER_TIMEOUT", "MLXK2_VISION_CHUNK_SIZE", "MLXK2_EXIF_METADATA", "MLXK2_MAX_IMAGE",
+              "MLXK2_MAX_IMAGES_TOTAL", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME",
+              "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

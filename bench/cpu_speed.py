@@ -27,7 +27,8 @@ fixture's GGUF there, not the same bytes) and ``random-0.5b`` (a random
 into --work).
 
 usage: python bench/cpu_speed.py [--models smollm2,smollm2-bf16,random-0.5b] [--runs 3]
-           [--max-tokens 48] [--threads 1,2] [--work DIR] [--skip-llama]
+           [--max-tokens 48] [--threads 1,2] [--work DIR] [--skip-llama] [--prompt TEXT] [--raw]
+           [--no-warmup]
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ BIN = Path(sys.executable).parent
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PROMPT = ("Write a long, detailed story about a robot who learns to paint in an old city by the sea, "
           "with its teacher, its first failures and the exhibition at the end.")
+RAW = False  # --raw: prompts without the chat template
 RANDOM_SHAPE = {"HIDDEN": 1024, "HEADS": 16, "KV_HEADS": 4, "FFN": 4096, "LAYERS": 32, "CONTEXT": 2048}
 
 
@@ -66,8 +68,9 @@ def _run(cmd, env) -> tuple[str, float, float]:
 
 
 def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict) -> dict:
+    raw = ["--no-chat-template"] if RAW else []
     out, rss, cpu = _run([str(BIN / "mlx-run"), str(model), PROMPT, "--json", "--temperature", "0",
-                          "--repetition-penalty", "1.0", "--max-tokens", str(max_tokens)],
+                          "--repetition-penalty", "1.0", "--max-tokens", str(max_tokens), *raw],
                          {**env, "MLXK2_CPU_THREADS": str(threads)})
     data = json.loads(out)["data"]
     t, n = data["timing"], data["usage"]["completion_tokens"]
@@ -78,8 +81,9 @@ def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict) -> dict:
 def run_mlx_lm(model: Path, max_tokens: int, env: dict) -> dict:
     import re
 
+    raw = ["--ignore-chat-template"] if RAW else []
     out, rss, cpu = _run([sys.executable, "-m", "mlx_lm", "generate", "--model", str(model), "--prompt", PROMPT,
-                          "--max-tokens", str(max_tokens), "--temp", "0"], env)
+                          "--max-tokens", str(max_tokens), "--temp", "0", *raw], env)
     p = re.search(r"Prompt: (\d+) tokens, ([\d.]+) tokens-per-sec", out)
     g = re.search(r"Generation: (\d+) tokens, ([\d.]+) tokens-per-sec", out)
     if not (p and g):
@@ -192,11 +196,11 @@ def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str 
         contenders[f"mlxk {t}t"] = lambda t=t: run_mlxk(model, args.max_tokens, t, env)
     if note is None and gguf is not None:
         prompt_file = Path(tempfile.mkdtemp(prefix="cpu-speed-")) / "prompt.txt"
-        prompt_file.write_text(rendered_prompt(model, PROMPT), encoding="utf-8")
+        prompt_file.write_text(PROMPT if RAW else rendered_prompt(model, PROMPT), encoding="utf-8")
         for t in args.threads:
             contenders[f"llama.cpp {t}t"] = lambda t=t: run_llama(gguf, prompt_file, args.max_tokens, t, env)
     results: dict[str, list[dict]] = {n: [] for n in contenders}
-    for run in contenders.values():  # warm-up: page cache, the prepared OpenBLAS copy
+    for run in contenders.values() if args.warmup else ():  # warm-up: page cache, the prepared OpenBLAS copy
         run()
     for i in range(args.runs):
         order = list(contenders.items())
@@ -207,7 +211,8 @@ def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str 
 
 
 def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_note: str | None) -> None:
-    print(f"\n## {name}  ({model.name}; {args.runs} rounds, medians; max tokens {args.max_tokens})")
+    print(f"\n## {name}  ({model.name}; {args.runs} rounds, medians; max tokens {args.max_tokens}; "
+          f"{'raw prompt' if RAW else 'chat template'}: {PROMPT[:40]!r}...)")
     header = f"{'route':<22} {'prompt tok/s':>12} {'gen tok/s':>10} {'CPU s/tok':>10} {'peak RSS MB':>12} {'tokens':>7}"
     print(header)
     print("-" * len(header))
@@ -253,7 +258,12 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="folder for the built models (default: a temporary one)")
     parser.add_argument("--gguf", help="SmolLM2's GGUF (default: the test fixture's)")
     parser.add_argument("--skip-llama", action="store_true")
+    parser.add_argument("--prompt", help="the prompt (default: a story request of ~40 words)")
+    parser.add_argument("--raw", action="store_true", help="no chat template, for all three (shorter prompts)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false", help="leave out the warm-up round")
     args = parser.parse_args()
+    global PROMPT, RAW
+    PROMPT, RAW = args.prompt or PROMPT, args.raw
     args.threads = [int(t) for t in args.threads.split(",")]
     work = Path(args.work or tempfile.mkdtemp(prefix="cpu-speed-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -84,7 +84,7 @@ def probe(**env) -> dict:
 
 
 def test_mlx_matmul_resolves_to_openblas(tmp_path):
-    out = probe(XDG_CACHE_HOME=str(tmp_path))
+    out = probe(XDG_CACHE_HOME=str(tmp_path), OPENBLAS_NUM_THREADS="")  # the default: one thread
     state = out["state"]
     assert state["blas"] == "openblas", state
     assert state["library"].startswith(str(tmp_path)) and state["threads"] == 1

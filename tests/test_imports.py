@@ -9,7 +9,9 @@ import pytest
 
 from fixtures.tooling import base_env
 
-HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch")
+HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch", "mlx_audio",
+         "mlx_vlm", "av", "miniaudio")
+AUDIO = ("mlx_audio", "av", "miniaudio")
 INVENTORY = ("list", "show", "health", "rm")
 
 PROBE = """
@@ -21,9 +23,9 @@ sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')
 """
 
 
-def heavy_modules_after(module: str, argv: list[str], env: dict) -> list[str]:
+def heavy_modules_after(module: str, argv: list[str], env: dict, timeout: float = 60) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", PROBE.format(module=module, argv=argv, heavy=HEAVY)],
-                          capture_output=True, text=True, env=env, timeout=60)
+                          capture_output=True, text=True, env=env, timeout=timeout)
     line = [l for l in proc.stderr.splitlines() if l.startswith("HEAVY=")]
     assert line, proc.stderr
     return [m for m in line[-1][len("HEAVY="):].split(",") if m]
@@ -40,3 +42,9 @@ def test_help_imports_nothing_heavy(module):
 def test_inventory_tools_stay_light_on_a_real_run(module, mode, tmp_path):
     argv = {"list": [], "show": ["some/model"], "health": [], "rm": ["--force", "some/model"]}[module] + mode
     assert heavy_modules_after(module, argv, base_env(HF_HOME=str(tmp_path))) == []
+
+
+def test_a_text_answer_never_loads_the_audio_libraries(smollm2_workspace):
+    """mlx-audio, PyAV and miniaudio load only when audio is used (mlx-run --audio, /v1/audio)."""
+    loaded = heavy_modules_after("run", [str(smollm2_workspace), "Hi", "--max-tokens", "1"], base_env(), timeout=600)
+    assert "mlx" in loaded and not [m for m in loaded if m.split(".")[0] in AUDIO]

@@ -88,6 +88,8 @@ PROFILE_CHILD = CHILD_PRELUDE + r"""
 # Where mlxk's time goes, per clip: the log-mel spectrogram, the encoder (one
 # 30-second window each), and the rest of the transcription (the decoder's
 # token loop, timestamps, text), each in CPU seconds.
+from mlxk_common.engine.speech import cpu_blas
+cpu_blas()  # before mlx.core, as the tools do
 import mlx.core as mx
 from mlxk_common.engine import load_engine
 from mlxk_common.engine.audio import decode

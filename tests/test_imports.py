@@ -10,7 +10,8 @@ import pytest
 from fixtures.tooling import base_env
 
 HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch", "mlx_vlm",
-         "mlx_audio", "PIL", "exifread", "pillow_heif")
+         "mlx_audio", "PIL", "exifread", "pillow_heif", "av", "miniaudio")
+AUDIO = ("mlx_audio", "av", "miniaudio")
 INVENTORY = ("list", "show", "health", "rm")
 
 PROBE = """
@@ -50,3 +51,10 @@ def test_text_generation_never_loads_the_vision_stack(smollm2_workspace):
     heavy = heavy_modules_after("run", [str(smollm2_workspace), "Hi", "--max-tokens", "2"], base_env(), timeout=600)
     assert "mlx_lm" in heavy
     assert not [m for m in heavy if m.split(".")[0] in ("mlx_vlm", "mlx_audio", "exifread", "pillow_heif")]
+
+
+@pytest.mark.slow
+def test_a_text_answer_never_loads_the_audio_libraries(smollm2_workspace):
+    """mlx-audio, PyAV and miniaudio load only when audio is used (mlx-run --audio, /v1/audio)."""
+    loaded = heavy_modules_after("run", [str(smollm2_workspace), "Hi", "--max-tokens", "1"], base_env(), timeout=600)
+    assert "mlx" in loaded and not [m for m in loaded if m.split(".")[0] in AUDIO]

@@ -60,6 +60,7 @@ def load_speech_engine(located) -> SpeechEngine:
                         "tokenizer files)", path=str(path))
     if mx.default_device() == mx.cpu:
         _to_float32(model)
+        _numpy_softmax(model)
     mx.eval(model.parameters())
     _hook_progress()
     return SpeechEngine(located, model, time.perf_counter() - start)
@@ -76,6 +77,51 @@ def _to_float32(model) -> None:
     model.dtype = mx.float32
     model.encoder._positional_embedding = model.encoder._positional_embedding.astype(mx.float32)
     model.decoder._mask = model.decoder._mask.astype(mx.float32)
+
+
+# Above this many scores the softmax goes through NumPy (the encoder's
+# 6 x 1500 x 1500 self-attention); the decoder's small ones stay in MLX, where
+# a round trip would cost more than it saves.
+NUMPY_SOFTMAX_MIN = 1 << 20
+
+
+def _numpy_softmax(model) -> None:
+    """MLX's CPU backend computes ``exp`` one element at a time: the encoder's
+    attention softmax was a third of a 30-second window's CPU time.  NumPy's
+    is vectorised (about 3x faster here, equal to 4e-6).  Set on this model's
+    attention modules only, not on mlx-audio's class."""
+    import types
+
+    for side in (model.encoder, model.decoder):
+        for block in side.blocks:
+            for attn in (block.attn, getattr(block, "cross_attn", None)):
+                if attn is not None:
+                    attn.qkv_attention = types.MethodType(_qkv_attention, attn)
+
+
+def _qkv_attention(self, q, k, v, mask=None):
+    """mlx-audio's Whisper ``qkv_attention``, with the large softmaxes in NumPy."""
+    import mlx.core as mx
+    import numpy as np
+
+    n_batch, n_ctx, n_state = q.shape
+    scale = (n_state // self.n_head) ** -0.25
+    q = q.reshape(*q.shape[:2], self.n_head, -1).transpose(0, 2, 1, 3) * scale
+    k = k.reshape(*k.shape[:2], self.n_head, -1).transpose(0, 2, 3, 1) * scale
+    v = v.reshape(*v.shape[:2], self.n_head, -1).transpose(0, 2, 1, 3)
+    qk = q @ k
+    if mask is not None:
+        qk = qk + mask[:n_ctx, :n_ctx]
+    if qk.size >= NUMPY_SOFTMAX_MIN and qk.dtype == mx.float32:
+        scores = np.array(qk)
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        w = mx.array(scores)
+    else:
+        w = mx.softmax(qk, axis=-1, precise=True)
+    out = (w @ v).transpose(0, 2, 1, 3)
+    return out.reshape(n_batch, n_ctx, n_state), qk
 
 
 class SpeechEngine:

@@ -317,7 +317,7 @@ class Worker:
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
-            if (EMBEDDING if resident.sched is None else TEXT) not in kinds:
+            if (EMBEDDING if resident.sched is None else resident.engine.kind) not in kinds:
                 check_runnable(ref, kinds)  # a model of another kind than asked: its clear error
             return resident
         try:

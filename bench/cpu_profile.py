@@ -56,8 +56,10 @@ def main() -> int:
 
     engine = load_engine(args.model, cpu=CpuSettings(args.cpu_dtype))
     model = engine.model
-    print(f"BLAS: {state['blas']} (shim {state['shim']}, threads {state['threads']}); "
-          f"CPU path: {engine.cpu_path['path']}: {engine.cpu_path['reason']}")
+    print(
+        f"BLAS: {state['blas']} (shim {state['shim']}, threads {state['threads']}); "
+        f"CPU path: {engine.cpu_path['path']}: {engine.cpu_path['reason']}"
+    )
     params = sum(v.nbytes for _k, v in __import__("mlx.utils").utils.tree_flatten(model.parameters()))
     print(f"parameters in memory: {params / 1e6:.0f} MB")
 
@@ -93,11 +95,15 @@ def main() -> int:
     for k in ("build", "eval", "sample", "step"):
         print(f"  {k:<7} {short[k] * 1e3:8.2f} ms wall")
     print(f"  build   {short['cpu_build'] * 1e3:8.2f} ms CPU (the model's Python call: graph construction)")
-    print(f"  step    {short['cpu'] * 1e3:8.2f} ms CPU   -> {1 / short['step']:.1f} tokens/s wall, "
-          f"{1 / short['cpu']:.1f} per CPU second")
+    print(
+        f"  step    {short['cpu'] * 1e3:8.2f} ms CPU   -> {1 / short['step']:.1f} tokens/s wall, "
+        f"{1 / short['cpu']:.1f} per CPU second"
+    )
     long = decode_profile(args.long, max(8, args.steps // 2))
-    print(f"decode step at context {args.long}: {long['step'] * 1e3:.2f} ms wall, {long['cpu'] * 1e3:.2f} ms CPU "
-          f"(KV-cache growth: {(long['cpu'] - short['cpu']) * 1e3:+.2f} ms CPU)")
+    print(
+        f"decode step at context {args.long}: {long['step'] * 1e3:.2f} ms wall, {long['cpu'] * 1e3:.2f} ms CPU "
+        f"(KV-cache growth: {(long['cpu'] - short['cpu']) * 1e3:+.2f} ms CPU)"
+    )
 
     # The one-row products alone.
     linears = [m for _n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.QuantizedLinear))]
@@ -109,19 +115,27 @@ def main() -> int:
     mx.eval(list(rows.values()))
 
     def products():
-        outs = [m(rows[m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)])
-                for m in linears]
+        outs = [
+            m(rows[m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)]) for m in linears
+        ]
         if embed is not None and getattr(model.args, "tie_word_embeddings", False):
-            outs.append(embed.as_linear(rows.setdefault(embed.weight.shape[1] * (
-                32 // embed.bits if isinstance(embed, nn.QuantizedEmbedding) else 1),
-                mx.random.normal((1, model.args.hidden_size)))))
+            outs.append(
+                embed.as_linear(
+                    rows.setdefault(
+                        embed.weight.shape[1] * (32 // embed.bits if isinstance(embed, nn.QuantizedEmbedding) else 1),
+                        mx.random.normal((1, model.args.hidden_size)),
+                    )
+                )
+            )
         mx.eval(outs)
 
     products()
     wall, cpu = timed(products, 7)
     count = len(linears) + (1 if embed is not None and getattr(model.args, "tie_word_embeddings", False) else 0)
-    print(f"\nthe {count} one-row products of a step, one graph: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} ms CPU "
-          f"({cpu / short['cpu']:.0%} of a step's CPU)")
+    print(
+        f"\nthe {count} one-row products of a step, one graph: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} ms CPU "
+        f"({cpu / short['cpu']:.0%} of a step's CPU)"
+    )
 
     # Per-op dispatch: as many tiny element-wise ops as the step has nodes (~15 per layer).
     n_ops = 15 * len(model.layers) if hasattr(model, "layers") else 450
@@ -136,8 +150,10 @@ def main() -> int:
 
     tiny_ops()
     wall, cpu = timed(tiny_ops, 7)
-    print(f"{n_ops} tiny element-wise ops in one graph: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} ms CPU "
-          f"({cpu / n_ops * 1e6:.1f} us each)")
+    print(
+        f"{n_ops} tiny element-wise ops in one graph: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} ms CPU "
+        f"({cpu / n_ops * 1e6:.1f} us each)"
+    )
 
     # Kernels on one row.
     n, k = 4096, 1024
@@ -153,9 +169,11 @@ def main() -> int:
         wq, s, b = mx.quantize(w32, group_size=32, bits=bits)
         mx.eval(wq, s, b)
         kernels[f"quantized {bits}-bit"] = (
-            lambda wq=wq, s=s, b=b, bits=bits: mx.quantized_matmul(row, wq, s, b, transpose=True, group_size=32,
-                                                                    bits=bits),
-            wq.nbytes + s.nbytes + b.nbytes)
+            lambda wq=wq, s=s, b=b, bits=bits: mx.quantized_matmul(
+                row, wq, s, b, transpose=True, group_size=32, bits=bits
+            ),
+            wq.nbytes + s.nbytes + b.nbytes,
+        )
     print(f"\none row x a {n}x{k} matrix (weight bytes read / CPU time):")
     for name, (fn, nbytes) in kernels.items():
         mx.eval(fn())
@@ -170,9 +188,11 @@ def main() -> int:
     f32 = sum(m.weight.size * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1) for m in linears) * 4
     if embed is not None and getattr(model.args, "tie_word_embeddings", False):
         f32 += embed.weight.size * (32 // embed.bits if isinstance(embed, nn.QuantizedEmbedding) else 1) * 4
-    print(f"\nread bandwidth, one thread: {bandwidth / 1e9:.1f} GB/s; float32 bytes per token {f32 / 1e6:.0f} MB "
-          f"-> bound {bandwidth / f32:.1f} tokens/s; measured {1 / short['cpu']:.1f} per CPU second "
-          f"({(1 / short['cpu']) / (bandwidth / f32):.2f}x the bound)")
+    print(
+        f"\nread bandwidth, one thread: {bandwidth / 1e9:.1f} GB/s; float32 bytes per token {f32 / 1e6:.0f} MB "
+        f"-> bound {bandwidth / f32:.1f} tokens/s; measured {1 / short['cpu']:.1f} per CPU second "
+        f"({(1 / short['cpu']) / (bandwidth / f32):.2f}x the bound)"
+    )
     return 0
 
 

@@ -49,8 +49,10 @@ from run_speed import LLAMA_CHILD, rendered_prompt  # the shared llama.cpp child
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PROMPT = ("Write a long, detailed story about a robot who learns to paint in an old city by the sea, "
-          "with its teacher, its first failures and the exhibition at the end.")
+PROMPT = (
+    "Write a long, detailed story about a robot who learns to paint in an old city by the sea, "
+    "with its teacher, its first failures and the exhibition at the end."
+)
 RAW = False  # --raw: prompts without the chat template
 RANDOM_SHAPE = {"HIDDEN": 1024, "HEADS": 16, "KV_HEADS": 4, "FFN": 4096, "LAYERS": 32, "CONTEXT": 2048}
 
@@ -68,45 +70,93 @@ def _run(cmd, env) -> tuple[str, float, float]:
 
 def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict) -> dict:
     raw = ["--no-chat-template"] if RAW else []
-    out, rss, cpu = _run([str(BIN / "mlx-run"), str(model), PROMPT, "--json", "--temperature", "0",
-                          "--repetition-penalty", "1.0", "--max-tokens", str(max_tokens), *raw],
-                         {**env, "MLXK2_CPU_THREADS": str(threads)})
+    out, rss, cpu = _run(
+        [
+            str(BIN / "mlx-run"),
+            str(model),
+            PROMPT,
+            "--json",
+            "--temperature",
+            "0",
+            "--repetition-penalty",
+            "1.0",
+            "--max-tokens",
+            str(max_tokens),
+            *raw,
+        ],
+        {**env, "MLXK2_CPU_THREADS": str(threads)},
+    )
     data = json.loads(out)["data"]
     t, n = data["timing"], data["usage"]["completion_tokens"]
-    return {"prompt_tps": t["prompt_tps"], "generation_tps": t["generation_tps"], "cpu_s_tok": cpu / n,
-            "rss_mb": rss, "tokens": n, "path": t.get("cpu")}
+    return {
+        "prompt_tps": t["prompt_tps"],
+        "generation_tps": t["generation_tps"],
+        "cpu_s_tok": cpu / n,
+        "rss_mb": rss,
+        "tokens": n,
+        "path": t.get("cpu"),
+    }
 
 
 def run_mlx_lm(model: Path, max_tokens: int, env: dict) -> dict:
     import re
 
     raw = ["--ignore-chat-template"] if RAW else []
-    out, rss, cpu = _run([sys.executable, "-m", "mlx_lm", "generate", "--model", str(model), "--prompt", PROMPT,
-                          "--max-tokens", str(max_tokens), "--temp", "0", *raw], env)
+    out, rss, cpu = _run(
+        [
+            sys.executable,
+            "-m",
+            "mlx_lm",
+            "generate",
+            "--model",
+            str(model),
+            "--prompt",
+            PROMPT,
+            "--max-tokens",
+            str(max_tokens),
+            "--temp",
+            "0",
+            *raw,
+        ],
+        env,
+    )
     p = re.search(r"Prompt: (\d+) tokens, ([\d.]+) tokens-per-sec", out)
     g = re.search(r"Generation: (\d+) tokens, ([\d.]+) tokens-per-sec", out)
     if not (p and g):
         raise RuntimeError(f"unexpected mlx_lm output: {out[-400:]}")
     n = int(g.group(1))
-    return {"prompt_tps": float(p.group(2)), "generation_tps": float(g.group(2)), "cpu_s_tok": cpu / n,
-            "rss_mb": rss, "tokens": n}
+    return {
+        "prompt_tps": float(p.group(2)),
+        "generation_tps": float(g.group(2)),
+        "cpu_s_tok": cpu / n,
+        "rss_mb": rss,
+        "tokens": n,
+    }
 
 
 def run_llama(gguf: Path, prompt_file: Path, max_tokens: int, threads: int, env: dict) -> dict:
-    out, rss, cpu = _run([sys.executable, "-c", LLAMA_CHILD, str(gguf), str(prompt_file), str(max_tokens),
-                          str(threads)], env)
+    out, rss, cpu = _run(
+        [sys.executable, "-c", LLAMA_CHILD, str(gguf), str(prompt_file), str(max_tokens), str(threads)], env
+    )
     data = json.loads(out.strip().splitlines()[-1])
-    return {"prompt_tps": data["prompt_tps"], "generation_tps": data["generation_tps"],
-            "cpu_s_tok": cpu / data["tokens"], "rss_mb": rss, "tokens": data["tokens"]}
+    return {
+        "prompt_tps": data["prompt_tps"],
+        "generation_tps": data["generation_tps"],
+        "cpu_s_tok": cpu / data["tokens"],
+        "rss_mb": rss,
+        "tokens": data["tokens"],
+    }
 
 
 # -- the models ---------------------------------------------------------------------
 
+
 def smollm2(work: Path, gguf: Path) -> Path:
     target = work / "smollm2"
     if not (target / "config.json").is_file():
-        subprocess.run([str(BIN / "mlxk-convert"), str(gguf), str(target), "--from-gguf"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "mlxk-convert"), str(gguf), str(target), "--from-gguf"], check=True, stdout=subprocess.DEVNULL
+        )
     return target
 
 
@@ -123,9 +173,11 @@ def smollm2_bf16(work: Path, gguf: Path) -> Path:
             shutil.copy2(f, staging / f.name)
     weights = mx.load(str(source / "model.safetensors"))
     floats = (mx.float16, mx.float32)
-    mx.save_safetensors(str(staging / "model.safetensors"),
-                        {k: v.astype(mx.bfloat16) if v.dtype in floats else v for k, v in weights.items()},
-                        metadata={"format": "mlx"})
+    mx.save_safetensors(
+        str(staging / "model.safetensors"),
+        {k: v.astype(mx.bfloat16) if v.dtype in floats else v for k, v in weights.items()},
+        metadata={"format": "mlx"},
+    )
     staging.rename(target)
     return target
 
@@ -143,8 +195,9 @@ def random_llama(work: Path) -> tuple[Path, Path]:
         tiny_gguf.write_tiny_llama(partial, "Q4_0", embed_type="Q8_0", seed=1)
         partial.rename(gguf)
     if not (target / "config.json").is_file():
-        subprocess.run([str(BIN / "mlxk-convert"), str(gguf), str(target), "--from-gguf"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "mlxk-convert"), str(gguf), str(target), "--from-gguf"], check=True, stdout=subprocess.DEVNULL
+        )
     return target, gguf
 
 
@@ -196,6 +249,7 @@ def float32_bytes_per_token(model: Path) -> int:
 
 # -- the run ------------------------------------------------------------------------
 
+
 def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str | None) -> dict:
     contenders = {"mlx-lm as it comes": lambda: run_mlx_lm(model, args.max_tokens, env)}
     for t in args.threads:
@@ -217,18 +271,24 @@ def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str 
 
 
 def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_note: str | None) -> None:
-    print(f"\n## {name}  ({model.name}; {args.runs} rounds, medians; max tokens {args.max_tokens}; "
-          f"{'raw prompt' if RAW else 'chat template'}: {PROMPT[:40]!r}...)")
+    print(
+        f"\n## {name}  ({model.name}; {args.runs} rounds, medians; max tokens {args.max_tokens}; "
+        f"{'raw prompt' if RAW else 'chat template'}: {PROMPT[:40]!r}...)"
+    )
     header = f"{'route':<22} {'prompt tok/s':>12} {'gen tok/s':>10} {'CPU s/tok':>10} {'peak RSS MB':>12} {'tokens':>7}"
     print(header)
     print("-" * len(header))
     med = {}
     for label, rows in results.items():
-        med[label] = {k: statistics.median(r[k] for r in rows) for k in
-                      ("prompt_tps", "generation_tps", "cpu_s_tok", "rss_mb", "tokens")}
+        med[label] = {
+            k: statistics.median(r[k] for r in rows)
+            for k in ("prompt_tps", "generation_tps", "cpu_s_tok", "rss_mb", "tokens")
+        }
         m = med[label]
-        print(f"{label:<22} {m['prompt_tps']:12.1f} {m['generation_tps']:10.2f} {m['cpu_s_tok']:10.3f} "
-              f"{m['rss_mb']:12.0f} {m['tokens']:7.0f}")
+        print(
+            f"{label:<22} {m['prompt_tps']:12.1f} {m['generation_tps']:10.2f} {m['cpu_s_tok']:10.3f} "
+            f"{m['rss_mb']:12.0f} {m['tokens']:7.0f}"
+        )
     if llama_note:
         print(llama_note)
 
@@ -240,19 +300,22 @@ def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_
 
     for t in args.threads:
         ours = f"mlxk {t}t"
-        print(f"{ours}: generation {ratio(ours, 'mlx-lm as it comes', 'generation_tps')} mlx-lm, "
-              f"prompt {ratio(ours, 'mlx-lm as it comes', 'prompt_tps')} mlx-lm; vs llama.cpp {t}t: "
-              f"prompt {ratio(ours, f'llama.cpp {t}t', 'prompt_tps')}, "
-              f"generation {ratio(ours, f'llama.cpp {t}t', 'generation_tps')}")
+        print(
+            f"{ours}: generation {ratio(ours, 'mlx-lm as it comes', 'generation_tps')} mlx-lm, "
+            f"prompt {ratio(ours, 'mlx-lm as it comes', 'prompt_tps')} mlx-lm; vs llama.cpp {t}t: "
+            f"prompt {ratio(ours, f'llama.cpp {t}t', 'prompt_tps')}, "
+            f"generation {ratio(ours, f'llama.cpp {t}t', 'generation_tps')}"
+        )
     path = results[f"mlxk {args.threads[0]}t"][0].get("path") or {}
-    print(f"mlxk CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): "
-          f"{path.get('reason')}")
+    print(f"mlxk CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): {path.get('reason')}")
     if path.get("path") == "float32":
         per_token = float32_bytes_per_token(model)
         bound = bandwidth / per_token
         gen = med[f"mlxk {args.threads[0]}t"]["generation_tps"]
-        print(f"bound (float32 path): {per_token / 1e6:.0f} MB read per token / {bandwidth / 1e9:.1f} GB/s = "
-              f"{bound:.1f} tokens/s; mlxk {args.threads[0]}t reaches {gen / bound:.2f}x of it")
+        print(
+            f"bound (float32 path): {per_token / 1e6:.0f} MB read per token / {bandwidth / 1e9:.1f} GB/s = "
+            f"{bound:.1f} tokens/s; mlxk {args.threads[0]}t reaches {gen / bound:.2f}x of it"
+        )
 
 
 def main() -> int:
@@ -273,8 +336,11 @@ def main() -> int:
     args.threads = [int(t) for t in args.threads.split(",")]
     work = Path(args.work or tempfile.mkdtemp(prefix="cpu-speed-"))
     work.mkdir(parents=True, exist_ok=True)
-    gguf = Path(args.gguf) if args.gguf else \
-        Path(os.environ.get("MLXK_TEST_DATA") or REPO / ".cache" / "fixtures") / GGUF_NAME
+    gguf = (
+        Path(args.gguf)
+        if args.gguf
+        else Path(os.environ.get("MLXK_TEST_DATA") or REPO / ".cache" / "fixtures") / GGUF_NAME
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     note = None
     if args.skip_llama:

@@ -77,8 +77,9 @@ PROBE = textwrap.dedent("""
 
 
 def probe(**env) -> dict:
-    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300, check=False,
-                          env=base_env(**env))
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300, check=False, env=base_env(**env)
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.splitlines()[-1])
 
@@ -96,8 +97,13 @@ def test_mlx_matmul_resolves_to_openblas(tmp_path):
 
 def test_without_openblas_mlx_keeps_its_own_blas(tmp_path):
     out = probe(XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_BLAS="0")
-    assert out["state"] == {"blas": "reference", "library": None, "shim": False, "threads": None,
-                            "reason": "MLXK2_CPU_BLAS=0"}
+    assert out["state"] == {
+        "blas": "reference",
+        "library": None,
+        "shim": False,
+        "threads": None,
+        "reason": "MLXK2_CPU_BLAS=0",
+    }
     assert not out["sgemm_in_openblas"]
     assert not list(tmp_path.iterdir())  # nothing prepared
 
@@ -121,8 +127,20 @@ def test_patch_refuses_a_library_without_the_prefixed_names():
 
 
 def _run_json(model, *args, **env):
-    result = run_cli(["mlx-run", str(model), "Write a haiku about rain.", "--temperature", "0",
-                      "--max-tokens", "24", "--json", *args], env=base_env(**env))
+    result = run_cli(
+        [
+            "mlx-run",
+            str(model),
+            "Write a haiku about rain.",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "24",
+            "--json",
+            *args,
+        ],
+        env=base_env(**env),
+    )
     assert result.code == 0, result
     return result.json()["data"]
 
@@ -150,8 +168,20 @@ def test_a_tiny_memory_budget_keeps_the_quantized_path(smollm2_workspace, tmp_pa
 
 @pytest.mark.slow
 def test_native_and_verbose_say_which_path(smollm2_workspace, tmp_path):
-    result = run_cli(["mlx-run", str(smollm2_workspace), "Hi", "--max-tokens", "2", "--cpu-dtype", "native",
-                      "--verbose", "--no-chat-template"], env=base_env(XDG_CACHE_HOME=str(tmp_path)))
+    result = run_cli(
+        [
+            "mlx-run",
+            str(smollm2_workspace),
+            "Hi",
+            "--max-tokens",
+            "2",
+            "--cpu-dtype",
+            "native",
+            "--verbose",
+            "--no-chat-template",
+        ],
+        env=base_env(XDG_CACHE_HOME=str(tmp_path)),
+    )
     assert result.code == 0, result
     assert "CPU path native (OpenBLAS" in result.stderr and "--cpu-dtype native" in result.stderr
 

@@ -9,8 +9,8 @@ import pytest
 
 from fixtures.tooling import base_env
 
-HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch", "mlx_audio",
-         "mlx_vlm", "av", "miniaudio")
+HEAVY = ("mlx", "mlx_lm", "transformers", "bottle", "gevent", "huggingface_hub", "numpy", "torch", "mlx_vlm",
+         "mlx_audio", "PIL", "exifread", "pillow_heif", "av", "miniaudio")
 AUDIO = ("mlx_audio", "av", "miniaudio")
 INVENTORY = ("list", "show", "health", "rm")
 
@@ -44,6 +44,16 @@ def test_inventory_tools_stay_light_on_a_real_run(module, mode, tmp_path):
     assert heavy_modules_after(module, argv, base_env(HF_HOME=str(tmp_path))) == []
 
 
+@pytest.mark.slow
+def test_text_generation_never_loads_the_vision_stack(smollm2_workspace):
+    """mlx-vlm and exifread load only when an image (or a vision model) is used.  (Pillow may
+    come in with transformers, which imports it where it is installed.)"""
+    heavy = heavy_modules_after("run", [str(smollm2_workspace), "Hi", "--max-tokens", "2"], base_env(), timeout=600)
+    assert "mlx_lm" in heavy
+    assert not [m for m in heavy if m.split(".")[0] in ("mlx_vlm", "mlx_audio", "exifread", "pillow_heif")]
+
+
+@pytest.mark.slow
 def test_a_text_answer_never_loads_the_audio_libraries(smollm2_workspace):
     """mlx-audio, PyAV and miniaudio load only when audio is used (mlx-run --audio, /v1/audio)."""
     loaded = heavy_modules_after("run", [str(smollm2_workspace), "Hi", "--max-tokens", "1"], base_env(), timeout=600)

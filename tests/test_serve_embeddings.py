@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 
+import numpy as np
 import pytest
-
 from fixtures.smollm2 import SMOLLM2_REPO_ID
 from fixtures.tiny_bert import numpy_embed, numpy_tokens
 from fixtures.tooling import base_env
@@ -115,7 +115,11 @@ def test_concurrent_requests_get_their_own_vectors(client):
 
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         together = list(pool.map(one, texts))
-    assert together == [one(t) for t in texts]
+    alone = [one(t) for t in texts]
+    # Batched with others or alone: the same vector, up to the summation order of a bigger matmul.
+    assert np.allclose(together, alone, rtol=1e-4, atol=1e-6)
+    for i, vector in enumerate(together):  # and each its own: nearer its own text than any other's
+        assert int(np.argmin(np.abs(np.asarray(alone) - vector).sum(axis=1))) == i
 
 
 @pytest.mark.parametrize(("body", "param"), [
@@ -169,4 +173,7 @@ def test_llm_embeddings_when_allowed(serve, smollm2_workspace):
         hidden = model.model(mx.array([tokenizer.encode(text)])).astype(mx.float32)
         expected = np.array(hidden.mean(axis=1)[0])
         expected /= np.linalg.norm(expected)
-        np.testing.assert_allclose(item.embedding, expected, atol=1e-4)
+        # The server may run the CPU path (dequantized float32 weights, another BLAS): the same vector
+        # up to rounding, not bit for bit.
+        np.testing.assert_allclose(item.embedding, expected, atol=1e-3)
+        assert float(np.dot(item.embedding, expected)) > 0.9999

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from mlxk_bin.run import vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -15,6 +16,7 @@ from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
@@ -66,6 +68,9 @@ def configure(parser):
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
+    output.add_argument("--logprobs", type=int, metavar="N",
+                        help="with --json/--ndjson: each answer token's log-probability, its UTF-8 bytes and its N "
+                             "likeliest alternatives (0-20), in the result's logprobs (and each NDJSON delta's)")
     output.add_argument("--hide-reasoning", action="store_true",
                         help="drop the model's reasoning (text between its thinking markers)")
     output.add_argument("-v", "--verbose", action="store_true",
@@ -79,12 +84,13 @@ def configure(parser):
                            help="download it first, without asking (on a terminal mlx-run asks y/N; "
                                 "elsewhere it only says how to get it)")
     add_transfer_arguments(downloads)
+    vision.add_arguments(parser, SIZE)
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
-                            'repetition_penalty, seed, stop, chat_template_args); write one result line '
-                            'per request, in input order')
+                            'repetition_penalty, seed, stop, chat_template_args, and "images": [paths] for a '
+                            'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
     add_cpu_arguments(parser)
@@ -96,9 +102,11 @@ def run(ctx: Context):
     blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
+    if args.image:
+        return run_images(ctx, settings)
     if args.audio:
         audio = AudioSettings(ctx, settings.max_input)
-        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, settings, (engines.AUDIO,)))
+        return transcribe_files(ctx, audio, lambda: load(ctx, args.model, settings, kinds=(engines.AUDIO,)))
     if any(v not in (None, False) for v in (args.language, args.task, args.segments, args.audio_format)) \
             or args.word_timestamps:
         raise MlxkError("usage_error", "--language, --task, --segments, --word-timestamps and --format apply "
@@ -114,9 +122,10 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
+        vs = vision.VisionSettings(ctx)
         engine, name = load(ctx, args.model, settings)
 
-        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
     if args.chat or (no_prompt and env.stdin_isatty):
         if ctx.mode != HUMAN:
@@ -129,6 +138,32 @@ def run(ctx: Context):
     prompt = read_prompt(ctx, settings.max_input)
     engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def run_images(ctx: Context, settings: Settings) -> int:
+    """mlx-run MODEL --image IMG... [PROMPT]: images checked first, then the model loads."""
+    args = ctx.args
+    vision.split_prompt_words(args)
+    vs = vision.VisionSettings(ctx)
+    if args.ndjson_in or args.chat:
+        raise MlxkError("usage_error", "--image answers one prompt: no --ndjson-in or --chat "
+                        "(--ndjson-in lines carry their own \"images\")")
+    if "-" in args.image and (args.model == "-" or args.text[:1] == ["-"]):
+        raise MlxkError("usage_error", "stdin can hold one thing: an image ('--image -'), a prompt or model names")
+    if args.text or args.prompt is not None:
+        prompt = read_prompt(ctx, settings.max_input)
+    else:
+        prompt = vision.DEFAULT_PROMPT
+    images = vision.read_images(ctx, vs)
+    if args.model == "-":
+        return each_model(ctx, settings, prompt, images=(images, vs))
+    engine, name = load(ctx, args.model, settings, images=True)
+    result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
     elif ctx.mode == JSON:
@@ -162,6 +197,12 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.logprobs = args.logprobs
+        if self.logprobs is not None:
+            if not 0 <= self.logprobs <= MAX_TOP:
+                raise MlxkError("usage_error", f"--logprobs must be between 0 and {MAX_TOP}")
+            if ctx.mode == HUMAN:
+                raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
         self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
@@ -169,7 +210,9 @@ class Settings:
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop}
         options.update(request)
-        return engine.prepare(**options)
+        prepared = engine.prepare(**options)
+        prepared.logprobs = self.logprobs
+        return prepared
 
 
 def read_prompt(ctx: Context, max_input: int) -> str:
@@ -217,8 +260,10 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (engines.TEXT,)):
-    """Resolve and check the model, then load it: (engine, display name)."""
+def load(ctx: Context, ref: str, settings: Settings, images: bool = False, kinds: tuple[str, ...] | None = None):
+    """Resolve and check the model, then load it: (engine, display name).
+    ``images``: the request has images, so a text model is refused before it loads.
+    ``kinds``: the kinds of model the caller runs (mlx-run --audio: audio only)."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -226,7 +271,10 @@ def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (e
             raise
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
-    check_runnable(located, kinds)
+    if images and located.path is not None and located.config is not None and located.kind != engines.VISION:
+        raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
+                        "vision model", kind=located.kind, requested=engines.VISION)
+    check_runnable(located, *((kinds,) if kinds else ()))
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located, cpu=settings.cpu), located.name
 
@@ -251,7 +299,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
                 if event.reasoning and not hide:
                     out.event("delta", reasoning=event.reasoning)
                 if event.content:
-                    out.event("delta", text=event.content)
+                    if event.logprobs is not None:
+                        out.event("delta", text=event.content, logprobs=[e.to_openai() for e in event.logprobs])
+                    else:
+                        out.event("delta", text=event.content)
     except KeyboardInterrupt:
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
@@ -262,7 +313,7 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
 
 
-def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
     """--model -: the same prompt to every model named on stdin, one after another."""
     report = ItemReport(ctx.out, "models")
     records = []
@@ -271,10 +322,12 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref, settings)
+        engine, name = load(ctx, item.ref, settings, images=images is not None)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
+            if images is not None:
+                return vision.answer_images(ctx, engine, name, settings, images[1], prompt, images[0])
             return answer(ctx, engine, name, settings, prompt)
         finally:
             del engine

@@ -78,7 +78,7 @@ def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: flo
         timing = {"load_s": round(load_s, 3), **timing}
     if cpu_path is not None:
         timing["cpu"] = cpu_path
-    return {
+    record = {
         "model": name,
         "prompt": prompt,
         "response": finished.content,
@@ -88,6 +88,9 @@ def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: flo
         "usage": finished.usage,
         "timing": timing,
     }
+    if finished.logprobs is not None:  # --logprobs: OpenAI's chat logprobs content entries
+        record["logprobs"] = [e.to_openai() for e in finished.logprobs]
+    return record
 
 
 def note_finish(ctx: Context, finished, load_s: float | None = None, cpu_path: dict | None = None) -> None:

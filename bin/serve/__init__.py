@@ -53,10 +53,19 @@ def configure(parser):
                         help="requests that may wait for a decoding slot; more get 503 (default 256)")
     limits.add_argument("--max-batch", type=COUNT, default=32, metavar="N",
                         help="requests decoded together in one batch (default 32)")
+    limits.add_argument("--max-n", type=COUNT, default=8, metavar="N",
+                        help="most choices one request may ask for with 'n'; they decode together, each in a "
+                             "slot of --max-batch, and share one processing of the prompt (default 8)")
     limits.add_argument("--max-body", type=SIZE, default=50 * 10**6, metavar="SIZE",
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
-                        help="largest image in a request, decoded (default 20MB)")
+                        help="largest image in a request, decoded (default 20MB); larger ones get 413")
+    limits.add_argument("--max-images-total", type=SIZE, default=50 * 10**6, metavar="SIZE",
+                        help="largest total of the decoded images of one request (default 50MB); more gets 413")
+    models.add_argument("--exif", action="store_true",
+                        help="vision models: answers start with the images' EXIF table (file, date, GPS, camera) "
+                             "and the model sees that metadata; without it a request asks with "
+                             "\"mlxk\": {\"exif\": true}")
     limits.add_argument("--max-audio", type=SIZE, default=None, metavar="SIZE",
                         help="largest audio file uploaded to /v1/audio/transcriptions or /translations (env "
                              "MLXK2_MAX_AUDIO; default 25MB, as OpenAI's); larger ones get 413")
@@ -111,8 +120,10 @@ def run(ctx: Context):
         registry.allow(args.allow)
     max_audio = ctx.setting(args.max_audio, "MLXK2_MAX_AUDIO", 25 * 10**6, parse_size)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui,
-                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics, max_audio=max_audio)
+                        max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
+                        version=__version__, web_ui=not args.no_ui,
+                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
+                        max_n=args.max_n, max_audio=max_audio)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
                     cpu=CpuSettings(args.cpu_dtype, environ=env.environ))

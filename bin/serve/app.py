@@ -13,7 +13,7 @@ import time
 
 import bottle
 
-from mlxk_bin.serve import ui
+from mlxk_bin.serve import anthropic, ui
 from mlxk_bin.serve.embeddings import embeddings
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
@@ -27,16 +27,20 @@ from mlxk_common.jsonio import dumps
 class Settings:
     """The server's fixed settings (from flags and environment)."""
 
-    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
-                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_audio=25 * 10**6):
+    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6,
+                 max_images_total=50 * 10**6, exif=False, version="0",
+                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8, max_audio=25 * 10**6):
         self.api_key = api_key
         self.allow_llm_embeddings = allow_llm_embeddings
         self.metrics = metrics
+        self.max_n = max_n  # most choices (n) one request may ask for
         self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body
         self.max_image = max_image
         self.max_audio = max_audio
+        self.max_images_total = max_images_total
+        self.exif = exif
         self.version = version
         self.started = time.time()
 
@@ -171,6 +175,24 @@ def make_app(state: State):
         if state.stopping:
             raise unavailable("the server is shutting down", "shutting_down")
         return embeddings(state, bottle.request.environ)
+    @app.post("/v1/messages")
+    def messages():
+        # Anthropic's API: its own error shape, so not through ``api``.
+        try:
+            if state.stopping:
+                raise unavailable("the server is shutting down", "shutting_down")
+            return anthropic.Messages(state, bottle.request.environ).run()
+        except MlxkError as exc:
+            error = from_mlxk(exc)
+        except ApiError as exc:
+            error = exc
+        except ClientGone:
+            bottle.response.status = 499
+            return b""
+        bottle.response.status = error.status
+        for key, value in error.headers.items():
+            bottle.response.set_header(key, value)
+        return _json(anthropic.error_body(error))
 
     if state.settings.web_ui:
         @app.get("/")

@@ -20,6 +20,7 @@ _STATUS: dict[str, tuple[int, str]] = {
     "unsupported_media": (400, INVALID),
     "unsupported_format": (400, INVALID),
     "invalid_audio": (400, INVALID),
+    "invalid_image": (400, INVALID),
     "model_not_found": (404, INVALID),
     "not_cached": (404, INVALID),
     "hash_not_found": (404, INVALID),

@@ -40,23 +40,26 @@ class Accepted(Event):
 
 
 class Text(Event):
-    __slots__ = ("content", "reasoning")
+    __slots__ = ("content", "reasoning", "logprobs")
     kind = "delta"
 
-    def __init__(self, content: str, reasoning: str):
+    def __init__(self, content: str, reasoning: str, logprobs=None):
         self.content = content
         self.reasoning = reasoning
+        self.logprobs = logprobs  # [engine TokenLogprob] when the request asked for them
 
 
 class Done(Event):
-    __slots__ = ("finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens")
+    __slots__ = ("finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens", "stop_sequence")
     kind = "done"
 
-    def __init__(self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int):
+    def __init__(self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int,
+                 stop_sequence: str | None = None):
         self.finish_reason = finish_reason
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.cached_tokens = cached_tokens
+        self.stop_sequence = stop_sequence  # the stop string that ended the answer, if one did
 
 
 class Failed(Event):

@@ -28,7 +28,7 @@ from mlxk_common.engine.embed import LlmEmbedder, load_embed_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable
-from mlxk_common.inventory.located import Located
+from mlxk_common.inventory.located import VISION, Located
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
 INTERNAL_MESSAGE = "the request failed in the engine"  # a string: an internal error, logged with its traceback
@@ -37,19 +37,51 @@ MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed
 
 class Job:
     """One request on its way through the engine.  ``request`` is a validated
-    ``GenRequest`` and ``sampling`` a ``SamplingParams``: plain data only."""
+    ``GenRequest`` and ``sampling`` a ``SamplingParams``: plain data only.
 
-    __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "__weakref__")
+    The ``n`` choices of one request are ``n`` jobs of one ``group`` (a
+    tuple, ``index`` = the choice), submitted together with
+    ``submit_group``: they start together, and their prompt is processed
+    once into the prompt cache for all of them."""
 
-    def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate"):
+    __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "index", "group",
+                 "__weakref__")
+
+    def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate",
+                 ticket: Ticket | None = None, index: int = 0):
         self.rid = rid
         self.model = model
         self.request = request
         self.sampling = sampling
-        self.ticket = Ticket()
+        self.ticket = ticket or Ticket()
         self.cancelled = False
         self.cached = 0  # engine side: prompt tokens found in the prompt cache
         self.kind = kind
+        self.index = index
+        self.group: tuple[Job, ...] | None = None
+
+
+def _import_trio_without_forking() -> None:
+    """The Hub HTTP stack (transformers, mlx-vlm) imports trio where it is installed (the
+    'vision' extra brings it); trio's import runs ``ldconfig`` (ctypes'
+    ``find_library``) in a child process; forked from this OS thread under
+    gevent's patched ``os``, that child deadlocks and the load never ends.  So
+    trio is imported first with ``find_library`` answered without a child."""
+    import importlib.util
+    import sys
+
+    if "trio" in sys.modules or importlib.util.find_spec("trio") is None:
+        return
+    import ctypes.util
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: "libpthread.so.0" if name == "pthread" and sys.platform == "linux" else None
+    try:  # a failure here is reported by the loader's own import of it
+        importlib.import_module("trio")
+    except Exception as exc:  # noqa: BLE001
+        _ = exc
+    finally:
+        ctypes.util.find_library = real
 
 
 class _Resident:
@@ -118,6 +150,21 @@ class Worker:
             raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
         self.open_jobs.add(job)
         self.bridge.inbox.put(("submit", job))
+
+    def submit_group(self, jobs: list[Job]) -> None:
+        """The choices of one request: queued as one, started together."""
+        if len(jobs) == 1:
+            self.submit(jobs[0])
+            return
+        if self.stopping or not self.alive:
+            raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
+        if self.waiting() + len(jobs) > self.max_queue:
+            raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
+        group = tuple(jobs)
+        for job in jobs:
+            job.group = group
+            self.open_jobs.add(job)
+        self.bridge.inbox.put(("submit_group", group))
 
     def cancel(self, job: Job) -> None:
         """The client went away or the response is complete: forget the job
@@ -217,6 +264,8 @@ class Worker:
                         self._preload(job)
                     elif not job.cancelled:
                         self._pending.append(job)
+                elif command == "submit_group":
+                    self._pending.extend(j for j in job if not j.cancelled)
                 elif command == "cancel":
                     self._cancel(job)
             self._admit()
@@ -268,7 +317,7 @@ class Worker:
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
-            if (EMBEDDING if resident.sched is None else TEXT) not in kinds:
+            if (EMBEDDING if resident.sched is None else resident.engine.kind) not in kinds:
                 check_runnable(ref, kinds)  # a model of another kind than asked: its clear error
             return resident
         try:
@@ -292,18 +341,21 @@ class Worker:
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
+        _import_trio_without_forking()  # mlx-lm's transformers pulls it in too, where it is installed
         if ref.runtime.model_type == EMBEDDING:
             engine, sched, cache = load_embed_engine(ref), None, None
         else:
             engine = load_engine(ref, cpu=self.cpu)
             sched = engine.batch(max_batch=self.max_batch)
-            cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
+            # Vision prompts carry image features the token-keyed prompt cache cannot tell apart: none for them.
+            cache = PrefixCache(0 if engine.kind == VISION else self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
-        if engine.cpu_path:
-            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, engine.cpu_path["path"],
-                          engine.cpu_path["blas"], engine.cpu_path["reason"])
+        cpu_path = getattr(engine, "cpu_path", None)  # text engines; embedding engines keep their dtype
+        if cpu_path:
+            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, cpu_path["path"],
+                          cpu_path["blas"], cpu_path["reason"])
         return resident
 
     def _unload(self, resident: _Resident) -> None:
@@ -344,21 +396,29 @@ class Worker:
                 pending.popleft()
                 self._start_embed(job, resident)
                 continue
-            if resident is None or len(resident.active) >= self.max_batch:
+            # The choices of one request start together: the first needs room for all.
+            need = sum(1 for j in job.group if not j.cancelled) if job.group and job.index == 0 else 1
+            if resident is None or len(resident.active) + need > self.max_batch:
                 break  # first come, first served: the rest wait behind it
             pending.popleft()
             request = self._prepare(job, resident)
             if request is not None:
                 resident.active[job] = job  # holds its slot from now on
                 starting.setdefault(resident, []).append((job, request))
-        for resident, batch in starting.items():
-            warmup = self._share_prefix(resident, [request.prompt_tokens for _, request in batch]) \
-                if len(batch) > 1 else None
-            if warmup is not None:
-                resident.warming.append(_Warming(warmup, batch))
-                continue
-            for job, request in batch:
-                self._submit(job, request, resident)
+        for resident, started in starting.items():
+            # Each request's choices share their whole prompt; other requests may share a beginning.
+            groups: dict[tuple, list] = {}
+            for job, request in started:
+                groups.setdefault(job.group or (), []).append((job, request))
+            for group, batch in groups.items():
+                minimum = 1 if group else MIN_SHARED_PREFIX
+                warmup = self._share_prefix(resident, [request.prompt_tokens for _, request in batch],
+                                            minimum) if len(batch) > 1 else None
+                if warmup is not None:
+                    resident.warming.append(_Warming(warmup, batch))
+                    continue
+                for job, request in batch:
+                    self._submit(job, request, resident)
 
     def _prepare(self, job: Job, resident: _Resident):
         try:
@@ -371,19 +431,19 @@ class Worker:
             self._post(job, Failed(INTERNAL_MESSAGE))
         return None
 
-    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]):
+    def _share_prefix(self, resident: _Resident, prompts: list[list[int]], minimum: int = MIN_SHARED_PREFIX):
         """Requests that arrive together often share a beginning (a system
         prompt): process it once into the prompt cache, so each of them
         starts from there instead of processing it again.  Returns the
         ``Warmup`` that does it, or None when it is not worth it."""
         cache = resident.cache
         shared = _common_prefix(prompts)
-        if shared < MIN_SHARED_PREFIX or not cache.enabled:
+        if shared < minimum or not cache.enabled:
             return None
         # Worth it only when at least two of them would each be spared that
         # much work (a prefix already cached for them gains nothing).
         spared = [shared - cache.reusable(p) for p in prompts]
-        if sum(1 for n in spared if n >= MIN_SHARED_PREFIX) < 2:
+        if sum(1 for n in spared if n >= minimum) < 2:
             return None
         try:
             return cache.warm(resident.engine.model, prompts[0][:shared])
@@ -426,6 +486,9 @@ class Worker:
         resident.last_used = time.monotonic()
         job.cached = cached
         self._post(job, Accepted(request.prompt_len, cached, request.max_tokens))
+        preamble = getattr(request, "preamble", "")
+        if preamble:  # the EXIF table the request asked for: the answer text starts with it
+            self._post(job, Text(preamble, ""))
 
     def _step(self, resident: _Resident) -> None:
         try:
@@ -444,7 +507,7 @@ class Worker:
             if job is None:
                 continue
             if event.kind == "delta":
-                self._post(job, Text(event.content, event.reasoning))
+                self._post(job, Text(event.content, event.reasoning, event.logprobs))
                 continue
             del resident.active[event.rid]
             if event.prompt_cache is not None:
@@ -452,7 +515,8 @@ class Worker:
                     resident.cache.store(event.cache_tokens, event.prompt_cache)
                 except Exception as exc:  # noqa: BLE001 - an optimisation: the answer is complete anyway
                     self.log.warning("keeping a prompt cache failed: %s: %s", type(exc).__name__, exc)
-            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached))
+            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached,
+                                 event.stop_sequence))
 
     def _cancel(self, job: Job) -> None:
         try:
@@ -529,14 +593,14 @@ class Worker:
 
 
 EMBEDDING = "embedding"
-_KINDS = (TEXT, EMBEDDING)  # what a preload may be
+_KINDS = (TEXT, VISION, EMBEDDING)  # what a preload may be
 
 
 def _kinds(job: Job) -> tuple[str, ...]:
     """The kinds of model a job may run on (``locate.check_runnable``'s)."""
     if job.kind == "embed":
         return (EMBEDDING, TEXT) if job.request.allow_llm else (EMBEDDING,)
-    return (TEXT,)
+    return (TEXT, VISION)  # a vision model answers text-only requests too
 
 
 class _Warming:

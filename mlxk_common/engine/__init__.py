@@ -64,6 +64,7 @@ from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.engine.speech import load_speech_engine
+from mlxk_common.engine.vision import load_vision_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
@@ -79,11 +80,12 @@ def as_located(model) -> Located:
 def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
     """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
-    The kind comes from the model's config unless ``kind`` asks for one; text
-    and speech-to-text (audio: ``speech.SpeechEngine``) are implemented, so
-    vision models (or requests) raise ``capability_not_supported`` before any
-    weights are read.  ``cpu`` (``--cpu-dtype`` and the memory budget) matters
-    on a CPU device only (text; Whisper always runs in float32 on a CPU).
+    The kind comes from the model's config unless ``kind`` asks for one: text
+    models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
+    text-only requests too), speech-to-text models with mlx-audio
+    (``speech.SpeechEngine``).  ``cpu`` (``--cpu-dtype`` and the memory budget)
+    matters for text models on a CPU device only (Whisper always runs in
+    float32 on a CPU).
     """
     located = as_located(model)
     located.require_config()
@@ -95,6 +97,8 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
                         kind=actual, requested=wanted)
     if wanted == AUDIO and actual == AUDIO:
         return load_speech_engine(located)  # mlx-audio loads here, only for audio
+    if actual == VISION:
+        return load_vision_engine(located)  # text-only prompts run on it too
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",

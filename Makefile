@@ -22,11 +22,11 @@ $(VENV)/.sources: FORCE
 	@echo '$(SOURCES)' | cmp -s - $@ 2>/dev/null || echo '$(SOURCES)' > $@
 
 $(BIN)/.installed: pyproject.toml $(VENV)/.sources
-	@echo "make: installing mlxk into $(VENV) with pip: mlx, mlx-lm, huggingface_hub, tokenizers, bottle, gevent, mlx-audio and the test tools ('.[dev,audio]')"
+	@echo "make: installing mlxk into $(VENV) with pip: mlx, mlx-lm, huggingface_hub, tokenizers, bottle, gevent, the vision, audio and embeddings extras (mlx-vlm, mlx-audio, mlx-embeddings) and the test tools ('.[dev]')"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS='ignore:Editable installation' \
-		$(BIN)/python -m pip install --quiet -e '.[dev,audio]' --config-settings editable_mode=strict
+		$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	touch $@
 
 install: $(BIN)/.installed

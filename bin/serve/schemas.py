@@ -224,6 +224,8 @@ def _logprobs(body: dict, kind: str) -> int | None:
     """Chat: ``logprobs`` (boolean) and ``top_logprobs`` (0-20); text
     completions: ``logprobs`` (0-20, the alternatives per token)."""
     if kind == COMPLETION:
+        # No top_logprobs in the legacy API (logprobs is the count); a wrong one is still refused.
+        _number(body, "top_logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
         value = body.get("logprobs")
         if value is None or value is False:
             return None

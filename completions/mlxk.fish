@@ -66,7 +66,7 @@ complete -c mlxk -n __fish_use_subcommand -a pull -d 'download a model into the 
 complete -c mlxk -n __fish_use_subcommand -a run -d 'generate text: one-shot, chat, pipes, NDJSON batches'
 complete -c mlxk -n __fish_use_subcommand -a serve -d 'serve models over an OpenAI-compatible HTTP API'
 complete -c mlxk -n __fish_use_subcommand -a clone -d 'copy a cached model into a workspace folder'
-complete -c mlxk -n __fish_use_subcommand -a convert -d 'convert a model folder: GGUF import, quantize, repair'
+complete -c mlxk -n __fish_use_subcommand -a convert -d 'convert a model folder: GGUF and Whisper imports, quantize, repair'
 complete -c mlxk -n __fish_use_subcommand -a push -d 'upload a workspace to a Hub repository'
 complete -c mlxk -n __fish_use_subcommand -a server -d 'serve models over an OpenAI-compatible HTTP API'
 complete -c mlxk -n __fish_use_subcommand -a help -d 'show the manual of a command'

@@ -163,7 +163,7 @@ def test_float_quantization_modes(mode, bits, group, tiny_q4, tmp_path):
     (["--quantize", "4", "--mode", "mxfp4", "--group-size", "64"], "mxfp4 quantizes to 4 bits in groups of 32"),
     (["--quantize", "4", "--mode", "mxfp8"], "mxfp8 quantizes to 8 bits"),
     (["--dequantize", "--group-size", "32"], "--group-size and --mode apply to --quantize only"),
-    (["--repair-index", "--dtype", "float16"], "--dtype applies to --quantize and --dequantize only"),
+    (["--repair-index", "--dtype", "float16"], "--dtype applies to --quantize, --dequantize and --from-ct2 only"),
     (["--quantize", "4", "--max-shard-size", "lots"], "'lots' is not a size"),
     (["--quantize", "7"], "invalid choice: 7"),
     (["--quantize", "4", "--dequantize"], "not allowed with argument"),

@@ -206,12 +206,13 @@ def test_endpoint_credentials_are_redacted(hub, tmp_path, mode, where):
 
 def _project_frames(stderr: str) -> list[str]:
     """The files of a traceback's frames that are the project's own code (the
-    console script in the venv is pip's, not ours)."""
+    venv's files -- console scripts, site-packages -- are not ours, even when
+    the venv lies inside the checkout)."""
     from fixtures.tooling import VENV_BIN
 
     files = re.findall(r'File "([^"]+)"', stderr)
     return [f for f in files if ("mlxk_bin" in f or "mlxk_common" in f or f.startswith(str(REPO)))
-            and not f.startswith(str(VENV_BIN))]
+            and not f.startswith(str(VENV_BIN.parent) + "/")]
 
 
 @pytest.mark.parametrize("argv", [["mlxk-rm", "--force", "-"], ["mlxk", "show", "-", "--json"],

@@ -16,7 +16,7 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
     "run": ("mlx-run", "run", "generate text: one-shot, chat, pipes, NDJSON batches"),
     "serve": ("mlxk-serve", "serve", "serve models over an OpenAI-compatible HTTP API"),
     "clone": ("mlxk-clone", "clone", "copy a cached model into a workspace folder"),
-    "convert": ("mlxk-convert", "convert", "convert a model folder: GGUF import, quantize, repair"),
+    "convert": ("mlxk-convert", "convert", "convert a model folder: GGUF and Whisper imports, quantize, repair"),
     "push": ("mlxk-push", "push", "upload a workspace to a Hub repository"),
 }
 

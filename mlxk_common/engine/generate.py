@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
-from mlxk_common.engine.sampling import make_logits_processors, make_sampler
+from mlxk_common.engine.sampling import make_sampler
 from mlxk_common.engine.textstream import TextStream
 
 
@@ -38,7 +38,7 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
         prompt_cache, generated = conversation.kv, []
     prompt = mx.array(todo)
     sampler = make_sampler(request.sampling, engine.vocab_size)
-    processors = make_logits_processors(request.sampling)
+    processors = request.logits_processors()
     finish = "length"
     sampled = produced = 0
     t_first = None

@@ -15,11 +15,11 @@ class GenerationRequest:
     min(asked, context window - prompt tokens)."""
 
     __slots__ = ("prompt_tokens", "prompt_text", "max_tokens", "limit_source", "sampling", "stop",
-                 "markers", "in_reasoning", "tag")
+                 "markers", "in_reasoning", "tag", "constraint")
 
     def __init__(self, prompt_tokens: list[int], max_tokens: int, sampling: SamplingParams | None = None,
                  stop=(), markers: tuple[str, str] | None = None, in_reasoning: bool = False,
-                 prompt_text: str | None = None, limit_source: str = "max_tokens", tag=None):
+                 prompt_text: str | None = None, limit_source: str = "max_tokens", tag=None, constraint=None):
         self.prompt_tokens = list(prompt_tokens)
         self.prompt_text = prompt_text
         self.max_tokens = int(max_tokens)
@@ -29,6 +29,17 @@ class GenerationRequest:
         self.markers = markers
         self.in_reasoning = in_reasoning
         self.tag = tag  # the caller's own reference (an index, an HTTP request id, ...)
+        self.constraint = constraint  # constrain.Constraint: a grammar the output must follow, or None
+
+    def logits_processors(self) -> list:
+        """mlx-lm logits processors for one generation of this request: the
+        sampling penalties, then the output constraint (a fresh matcher)."""
+        from mlxk_common.engine.sampling import make_logits_processors
+
+        processors = make_logits_processors(self.sampling)
+        if self.constraint is not None:
+            processors.append(self.constraint.processor())
+        return processors
 
     @property
     def prompt_len(self) -> int:

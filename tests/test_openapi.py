@@ -113,7 +113,7 @@ def test_served_document_and_real_responses(tiny_server):
         ("GET", "/v1/models/nothing-like-this", None, 404),
         ("POST", "/v1/chat/completions", b"{not json", 400),
         ("POST", "/v1/chat/completions", {**chat, "temperature": 9}, 400),
-        ("POST", "/v1/chat/completions", {**chat, "tools": [{"type": "function"}]}, 422),
+        ("POST", "/v1/chat/completions", {**chat, "tools": [{"type": "function"}]}, 400),
         ("POST", "/v1/completions", {**completion, "prompt": "x" * 9000}, 400),
         ("DELETE", "/v1/models", None, 405),
         ("GET", "/nowhere", None, 404),

@@ -21,6 +21,7 @@ from mlxk_bin.serve.events import FINAL, GONE
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
+from mlxk_bin.serve.tools import ToolText, stream_deltas
 from mlxk_bin.serve.worker import Job
 from mlxk_common.engine import VISION, SamplingParams
 from mlxk_common.errors import MlxkError
@@ -71,6 +72,7 @@ class Generation:
             self._end()
             raise
         self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
+        self.tool_text = ToolText(first.tool_format, req.tools) if first.tool_format is not None else None
         completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
         self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(settings.version, model))
         if req.stream:
@@ -143,8 +145,15 @@ class Generation:
                 content.append(event.content)
                 reasoning.append(event.reasoning)
             elif kind == "done":
-                doc = self.shaper.response("".join(content), "".join(reasoning), _finish(event.finish_reason),
-                                           usage(event.prompt_tokens, event.completion_tokens, event.cached_tokens))
+                text, calls, finish = "".join(content), None, _finish(event.finish_reason)
+                if self.tool_text is not None:
+                    text, calls = self.tool_text.feed(text)
+                    more, late = self.tool_text.finish()
+                    text, calls = text + more, calls + late
+                    finish = self.tool_text.finish_reason(finish)
+                doc = self.shaper.response(text, "".join(reasoning), finish,
+                                           usage(event.prompt_tokens, event.completion_tokens, event.cached_tokens),
+                                           calls)
                 bottle.response.content_type = "application/json"
 
                 return dumps(doc).encode()
@@ -168,12 +177,15 @@ class Generation:
                     event = self._take(ticket)
                     kind = event.kind
                     if kind == "delta":
-                        out.append(sse.event(shaper.chunk(event.content, event.reasoning,
-                                                          include_usage=include_usage)))
+                        out.extend(self._delta_chunks(event.content, event.reasoning, [], include_usage))
                         continue
                     if kind == "done":
-                        out.append(sse.event(shaper.chunk(finish_reason=_finish(event.finish_reason),
-                                                          include_usage=include_usage)))
+                        finish = _finish(event.finish_reason)
+                        if self.tool_text is not None:
+                            content, calls = self.tool_text.finish()
+                            out.extend(self._delta_chunks(content, "", calls, include_usage, tail=True))
+                            finish = self.tool_text.finish_reason(finish)
+                        out.append(sse.event(shaper.chunk(finish_reason=finish, include_usage=include_usage)))
                         if include_usage:
                             out.append(sse.event(shaper.usage_chunk(usage(event.prompt_tokens,
                                                                           event.completion_tokens,
@@ -187,6 +199,22 @@ class Generation:
                 yield b"".join(out)
         finally:
             self._end()
+
+    def _delta_chunks(self, content: str, reasoning: str, calls: list, include_usage: bool,
+                      tail: bool = False) -> list[bytes]:
+        """The chunks of new text: content and reasoning, then any tool calls it completed."""
+        tool_text = self.tool_text
+        if tool_text is not None and not tail:
+            before = len(tool_text.calls)
+            content, calls = tool_text.feed(content)
+        else:
+            before = len(tool_text.calls) - len(calls) if tool_text is not None else 0
+        out = []
+        if content or reasoning:
+            out.append(sse.event(self.shaper.chunk(content, reasoning, include_usage=include_usage)))
+        for delta in stream_deltas(calls, before):
+            out.append(sse.event(self.shaper.chunk(include_usage=include_usage, tool_calls=[delta])))
+        return out
 
 
 def _finish(reason: str) -> str:

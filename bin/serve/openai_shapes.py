@@ -35,12 +35,16 @@ class Shaper:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
                 "system_fingerprint": self.fingerprint}
 
-    def response(self, text: str, reasoning: str, finish_reason: str, usage_: dict) -> dict:
+    def response(self, text: str, reasoning: str, finish_reason: str, usage_: dict,
+                 tool_calls: list | None = None) -> dict:
         doc = self._head(self.object)
         if self.kind == CHAT:
             message = {"role": "assistant", "content": text}
             if reasoning:
                 message["reasoning_content"] = reasoning
+            if tool_calls:
+                message["content"] = text or None  # OpenAI: null content beside calls
+                message["tool_calls"] = tool_calls
             choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
         else:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}
@@ -49,7 +53,7 @@ class Shaper:
         return doc
 
     def chunk(self, text: str = "", reasoning: str = "", finish_reason: str | None = None,
-              first: bool = False, include_usage: bool = False) -> dict:
+              first: bool = False, include_usage: bool = False, tool_calls: list | None = None) -> dict:
         doc = self._head(self.chunk_object)
         if self.kind == CHAT:
             delta = {"role": "assistant"} if first else {}
@@ -57,6 +61,8 @@ class Shaper:
                 delta["content"] = text
             if reasoning:
                 delta["reasoning_content"] = reasoning
+            if tool_calls:
+                delta["tool_calls"] = tool_calls
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         else:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}

@@ -17,6 +17,7 @@ from mlxk_bin.serve import ui
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
+from mlxk_bin.serve.responses import Responses
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
 
@@ -135,6 +136,13 @@ def make_app(state: State):
     @api
     def completions():
         return _generate("completion")
+
+    @app.post("/v1/responses")
+    @api
+    def responses():
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return Responses(state, bottle.request.environ).run()
 
     if state.settings.web_ui:
         @app.get("/")

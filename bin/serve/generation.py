@@ -53,7 +53,7 @@ class Generation:
     # -- before the response -----------------------------------------------------
     def run(self):
         settings = self.state.settings
-        req = parse_common(parse_json(read_body(self.environ, settings.max_body)), self.kind, settings.max_image)
+        req = self.parse(parse_json(read_body(self.environ, settings.max_body)))
         model = self.state.registry.for_request(req.model)
         self._check_capabilities(req, model)
         sampling = _sampling(req.sampling)
@@ -73,8 +73,7 @@ class Generation:
             raise
         self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
         self.tool_text = ToolText(first.tool_format, req.tools) if first.tool_format is not None else None
-        completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
-        self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(settings.version, model))
+        self.shaper = self.make_shaper(req, model)
         if req.stream:
             for name, value in sse.HEADERS:
                 bottle.response.set_header(name, value)
@@ -83,6 +82,14 @@ class Generation:
             return self._whole()
         finally:
             self._end()
+
+    def parse(self, body):
+        """The request body -> a validated ``GenRequest`` (the Responses API reads its own shape)."""
+        return parse_common(body, self.kind, self.state.settings.max_image)
+
+    def make_shaper(self, req, model):
+        completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
+        return Shaper(self.kind, completion_id, model.name, fingerprint(self.state.settings.version, model))
 
     def _check_capabilities(self, req, model) -> None:
         """What can be refused from the model's files alone, before queueing

@@ -182,9 +182,23 @@ def _sampling(body: dict, req: GenRequest) -> None:
             s[name] = value
     if s.get("top_k") == -1:  # vLLM's spelling of "off"
         s["top_k"] = 0
-    # Accepted for compatibility; the engine has no such penalties (0 is "off").
+    # OpenAI's penalties over the answer's own tokens (0 is "off").
     for name in ("presence_penalty", "frequency_penalty"):
-        _number(body, name, -2, 2)
+        value = _number(body, name, -2, 2)
+        if value:
+            s[name] = value
+    bias = body.get("logit_bias")
+    if bias is not None:
+        if not isinstance(bias, dict):
+            raise _wrong_type("logit_bias", "an object", bias)
+        if len(bias) > 1024:
+            raise bad_request("'logit_bias' may hold at most 1024 tokens", "logit_bias")
+        for key, value in bias.items():
+            if not key.isdigit() or not _is_number(value) or not -100 <= value <= 100:
+                raise bad_request(f"'logit_bias' maps token ids to numbers in [-100, 100]; {key[:20]!r} is not",
+                                  "logit_bias")
+        if bias:
+            s["logit_bias"] = bias
 
 
 def _stop(value) -> list[str]:
@@ -219,11 +233,6 @@ def _unsupported_features(body: dict, kind: str) -> None:
         raise _unsupported("logprobs are not supported by this server", "logprobs")
     if body.get("top_logprobs") not in (None, 0):
         raise _unsupported("top_logprobs are not supported by this server", "top_logprobs")
-    bias = body.get("logit_bias")
-    if bias is not None and not isinstance(bias, dict):
-        raise _wrong_type("logit_bias", "an object", bias)
-    if bias:
-        raise _unsupported("logit_bias is not supported by this server", "logit_bias")
     if kind == COMPLETION:
         if body.get("echo") not in (None, False):
             raise _unsupported("echo is not supported by this server", "echo")

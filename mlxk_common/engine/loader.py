@@ -16,7 +16,7 @@ from mlxk_common.engine.generate import generate
 from mlxk_common.engine.prompting import build_messages, end_of_turn_ids, normalize_messages, render
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import GenerationRequest
-from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.sampling import SamplingParams, model_defaults
 from mlxk_common.engine.structured import output_constraint
 from mlxk_common.engine.tools import ToolFormat, history_for_template
 from mlxk_common.errors import MlxkError
@@ -79,6 +79,8 @@ class TextEngine:
         self.markers = detect_markers(tokenizer)
         self.vocab_size = len(tokenizer)
         self.tool_format = ToolFormat.of(tokenizer)  # None: the template has no tool calls
+        # generation_config.json's sampling values: the defaults of every request that leaves them out.
+        self.sampling_defaults = model_defaults(info.generation_config)
 
     @property
     def has_chat_template(self) -> bool:
@@ -110,6 +112,7 @@ class TextEngine:
 
         if sum(x is not None for x in (prompt, messages, tokens)) != 1:
             raise MlxkError("usage_error", "give one of a prompt, messages or tokens")
+        sampling = self.sampling_for(sampling)
         if isinstance(stop, str):
             stop = (stop,)
         if not all(isinstance(s, str) for s in stop):
@@ -141,6 +144,15 @@ class TextEngine:
         markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
                                  reasoning and starts_in_reasoning(text, markers), text, source, tag, constraint)
+
+    def sampling_for(self, sampling: SamplingParams | None) -> SamplingParams:
+        """The request's sampling settings over the model's defaults; logit_bias ids checked."""
+        sampling = (sampling or SamplingParams()).over(self.sampling_defaults)
+        bad = next((t for t in (sampling.logit_bias or ()) if t >= self.vocab_size), None)
+        if bad is not None:
+            raise MlxkError("usage_error", f"logit_bias names token {bad}, outside the model's vocabulary "
+                            f"({self.vocab_size} tokens)", param="logit_bias")
+        return sampling
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
         """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt)."""

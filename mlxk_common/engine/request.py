@@ -7,7 +7,7 @@ Plain data, importable without mlx.  ``TextEngine.prepare`` builds requests
 
 from __future__ import annotations
 
-from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.sampling import SamplingParams, make_logits_processors
 
 
 class GenerationRequest:
@@ -34,8 +34,6 @@ class GenerationRequest:
     def logits_processors(self) -> list:
         """mlx-lm logits processors for one generation of this request: the
         sampling penalties, then the output constraint (a fresh matcher)."""
-        from mlxk_common.engine.sampling import make_logits_processors
-
         processors = make_logits_processors(self.sampling)
         if self.constraint is not None:
             processors.append(self.constraint.processor())

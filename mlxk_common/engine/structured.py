@@ -9,6 +9,7 @@ not JSON, is refused with the reason, never served unconstrained.
 
 from __future__ import annotations
 
+from mlxk_common.engine import constrain
 from mlxk_common.errors import MlxkError
 
 FORMATS = ("text", "json_object", "json_schema")
@@ -37,8 +38,6 @@ def check_response_format(value, param: str = "response_format") -> dict | None:
 
 
 def output_constraint(engine, tools, tool_choice: str, parallel: bool, response_format: dict | None):
-    from mlxk_common.engine import constrain
-
     fmt = engine.tool_format
     if tools and tool_choice != "none" and fmt is None:
         raise MlxkError("usage_error", f"{engine.info.name}'s chat template has no tool support, so it cannot "

@@ -97,9 +97,12 @@ def test_tool_history_round_trip(client):
                                            max_tokens=12, temperature=0)
     choice = reply.choices[0]
     assert choice.message.tool_calls is None and choice.finish_reason in ("stop", "length")
-    assert choice.message.content
-    # The tool's answer reached the model: its reply uses it (greedy, so this is stable).
-    assert "sunny" in choice.message.content.lower() or "21" in choice.message.content
+    assert choice.message.content and "<tool_call>" not in choice.message.content
+    # The tool's answer is in the prompt: a longer one makes the prompt longer by as much.
+    longer = history[:-1] + [{**history[-1], "content": history[-1]["content"] + " and windy" * 10}]
+    more = client.chat.completions.create(model=TOOLS, messages=longer, tools=[WEATHER], tool_choice="none",
+                                          max_tokens=1, temperature=0)
+    assert more.usage.prompt_tokens >= reply.usage.prompt_tokens + 10
 
 
 def test_tool_choice_auto_answers_text_or_calls(client):

@@ -65,7 +65,10 @@ def test_llm_with_a_tool(llm_env):
 
 
 def test_llm_schema(llm_env):
-    out, _ = run_llm(llm_env, "-m", "smol", "--schema", "name, age int", "-o", "max_tokens", "60",
+    # A closed schema: llm sends it without "strict", and an open one lets the model add fields freely.
+    schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 20}, "age": {"type": "integer"}},
+              "required": ["name", "age"], "additionalProperties": False}
+    out, _ = run_llm(llm_env, "-m", "smol", "--schema", json.dumps(schema), "-o", "max_tokens", "60",
                      "Invent a person")
     doc = json.loads(out)
     assert isinstance(doc["name"], str) and isinstance(doc["age"], int)

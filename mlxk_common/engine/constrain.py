@@ -68,6 +68,20 @@ def json_object_grammar() -> str:
     return json_schema_grammar({"type": "object"})
 
 
+def closed(schema):
+    """OpenAI's strict mode: an object schema that does not say otherwise
+    allows no properties beyond those it names (plain JSON Schema allows any)."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: closed(value) if key not in ("const", "enum", "default", "examples") else value
+           for key, value in schema.items()}
+    if "properties" in out and "additionalProperties" not in out and "patternProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
 def tool_call_schema(tools: list[dict], name: str | None = None) -> dict:
     """The JSON of one call, ``{"name": ..., "arguments": {...}}``, for any of
     ``tools`` (or only the one named)."""
@@ -76,7 +90,8 @@ def tool_call_schema(tools: list[dict], name: str | None = None) -> dict:
         fn = tool["function"]
         if name is not None and fn["name"] != name:
             continue
-        params = fn.get("parameters") or {"type": "object"}
+        # Arguments the function does not declare would break the call: objects are closed.
+        params = closed(fn.get("parameters") or {"type": "object", "properties": {}})
         options.append({"type": "object", "properties": {"name": {"const": fn["name"]}, "arguments": params},
                         "required": ["name", "arguments"], "additionalProperties": False})
     if not options:
@@ -100,7 +115,7 @@ def tool_call_grammar(tools: list[dict], start: str, end: str, name: str | None 
 class Constraint:
     """A grammar checked against one engine's tokenizer; ``processor()`` per generation."""
 
-    __slots__ = ("tokenizer", "grammar", "vocab")
+    __slots__ = ("grammar", "tokenizer", "vocab")
 
     def __init__(self, engine, grammar: str, param: str = "response_format"):
         ll = _llguidance()
@@ -125,7 +140,7 @@ class _Processor:
     last at the end of ``tokens``.
     """
 
-    __slots__ = ("matcher", "started", "mask", "vocab")
+    __slots__ = ("mask", "matcher", "started", "vocab")
 
     def __init__(self, constraint: Constraint):
         import llguidance

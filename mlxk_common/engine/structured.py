@@ -36,22 +36,8 @@ def check_response_format(value, param: str = "response_format") -> dict | None:
                         f"({param}.json_schema.schema)", param=f"{param}.json_schema")
     schema = spec["schema"]
     if spec.get("strict") is True:
-        schema = closed(schema)
+        schema = constrain.closed(schema)
     return {"type": "json_schema", "schema": schema, "name": spec.get("name")}
-
-
-def closed(schema):
-    """OpenAI's strict mode: an object schema that does not say otherwise
-    allows no properties beyond those it names (plain JSON Schema allows any)."""
-    if isinstance(schema, list):
-        return [closed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: closed(value) if key not in ("const", "enum", "default", "examples") else value
-           for key, value in schema.items()}
-    if "properties" in out and "additionalProperties" not in out and "patternProperties" not in out:
-        out["additionalProperties"] = False
-    return out
 
 
 def output_constraint(engine, tools, tool_choice: str, parallel: bool, response_format: dict | None):

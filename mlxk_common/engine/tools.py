@@ -22,7 +22,7 @@ JSON_BODY_PARSERS = ("json_tools",)
 
 
 class ToolFormat:
-    __slots__ = ("start", "end", "parser", "name")
+    __slots__ = ("end", "name", "parser", "start")
 
     def __init__(self, start: str, end: str, parser, name: str):
         self.start = start
@@ -31,7 +31,7 @@ class ToolFormat:
         self.name = name  # the mlx_lm.tool_parsers module, e.g. "json_tools"
 
     @classmethod
-    def of(cls, tokenizer) -> "ToolFormat | None":
+    def of(cls, tokenizer) -> ToolFormat | None:
         """The tokenizer's tool-call format, or None when its template has none."""
         if not getattr(tokenizer, "has_tool_calling", False):
             return None
@@ -121,7 +121,7 @@ class ToolCallSplitter:
     back until it is known; the text of a call is held until its end marker.
     Whitespace between calls is not content."""
 
-    __slots__ = ("start", "end", "_held", "_in_call", "_space", "calls")
+    __slots__ = ("_held", "_in_call", "_space", "calls", "end", "start")
 
     def __init__(self, start: str, end: str):
         self.start = start

@@ -211,7 +211,8 @@ def test_responses_tool_call_and_its_output(client):
 
 def test_responses_streamed_tool_call(client):
     events = list(client.responses.create(model=TOOLS, input="What is the weather in Paris?", tools=[FLAT_WEATHER],
-                                          tool_choice="required", max_output_tokens=60, temperature=0, stream=True))
+                                          tool_choice="required", parallel_tool_calls=False, max_output_tokens=60,
+                                          temperature=0, stream=True))
     done = [e for e in events if e.type == "response.function_call_arguments.done"]
     assert len(done) == 1
     jsonschema.validate(json.loads(done[0].arguments), WEATHER["function"]["parameters"])

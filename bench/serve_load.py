@@ -9,7 +9,10 @@ the measured runs alternate A B B A, so background load on the machine falls
 on both alike.  Printed per server and level: aggregate generated tokens/s,
 time to first token p50/p95, request latency p50/p95, errors, and the server
 process's CPU time per generated token (which background load disturbs far
-less than wall time).  Then the prompt-cache check: one 5-turn chat with a
+less than wall time).  Then the n row (mlxk-serve only): one request with
+n=N choices against N concurrent requests of the same prompt, alternating
+A B B A, on a prompt of a few hundred tokens, so processing it once for all
+choices shows.  Then the prompt-cache check: one 5-turn chat with a
 shared history, TTFT of each turn on mlxk-serve with and without its prompt
 cache.
 
@@ -20,7 +23,7 @@ stream's final usage chunk, the end-of-turn token counted for both.
 
 usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
            [--max-tokens 24] [--requests 1] [--warmup 2] [--rounds 2] [--port 18400]
-           [--level-timeout 600] [--skip-mlx-lm] [--skip-multiturn] [--json]
+           [--level-timeout 600] [--n-choices 4] [--skip-mlx-lm] [--skip-multiturn] [--json]
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ TURNS = [
     "Summarize our conversation in one sentence.",
 ]
 BIN = Path(sys.executable).parent
+# The n row's prompt: long enough (a few hundred tokens) that processing it once or N times shows.
+LONG_PROMPT = ("Here are some notes about rivers. " + " ".join(
+    f"River number {i} flows through a valley with old trees, stone bridges and small villages." for i in range(20))
+    + " Name one river from the notes.")
 
 
 def percentile(values, q):
@@ -85,7 +92,7 @@ def stream_chat(port, body, timeout, server="mlx_lm.server"):
             raise RuntimeError(f"HTTP {resp.status}: {resp.read()[:200]!r}")
         ttft = None
         tokens = None
-        finish = None
+        finishes = {}
         text = []
         for raw in resp:
             line = raw.strip()
@@ -100,7 +107,8 @@ def stream_chat(port, body, timeout, server="mlx_lm.server"):
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
             for choice in chunk.get("choices") or ():
-                finish = choice.get("finish_reason") or finish
+                if choice.get("finish_reason"):
+                    finishes[choice.get("index", 0)] = choice["finish_reason"]
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
                     if ttft is None:
@@ -108,8 +116,8 @@ def stream_chat(port, body, timeout, server="mlx_lm.server"):
                     text.append(piece)
         if tokens is None:
             raise RuntimeError("no usage in the stream")
-        if server == "mlxk-serve" and finish == "stop":
-            tokens += 1
+        if server == "mlxk-serve":
+            tokens += sum(1 for f in finishes.values() if f == "stop")  # one end-of-turn token per choice
         return ttft if ttft is not None else time.perf_counter() - start, time.perf_counter() - start, tokens, \
             "".join(text)
     finally:
@@ -240,6 +248,49 @@ def summarize(server, clients, runs) -> dict:
             "error_samples": errors[:3]}
 
 
+def n_choices_row(server, model, n, max_tokens, rounds, timeout):
+    """One request with n choices against n concurrent requests of the same
+    prompt, alternating A B B A: tokens/s, TTFT and CPU per token of each."""
+    def one(count, clients):
+        results, errors = [], []
+        lock = threading.Lock()
+
+        def client():
+            body = request_body("mlxk-serve", LONG_PROMPT, max_tokens, model)
+            if count > 1:
+                body["n"] = count
+            try:
+                out = stream_chat(server.port, body, timeout, "mlxk-serve")
+                with lock:
+                    results.append(out)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+        cpu_before = server.cpu_s()
+        start = time.perf_counter()
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout + 5)
+        wall = time.perf_counter() - start
+        cpu_after = server.cpu_s()
+        cpu_used = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+        return {"wall_s": wall, "cpu_s": cpu_used, "results": results, "errors": errors}
+
+    shapes = {f"n={n} (1 request)": (n, 1), f"{n} requests": (1, n)}
+    # Unmeasured warm-up of both shapes: kernels for new shapes compile once per process.
+    for count, clients in shapes.values():
+        one(count, clients)
+    runs = {label: [] for label in shapes}
+    labels = list(shapes)
+    for r in range(rounds):
+        for label in (labels if r % 2 == 0 else labels[::-1]):
+            runs[label].append(one(*shapes[label]))
+    return [summarize(label, n, runs[label]) for label in labels]
+
+
 def multi_turn(server, port, model, max_tokens, timeout):
     """TTFT of each turn of one conversation that resends its history."""
     messages, ttfts = [], []
@@ -266,6 +317,8 @@ def main(argv=None):
                         help="runs per server and level, in the order A B B A A B ... (default 2)")
     parser.add_argument("--port", type=int, default=18400, help="mlxk-serve's port; mlx_lm.server uses PORT+1")
     parser.add_argument("--level-timeout", type=float, default=600, help="seconds one level may take")
+    parser.add_argument("--n-choices", type=int, default=4,
+                        help="the n row: one request with n=N against N requests (0: skip; default 4)")
     parser.add_argument("--skip-mlx-lm", action="store_true", help="benchmark mlxk-serve only")
     parser.add_argument("--skip-multiturn", action="store_true", help="skip the prompt-cache check")
     parser.add_argument("--turn-tokens", type=int, default=24, help="max_tokens per turn in the multi-turn check")
@@ -308,18 +361,27 @@ def main(argv=None):
                 print(f"# {name} clients={clients}: {tokens / run['wall_s']:.2f} tok/s, "
                       f"errors={len(run['errors'])}", file=sys.stderr, flush=True)
             rows += [summarize(name, clients, runs[name]) for name in names]
+        if args.n_choices > 1:
+            n_rows = n_choices_row(running["mlxk-serve"], model, args.n_choices, args.max_tokens, args.rounds,
+                                   args.level_timeout)
+            rows += n_rows
     finally:
         for server in running.values():
             server.stop()
 
-    print(f"\n{'server':<14} {'clients':>7} {'reqs':>5} {'tokens':>7} {'tok/s':>8} {'TTFT p50':>9} "
+    print(f"\n{'server':<18} {'clients':>7} {'reqs':>5} {'tokens':>7} {'tok/s':>8} {'TTFT p50':>9} "
           f"{'TTFT p95':>9} {'lat p50':>8} {'lat p95':>8} {'errors':>6} {'CPU ms/tok':>10}")
     for r in rows:
         cpu = f"{r['cpu_ms_per_token']:.0f}" if r["cpu_ms_per_token"] is not None else "-"
-        print(f"{r['server']:<14} {r['clients']:>7} {r['requests']:>5} {r['tokens']:>7} {r['tok_s']:>8.2f} "
+        print(f"{r['server']:<18} {r['clients']:>7} {r['requests']:>5} {r['tokens']:>7} {r['tok_s']:>8.2f} "
               f"{r['ttft_p50']:>8.2f}s {r['ttft_p95']:>8.2f}s {r['lat_p50']:>7.2f}s {r['lat_p95']:>7.2f}s "
               f"{r['errors']:>6} {cpu:>10}")
     ratios = {}
+    if args.n_choices > 1:
+        one_request, separate = (r for r in rows if r["server"].startswith(("n=", f"{args.n_choices} requests")))
+        print(f"\n{one_request['server']} vs {separate['server']} (same prompt, {args.n_choices} answers): "
+              f"tokens/s ratio {one_request['tok_s'] / separate['tok_s']:.2f}, "
+              f"TTFT p50 {one_request['ttft_p50']:.2f}s vs {separate['ttft_p50']:.2f}s")
     if not args.skip_mlx_lm:
         print()
         for clients in levels:

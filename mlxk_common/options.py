@@ -122,6 +122,19 @@ PORT = arg_type(port, "port")
 
 # -- option sets -------------------------------------------------------------------
 
+CPU_DTYPES = ("auto", "float32", "native")
+
+
+def add_cpu_arguments(parser) -> None:
+    """mlx-run's and mlxk-serve's choice of the CPU path (docs/cpu.md)."""
+    group = parser.add_argument_group("CPU (Linux without a GPU)")
+    group.add_argument("--cpu-dtype", choices=CPU_DTYPES, metavar="{auto,float32,native}",
+                       help="weights on a CPU: float32 runs through OpenBLAS and is fastest; auto (default) "
+                            "dequantizes to float32 when it fits the memory budget (env MLXK2_CPU_MEMORY; "
+                            "default half the available memory), float32 always, native keeps the model as "
+                            "stored (env MLXK2_CPU_DTYPE)")
+
+
 def add_token_argument(parser, what: str = "Hub access token") -> None:
     parser.add_argument("--token", metavar="TOKEN", default=None,
                         help=f"{what} (default: HF_TOKEN, HUGGINGFACE_HUB_TOKEN, then the saved login); "

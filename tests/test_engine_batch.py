@@ -172,3 +172,28 @@ def test_a_shared_prefix_warmed_in_steps_serves_later_requests(engine):
     finished = drain(scheduler)[1]
     scheduler.close()
     assert [finished[i].content for i in range(2)] == [single(engine, r).content for r in ask]
+
+
+def test_logprobs_and_stop_sequence_agree_between_single_and_batch(engine):
+    plain = SamplingParams(temperature=0, repetition_penalty=1.0)
+    request = engine.prepare(prompt="1, 2, 3,", chat_template=False, max_tokens=6, sampling=plain)
+    request.logprobs = 2
+    alone = single(engine, request)
+    scheduler = engine.batch(max_batch=2)
+    scheduler.submit(request, rid="a")
+    other = engine.prepare(prompt="Hello", chat_template=False, max_tokens=3, sampling=plain)
+    scheduler.submit(other, rid="b")  # no logprobs asked: none computed
+    _, finished = drain(scheduler)
+    scheduler.close()
+    assert finished["b"].logprobs is None
+    batched = finished["a"].logprobs
+    assert [e.token_id for e in batched] == [e.token_id for e in alone.logprobs]
+    assert all(abs(a.logprob - b.logprob) < 1e-3 for a, b in zip(batched, alone.logprobs))
+    assert "".join(e.text for e in alone.logprobs).lstrip() == alone.content.lstrip()
+    for e in alone.logprobs:
+        assert len(e.top) == 2 and e.top[0].token_id == e.token_id  # greedy: the likeliest
+        assert bytes(e.bytes).decode() == e.text
+    assert alone.stop_sequence is None
+    stop = alone.content[2:4]
+    request = engine.prepare(prompt="1, 2, 3,", chat_template=False, max_tokens=6, sampling=plain, stop=[stop])
+    assert single(engine, request).stop_sequence == stop

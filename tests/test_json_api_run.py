@@ -35,10 +35,10 @@ def shared_engine(monkeypatch):
 
     load = engine_module.load_engine
 
-    def cached(model_dir, kind=None):
-        key = (str(getattr(model_dir, "path", model_dir)), kind)
+    def cached(model_dir, kind=None, cpu=None):
+        key = (str(getattr(model_dir, "path", model_dir)), kind, cpu and cpu.dtype)
         if key not in _ENGINES:
-            _ENGINES[key] = load(model_dir, kind)
+            _ENGINES[key] = load(model_dir, kind, cpu)
         return _ENGINES[key]
 
     monkeypatch.setattr(engine_module, "load_engine", cached)
@@ -55,6 +55,29 @@ def test_one_shot_json_and_ndjson(inproc, shared_engine, smollm2_workspace):
     lines = validate_stream(result.stdout, "run_line", final=True, min_lines=2)
     assert [line["event"] for line in lines][-1] == "result"
     assert "".join(line.get("text", "") for line in lines[:-1]) == lines[-1]["response"]
+
+
+def test_logprobs_in_json_and_ndjson(inproc, shared_engine, smollm2_workspace):
+    model = str(smollm2_workspace)
+    result = inproc(main, [model, "Hi", *RAW, "--repetition-penalty", "1", "--logprobs", "3", "--json"])
+    assert result.code == 0, result
+    data = validate(result.json(), "run_envelope")["data"]
+    entries = data["logprobs"]
+    assert len(entries) == data["usage"]["completion_tokens"] == 2
+    for entry in entries:
+        assert bytes(entry["bytes"]).decode() == entry["token"]
+        top = entry["top_logprobs"]
+        assert len(top) == 3 and top[0]["token"] == entry["token"]  # greedy: the likeliest token
+        assert [t["logprob"] for t in top] == sorted((t["logprob"] for t in top), reverse=True)
+    result = inproc(main, [model, "Hi", *RAW, "--repetition-penalty", "1", "--logprobs", "0", "--ndjson"])
+    lines = validate_stream(result.stdout, "run_line", final=True, min_lines=2)
+    streamed = [e for line in lines[:-1] for e in line.get("logprobs", [])]
+    assert streamed == lines[-1]["logprobs"] and all(e["top_logprobs"] == [] for e in streamed)
+    assert [e["logprob"] for e in streamed] == [e["logprob"] for e in entries]
+    refused = inproc(main, [model, "Hi", *RAW, "--logprobs", "2"])  # human output has no place for them
+    assert refused.code == 2 and "--logprobs" in refused.stderr
+    refused = inproc(main, [model, "Hi", *RAW, "--logprobs", "21", "--json"])
+    assert refused.code == 2
 
 
 def test_reasoning_deltas(inproc, shared_engine, thinking_workspace):

@@ -54,7 +54,8 @@ def test_document_is_valid_openapi_31():
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in operations} == {
         "GET /", "GET /health", "GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions",
-        "POST /v1/completions", "POST /v1/responses", "GET /openapi.json"}
+        "POST /v1/completions", "POST /v1/responses", "POST /v1/messages", "POST /v1/embeddings", "GET /metrics",
+        "GET /openapi.json"}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def tiny_server(serve, tmp_path_factory):
     result = run_cli(["mlxk-convert", root / "tiny.gguf", home / "tiny", "--from-gguf"])
     assert result.code == 0, result
     env = base_env(HF_HOME=root / "hf", MLXK_WORKSPACE_HOME=home)
-    return serve("--model", "tiny", "--max-tokens", "2", env=env)
+    return serve("--model", "tiny", "--max-tokens", "2", "--metrics", "--allow-llm-embeddings", env=env)
 
 
 def component_validator(name: str):
@@ -118,7 +119,30 @@ def test_served_document_and_real_responses(tiny_server):
     check(tiny_server.http("POST", "/v1/completions", completion).json(), "TextCompletion")
     for chunk in sse_data(tiny_server.http("POST", "/v1/completions", {**completion, "stream": True}).body):
         check(chunk, "TextCompletionChunk")
+    embeddings = {"model": model, "input": ["hi", "there"]}
+    vectors = check(tiny_server.http("POST", "/v1/embeddings", embeddings).json(), "EmbeddingList")
+    assert len(vectors["data"]) == 2
+    check(tiny_server.http("POST", "/v1/embeddings", {**embeddings, "encoding_format": "base64"}).json(),
+          "EmbeddingList")
+    metrics = tiny_server.http("GET", "/metrics")
+    assert metrics.status == 200 and metrics.headers["content-type"].startswith("text/plain")
+    scored = {**chat, "logprobs": True, "top_logprobs": 2, "n": 2}
+    answer = check(tiny_server.http("POST", "/v1/chat/completions", scored).json(), "ChatCompletion")
+    assert [c["index"] for c in answer["choices"]] == [0, 1] and answer["choices"][0]["logprobs"]["content"]
+    for chunk in sse_data(tiny_server.http("POST", "/v1/chat/completions", {**scored, "stream": True}).body):
+        check(chunk, "ChatCompletionChunk")
+    check(tiny_server.http("POST", "/v1/completions", {**completion, "logprobs": 1}).json(), "TextCompletion")
+    message = {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    check(tiny_server.http("POST", "/v1/messages", message).json(), "Message")
+    events = [block.split("\n") for block in
+              tiny_server.http("POST", "/v1/messages", {**message, "stream": True}).body.decode().split("\n\n")
+              if block]
+    for name, data in events:
+        doc = check(json.loads(data.removeprefix("data: ")), "MessageStreamEvent")
+        assert name == "event: " + doc["type"]
+    check(tiny_server.http("POST", "/v1/messages", {"messages": []}).json(), "AnthropicError")
     for method, path, body, status in [
+        ("POST", "/v1/embeddings", {"model": model, "input": ""}, 400),
         ("GET", "/v1/models/nothing-like-this", None, 404),
         ("POST", "/v1/chat/completions", b"{not json", 400),
         ("POST", "/v1/chat/completions", {**chat, "temperature": 9}, 400),

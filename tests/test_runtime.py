@@ -154,12 +154,15 @@ def test_embedding_models(odd_model):
     _config(folder, model_type="bert", architectures=["BertModel"])
     result = check_runtime(folder)
     assert (result.model_type, result.capabilities) == ("embedding", ["embeddings"])
-    assert result.runtime_compatible is False and "Embedding encoder 'bert'" in result.reason
+    if runtime.backend_installed("mlx_embeddings"):
+        assert (result.runtime_compatible, result.backend) == (True, "mlx_embeddings")
+    else:
+        assert result.runtime_compatible is False and "'embeddings' extra" in result.reason
     folder = odd_model("healthy", name="Qwen3-Embedding-0.6B")
     _config(folder, model_type="qwen3", architectures=["Qwen3ForCausalLM"])
     result = check_runtime(folder)
     assert result.capabilities == ["embeddings"]
-    assert result.runtime_compatible == runtime.mlx_lm_supports({"model_type": "qwen3"})
+    assert result.runtime_compatible == runtime.mlx_embeddings_supports({"model_type": "qwen3"})
 
 
 def test_context_length_sources():

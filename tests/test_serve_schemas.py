@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from mlxk_bin.serve.anthropic import parse_messages
 from mlxk_bin.serve.errors import ApiError
 from mlxk_bin.serve.guards import Cors, request_id
 from mlxk_bin.serve.schemas import CHAT, COMPLETION, parse_common
@@ -80,7 +81,12 @@ def test_completion_prompts(prompt, expected):
     ({"messages": [{"role": "user", "content": "x"}], "max_tokens": 2.0}, 400, "max_tokens", "invalid_type"),
     ({"messages": [{"role": "user", "content": "x"}], "top_p": 0}, 400, "top_p", "invalid_value"),
     ({"messages": [{"role": "user", "content": "x"}], "stop": ["x"] * 17}, 400, "stop", "invalid_value"),
-    ({"messages": [{"role": "user", "content": "x"}], "n": 3}, 400, "n", "unsupported_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "n": 0}, 400, "n", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "n": 1.5}, 400, "n", "invalid_type"),
+    ({"messages": [{"role": "user", "content": "x"}], "logprobs": 1}, 400, "logprobs", "invalid_type"),
+    ({"messages": [{"role": "user", "content": "x"}], "logprobs": True, "top_logprobs": 21}, 400, "top_logprobs",
+     "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}, 400, "top_logprobs", "invalid_value"),
     ({"messages": [{"role": "user", "content": [{"type": "audio_url"}]}]}, 422, "messages[0].content[0].type",
      "capability_not_supported"),
     ({"messages": [{"role": "system"}]}, 400, "messages[0].content", "missing_required_parameter"),
@@ -131,3 +137,60 @@ def test_cors_allows_only_the_named_origins():
     assert cors.headers("https://b.example") == []
     assert not Cors([]).enabled
     assert dict(Cors(["*"]).headers("https://any.example"))["Access-Control-Allow-Origin"] == "*"
+
+
+def test_logprobs_and_n():
+    assert chat().logprobs is None and chat().n == 1
+    assert chat(logprobs=True).logprobs == 0
+    assert chat(logprobs=True, top_logprobs=20).logprobs == 20
+    assert chat(logprobs=False, top_logprobs=0).logprobs is None
+    assert chat(n=4).n == 4
+    completion = parse_common({"prompt": "x", "logprobs": 5}, COMPLETION, IMAGE_LIMIT)
+    assert completion.logprobs == 5
+    assert parse_common({"prompt": "x", "logprobs": 0}, COMPLETION, IMAGE_LIMIT).logprobs == 0
+    assert parse_common({"prompt": "x"}, COMPLETION, IMAGE_LIMIT).logprobs is None
+    assert refused({"prompt": "x", "logprobs": 21}, COMPLETION).param == "logprobs"
+
+
+def messages(**fields):
+    return parse_messages({"max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}], **fields}, IMAGE_LIMIT)
+
+
+def test_anthropic_messages_become_a_chat_request():
+    req = messages(system=[{"type": "text", "text": "Be "}, {"type": "text", "text": "brief."}],
+                   stop_sequences=["END"], temperature=0.5, top_k=3, stream=True, thinking={"type": "disabled"},
+                   metadata={"user_id": "u"})
+    assert req.messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    assert req.max_tokens == 5 and req.stop == ["END"] and req.stream
+    assert req.sampling == {"temperature": 0.5, "top_k": 3}
+    assert req.template_kwargs == {"enable_thinking": False}
+    data = b"\x89PNG\r\n\x1a\n" + b"\1" * 10
+    req = parse_messages({"max_tokens": 1, "messages": [
+        {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                                  "data": base64.b64encode(data).decode()}},
+                                     {"type": "text", "text": "What is it?"}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "A"}]},
+    ]}, IMAGE_LIMIT)
+    assert req.images == [data]
+    assert [m["content"] for m in req.messages] == ["What is it?", "A"]
+
+
+@pytest.mark.parametrize("body, status, param", [
+    ({"messages": [{"role": "user", "content": "x"}]}, 400, "max_tokens"),
+    ({"max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}, 400, "max_tokens"),
+    ({"max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}, 400, "messages[0].role"),
+    ({"max_tokens": 1, "messages": []}, 400, "messages"),
+    ({"max_tokens": 1, "temperature": 1.5, "messages": [{"role": "user", "content": "x"}]}, 400, "temperature"),
+    ({"max_tokens": 1, "system": [{"type": "image"}], "messages": [{"role": "user", "content": "x"}]}, 400,
+     "system[0].type"),
+    ({"max_tokens": 1, "tools": [{"name": "f"}], "messages": [{"role": "user", "content": "x"}]}, 422, "tools"),
+    ({"max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "tool_result", "content": "1"}]}]}, 422,
+     "messages[0].content[0].type"),
+    ({"max_tokens": 1, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}]}]}, 400,
+     "messages[0].content[0].source.type"),
+])
+def test_anthropic_refusals_name_the_parameter(body, status, param):
+    with pytest.raises(ApiError) as info:
+        parse_messages(body, IMAGE_LIMIT)
+    assert (info.value.status, info.value.param) == (status, param)

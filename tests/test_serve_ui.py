@@ -130,13 +130,14 @@ def test_no_ui_turns_the_page_off(serve, empty_home):
     assert server.http("GET", "/v1/models").status == 200
 
 
-def test_the_human_start_line_names_the_page(tmp_path, empty_home):
+def test_the_start_line_on_stderr_names_the_page(tmp_path, empty_home):
     from fixtures.server import _read_line
     from fixtures.tooling import executable
 
     for flags, expected in (([], "chat page at http://127.0.0.1:"), (["--no-ui"], None)):
-        proc = subprocess.Popen([executable("mlxk-serve"), "--port", "0", *flags], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=empty_home, start_new_session=True)
+        proc = subprocess.Popen([executable("mlxk-serve"), "--port", "0", *flags], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=empty_home, start_new_session=True)
+        proc.stdout = proc.stderr  # the start line is a note on stderr
         try:
             line = _read_line(proc, 120)
         finally:

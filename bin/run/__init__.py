@@ -6,6 +6,7 @@ import gc
 import sys
 
 from mlxk_bin.run import agents
+from mlxk_bin.run import vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -13,12 +14,14 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common import engine as engines
 from mlxk_common.cli import Context, Tool
 from mlxk_common.config import env_flag
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.logprobs import MAX_TOP
 from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
 from mlxk_common.jsonio import dumps
-from mlxk_common.options import SIZE, add_transfer_arguments, parse_size
+from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
 from mlxk_common.refs import read_stdin_references
@@ -75,6 +78,9 @@ def configure(parser):
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
+    output.add_argument("--logprobs", type=int, metavar="N",
+                        help="with --json/--ndjson: each answer token's log-probability, its UTF-8 bytes and its N "
+                             "likeliest alternatives (0-20), in the result's logprobs (and each NDJSON delta's)")
     output.add_argument("--hide-reasoning", action="store_true",
                         help="drop the model's reasoning (text between its thinking markers)")
     output.add_argument("-v", "--verbose", action="store_true",
@@ -88,21 +94,26 @@ def configure(parser):
                            help="download it first, without asking (on a terminal mlx-run asks y/N; "
                                 "elsewhere it only says how to get it)")
     add_transfer_arguments(downloads)
+    vision.add_arguments(parser, SIZE)
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
                             'repetition_penalty, presence_penalty, frequency_penalty, seed, stop, chat_template_args, '
-                            'tools, tool_choice, parallel_tool_calls, response_format); write one result line '
-                            'per request, in input order')
+                            'tools, tool_choice, parallel_tool_calls, response_format, and "images": [paths] for a '
+                            'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
+    add_cpu_arguments(parser)
 
 
 def run(ctx: Context):
     args, env = ctx.args, ctx.env
+    blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
+    if args.image:
+        return run_images(ctx, settings)
     if args.model == "-":
         if args.ndjson_in or args.chat:
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
@@ -114,9 +125,10 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
-        engine, name = load(ctx, args.model)
+        vs = vision.VisionSettings(ctx)
+        engine, name = load(ctx, args.model, settings)
 
-        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
     if args.chat or (no_prompt and env.stdin_isatty):
         if ctx.mode != HUMAN:
@@ -126,12 +138,38 @@ def run(ctx: Context):
         if settings.agent:
             raise MlxkError("usage_error", "--tools, --json-schema and --json-object work with a prompt or "
                             "--ndjson-in, not in the interactive chat")
-        engine, name = load(ctx, args.model)
+        engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
     prompt = read_prompt(ctx, settings.max_input)
-    engine, name = load(ctx, args.model)
+    engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def run_images(ctx: Context, settings: Settings) -> int:
+    """mlx-run MODEL --image IMG... [PROMPT]: images checked first, then the model loads."""
+    args = ctx.args
+    vision.split_prompt_words(args)
+    vs = vision.VisionSettings(ctx)
+    if args.ndjson_in or args.chat:
+        raise MlxkError("usage_error", "--image answers one prompt: no --ndjson-in or --chat "
+                        "(--ndjson-in lines carry their own \"images\")")
+    if "-" in args.image and (args.model == "-" or args.text[:1] == ["-"]):
+        raise MlxkError("usage_error", "stdin can hold one thing: an image ('--image -'), a prompt or model names")
+    if args.text or args.prompt is not None:
+        prompt = read_prompt(ctx, settings.max_input)
+    else:
+        prompt = vision.DEFAULT_PROMPT
+    images = vision.read_images(ctx, vs)
+    if args.model == "-":
+        return each_model(ctx, settings, prompt, images=(images, vs))
+    engine, name = load(ctx, args.model, images=True)
+    result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
     elif ctx.mode == JSON:
@@ -167,13 +205,22 @@ class Settings:
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
         self.agent = agents.read_options(args)  # tools, tool_choice, response_format
+        self.logprobs = args.logprobs
+        if self.logprobs is not None:
+            if not 0 <= self.logprobs <= MAX_TOP:
+                raise MlxkError("usage_error", f"--logprobs must be between 0 and {MAX_TOP}")
+            if ctx.mode == HUMAN:
+                raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
+        self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop, **self.agent}
         options.update(request)
-        return engine.prepare(**options)
+        prepared = engine.prepare(**options)
+        prepared.logprobs = self.logprobs
+        return prepared
 
 
 def read_prompt(ctx: Context, max_input: int) -> str:
@@ -221,8 +268,9 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str):
-    """Resolve and check the model, then load it: (engine, display name)."""
+def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
+    """Resolve and check the model, then load it: (engine, display name).
+    ``images``: the request has images, so a text model is refused before it loads."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -230,9 +278,12 @@ def load(ctx: Context, ref: str):
             raise
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
+    if images and located.path is not None and located.config is not None and located.kind != engines.VISION:
+        raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
+                        "vision model", kind=located.kind, requested=engines.VISION)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
-    return engines.load_engine(located), located.name
+    return engines.load_engine(located, cpu=settings.cpu), located.name
 
 
 def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> dict:
@@ -259,12 +310,16 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
                 if event.reasoning and not hide:
                     out.event("delta", reasoning=event.reasoning)
                 if event.content:
-                    out.event("delta", text=event.content)
+                    if event.logprobs is not None:
+                        out.event("delta", text=event.content, logprobs=[e.to_openai() for e in event.logprobs])
+                    else:
+                        out.event("delta", text=event.content)
     except KeyboardInterrupt:
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
         raise
-    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s), engine, finished,
+    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path), engine,
+                               finished,
                                settings.agent)
     if splitter is not None:
         tail = splitter.finish()[0]
@@ -276,11 +331,11 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
             out.event("delta", text=tail)
     if printer is not None:
         printer.end()
-    note_finish(ctx, finished, engine.load_s)
+    note_finish(ctx, finished, engine.load_s, engine.cpu_path)
     return record
 
 
-def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
     """--model -: the same prompt to every model named on stdin, one after another."""
     report = ItemReport(ctx.out, "models")
     records = []
@@ -289,10 +344,12 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref)
+        engine, name = load(ctx, item.ref, settings, images=images is not None)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
+            if images is not None:
+                return vision.answer_images(ctx, engine, name, settings, images[1], prompt, images[0])
             return answer(ctx, engine, name, settings, prompt)
         finally:
             del engine
@@ -338,7 +395,8 @@ TOOL = Tool(
          "one result line per request, generated in batches"),
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_ENABLE_PIPES", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN",
-              "MLXK_WORKSPACE_HOME", "NO_COLOR"),
+              "MLXK_WORKSPACE_HOME", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS",
+              "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )
 

@@ -70,12 +70,15 @@ class AnswerPrinter:
             self._parts.append(text)
 
 
-def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: float | None = None) -> dict:
+def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: float | None = None,
+                  cpu_path: dict | None = None) -> dict:
     reasoning = None if hide_reasoning or not finished.reasoning else finished.reasoning
     timing = dict(finished.timing)
     if load_s is not None:
         timing = {"load_s": round(load_s, 3), **timing}
-    return {
+    if cpu_path is not None:
+        timing["cpu"] = cpu_path
+    record = {
         "model": name,
         "prompt": prompt,
         "response": finished.content,
@@ -85,9 +88,12 @@ def result_record(name: str, prompt, finished, hide_reasoning: bool, load_s: flo
         "usage": finished.usage,
         "timing": timing,
     }
+    if finished.logprobs is not None:  # --logprobs: OpenAI's chat logprobs content entries
+        record["logprobs"] = [e.to_openai() for e in finished.logprobs]
+    return record
 
 
-def note_finish(ctx: Context, finished, load_s: float | None = None) -> None:
+def note_finish(ctx: Context, finished, load_s: float | None = None, cpu_path: dict | None = None) -> None:
     """stderr notes: a cut answer, and the timing with --verbose."""
     if finished.finish_reason == "length":
         why = "--max-tokens" if finished.limit_source == "max_tokens" else "the context window"
@@ -98,3 +104,13 @@ def note_finish(ctx: Context, finished, load_s: float | None = None) -> None:
         ctx.out.info(f"{ctx.tool.name}: prompt {finished.prompt_tokens} tokens at {t['prompt_tps']} tokens/s, "
                      f"first token after {t['ttft_s']} s; generated {finished.completion_tokens} tokens at "
                      f"{t['generation_tps']} tokens/s" + (f"; model loaded in {load_s:.2f} s" if load_s else ""))
+        if cpu_path:
+            ctx.out.info(f"{ctx.tool.name}: {describe_cpu_path(cpu_path)}")
+
+
+def describe_cpu_path(cpu: dict) -> str:
+    """One line: which CPU path ran and why (engine/cpu/path.py)."""
+    blas = "OpenBLAS" + (" with the one-row shim" if cpu.get("shim") else "") if cpu["blas"] == "openblas" \
+        else "MLX's reference BLAS"
+    threads = f", {cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''}" if cpu.get("threads") else ""
+    return f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from mlxk_bin.serve.registry import Registry
 from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.errors import MlxkError
-from mlxk_common.options import COUNT, PORT, SIZE, arg_type, count, model_arg, port
-from mlxk_common.output import HUMAN, JSON
+from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, port
+from mlxk_common.output import JSON
 
 
 def configure(parser):
@@ -24,6 +27,9 @@ def configure(parser):
                              "to load another (default 1)")
     model_arg(models, "--allow", nargs="+", action="extend", metavar="REF",
               help="only these models (and --model) may be loaded by requests")
+    models.add_argument("--allow-llm-embeddings", action="store_true",
+                        help="let POST /v1/embeddings use chat and base models too (the mean of the last hidden "
+                             "state, normalised; not what an embedding model gives); without it they get 400")
     net = parser.add_argument_group("network and security")
     net.add_argument("--host", metavar="ADDR", help="address to bind (env MLXK2_HOST; default 127.0.0.1, "
                                                     "this machine only)")
@@ -36,6 +42,9 @@ def configure(parser):
                      help="allow browsers from these origins ('*' for any); CORS is off by default")
     net.add_argument("--no-ui", action="store_true",
                      help="do not serve the web chat page at / (the API only; / is then 404)")
+    net.add_argument("--metrics", action="store_true",
+                     help="serve GET /metrics in Prometheus text format (behind the API key when one is set); "
+                          "off by default")
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-tokens", type=COUNT, metavar="N",
                         help="most tokens one request may generate; also the default when a request "
@@ -44,10 +53,19 @@ def configure(parser):
                         help="requests that may wait for a decoding slot; more get 503 (default 256)")
     limits.add_argument("--max-batch", type=COUNT, default=32, metavar="N",
                         help="requests decoded together in one batch (default 32)")
+    limits.add_argument("--max-n", type=COUNT, default=8, metavar="N",
+                        help="most choices one request may ask for with 'n'; they decode together, each in a "
+                             "slot of --max-batch, and share one processing of the prompt (default 8)")
     limits.add_argument("--max-body", type=SIZE, default=50 * 10**6, metavar="SIZE",
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
-                        help="largest image in a request, decoded (default 20MB)")
+                        help="largest image in a request, decoded (default 20MB); larger ones get 413")
+    limits.add_argument("--max-images-total", type=SIZE, default=50 * 10**6, metavar="SIZE",
+                        help="largest total of the decoded images of one request (default 50MB); more gets 413")
+    models.add_argument("--exif", action="store_true",
+                        help="vision models: answers start with the images' EXIF table (file, date, GPS, camera) "
+                             "and the model sees that metadata; without it a request asks with "
+                             "\"mlxk\": {\"exif\": true}")
     limits.add_argument("--read-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
                         help="drop a request whose head takes longer than this to arrive, or whose body stops "
                              "arriving for this long (408); an idle kept-alive connection is closed after as long "
@@ -55,6 +73,7 @@ def configure(parser):
     limits.add_argument("--prompt-cache", type=SIZE, default=10**9, metavar="SIZE",
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
+    add_cpu_arguments(parser)
 
 
 READ_TIMEOUT_S = 30.0
@@ -77,6 +96,7 @@ def run(ctx: Context):
     from gevent import monkey
 
     monkey.patch_all(subprocess=False)
+    blas.ensure(ctx.env.environ)  # before anything imports mlx (docs/cpu.md)
     from mlxk_bin.serve.app import Settings, State
 
     args, env = ctx.args, ctx.env
@@ -95,17 +115,32 @@ def run(ctx: Context):
     if args.allow:
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui)
+                        max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
+                        version=__version__, web_ui=not args.no_ui,
+                        allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
+                        max_n=args.max_n)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
-                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens)
-    server = Server(State(settings, worker, registry, log), host, bind_port, read_timeout)
+                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
+                    cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
+    state = State(settings, worker, registry, log)
+    server = Server(state, host, bind_port, read_timeout)
     try:
         bound_host, bound_port = server.start()
     except OSError as exc:
         raise MlxkError("usage_error", f"cannot listen on {host}:{bind_port}: {exc.strerror or exc}") from None
     try:
+        # The address first (stderr), so a client can wait on /health (503 "loading") meanwhile.
+        _serving_line(ctx, bound_host, bound_port, default, args)
         if default is not None:
-            server.preload(default)
+            state.loading.append(default.name)
+            started = time.perf_counter()
+            try:
+                server.preload(default)
+            finally:
+                state.loading.clear()
+            ctx.out.stderr(f"mlxk-serve: ready ({default.name} loaded in {time.perf_counter() - started:.1f} s)")
+        else:
+            ctx.out.stderr("mlxk-serve: ready")
         _announce(ctx, bound_host, bound_port, default, args, max_tokens)
         server.stop_requested.wait()
     except KeyboardInterrupt:  # a signal while the model was loading: still a clean stop
@@ -113,7 +148,9 @@ def run(ctx: Context):
     except BaseException:
         server.shutdown()
         raise
-    if not server.shutdown():
+    stopped = server.shutdown()
+    ctx.out.stderr(f"mlxk-serve: stopped; {state.metrics.summary()}")
+    if not stopped:
         # The engine thread is stuck in a long MLX call: do not let
         # interpreter shutdown race it.
         env.stdout.flush()
@@ -122,22 +159,31 @@ def run(ctx: Context):
     return 0
 
 
-def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
-    url = f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+def _url(host: str, port_: int) -> str:
+    return f"http://[{host}]:{port_}" if ":" in host else f"http://{host}:{port_}"
+
+
+def _serving_line(ctx: Context, host: str, port_: int, default, args) -> None:
+    """On stderr before any model loads: where to connect, and what is loading."""
+    url = _url(host, port_)
     auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
     if not auth and host not in ("127.0.0.1", "localhost", "::1"):
         ctx.out.warn(f"serving {host} without an API key: anyone who can reach this port can use it "
                      "(set MLXK2_API_KEY)")
+    page = "" if args.no_ui else f"chat page at {url}/, "
+    loading = f"; loading {default.name}" if default else ""
+    ctx.out.stderr(f"mlxk-serve: serving on {url} ({page}OpenAI API at {url}/v1){loading}")
+
+
+def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) -> None:
+    """The JSON envelope on stdout once the server is ready (--json)."""
+    url = _url(host, port_)
+    auth = bool(ctx.setting(args.api_key, "MLXK2_API_KEY", None))
     data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
             "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
             "pid": os.getpid()}
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
-    elif ctx.mode == HUMAN:
-        model = f" with {default.name}" if default else ""
-        page = "" if args.no_ui else f"chat page at {url}/, "
-        ctx.out.line(f"mlxk-serve: serving{model} on {url} ({page}OpenAI API at {url}/v1)")
-        ctx.out.flush()
 
 
 TOOL = Tool(
@@ -147,7 +193,8 @@ TOOL = Tool(
     description=(
         "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions, "
         "POST /v1/completions and POST /v1/responses (streaming with server-sent events, "
-        "stream_options.include_usage).  Tool calling (tools, tool_choice) uses the model family's own "
+        "stream_options.include_usage), POST /v1/embeddings (embedding models; the 'embeddings' extra), "
+        "and GET /metrics (--metrics).  Tool calling (tools, tool_choice) uses the model family's own "
         "tool-call format; response_format json_object/json_schema and tool_choice required are enforced "
         "while sampling by a grammar.  Sampling defaults: a field a request leaves out gets the model's "
         "generation_config.json value (temperature, top_p, top_k, min_p), else temperature 1 and top_p 1; "
@@ -163,11 +210,14 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON"),
+              "MLXK2_READ_TIMEOUT", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL", "MLXK2_LOG_JSON",
+              "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),
         ("mlxk-serve --port 0 --json", "pick a free port and print it in a JSON envelope"),
+        ("mlxk-serve --model ./bge-small --metrics",
+         "serve an embedding model at /v1/embeddings, with Prometheus metrics at /metrics"),
         ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
          "serve the network, with a key and one browser origin"),

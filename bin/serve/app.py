@@ -13,10 +13,12 @@ import time
 
 import bottle
 
-from mlxk_bin.serve import ui
+from mlxk_bin.serve import anthropic, ui
+from mlxk_bin.serve.embeddings import embeddings
 from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
+from mlxk_bin.serve.metrics import CONTENT_TYPE, Metrics
 from mlxk_bin.serve.responses import Responses
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
@@ -25,13 +27,19 @@ from mlxk_common.jsonio import dumps
 class Settings:
     """The server's fixed settings (from flags and environment)."""
 
-    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
-                 web_ui=True):
+    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6,
+                 max_images_total=50 * 10**6, exif=False, version="0",
+                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8):
         self.api_key = api_key
+        self.allow_llm_embeddings = allow_llm_embeddings
+        self.metrics = metrics
+        self.max_n = max_n  # most choices (n) one request may ask for
         self.web_ui = web_ui
         self.cors = Cors(cors)
         self.max_body = max_body
         self.max_image = max_image
+        self.max_images_total = max_images_total
+        self.exif = exif
         self.version = version
         self.started = time.time()
 
@@ -53,6 +61,8 @@ class State:
         self.registry = registry
         self.log = log
         self.stopping = False
+        self.loading: list[str] = []  # models being preloaded: /health says "loading" until they are in
+        self.metrics = Metrics()
 
 
 def make_app(state: State):
@@ -83,6 +93,8 @@ def make_app(state: State):
             status = "shutting_down"
         elif not worker.alive:
             status = "error"
+        elif state.loading:
+            status = "loading"
         else:
             status = "ok"
         default = state.registry.default
@@ -91,6 +103,7 @@ def make_app(state: State):
             "status": status,
             "model": default.name if default else (loaded[0] if loaded else None),
             "loaded": loaded,
+            "loading": list(state.loading),
             "queue_depth": worker.waiting(),
             "active": worker.n_active,
             "prefilling": worker.n_prefilling,
@@ -121,6 +134,14 @@ def make_app(state: State):
                 return _json(entry)
         raise ApiError(404, f"no model {name!r} on this server", param="model", code="model_not_found")
 
+    @app.get("/metrics")
+    @api
+    def metrics():
+        if not state.settings.metrics:
+            raise ApiError(404, "no route '/metrics' (the server runs without --metrics)", code="not_found")
+        bottle.response.content_type = CONTENT_TYPE
+        return state.metrics.render(state.worker, state.settings.version)
+
     @app.get("/openapi.json")
     @api
     def openapi():
@@ -136,6 +157,31 @@ def make_app(state: State):
     @api
     def completions():
         return _generate("completion")
+
+    @app.post("/v1/embeddings")
+    @api
+    def embed():
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return embeddings(state, bottle.request.environ)
+    @app.post("/v1/messages")
+    def messages():
+        # Anthropic's API: its own error shape, so not through ``api``.
+        try:
+            if state.stopping:
+                raise unavailable("the server is shutting down", "shutting_down")
+            return anthropic.Messages(state, bottle.request.environ).run()
+        except MlxkError as exc:
+            error = from_mlxk(exc)
+        except ApiError as exc:
+            error = exc
+        except ClientGone:
+            bottle.response.status = 499
+            return b""
+        bottle.response.status = error.status
+        for key, value in error.headers.items():
+            bottle.response.set_header(key, value)
+        return _json(anthropic.error_body(error))
 
     @app.post("/v1/responses")
     @api
@@ -250,9 +296,10 @@ class Gateway:
         return _Logged(result, lambda: self._log(environ, method, path, seen.get("status", "000"), started))
 
     def _log(self, environ, method, path, status, started):
+        code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
+        self.state.metrics.request_done(path, code)
         if not self.access.isEnabledFor(20):
             return
-        code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
         elapsed = time.perf_counter() - started
         fields = {"request_id": environ.get("mlxk.request_id"), "method": method, "path": path[:200],
                   "status": code, "duration_s": round(elapsed, 4),

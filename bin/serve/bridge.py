@@ -20,15 +20,16 @@ from collections import deque
 
 class Ticket:
     """The greenlet side of one request: events arrive in ``events``;
-    ``wait()`` sleeps the greenlet until there are some."""
+    ``wait()`` sleeps the greenlet until there are some.  Tickets made with
+    one ``wake`` event (the n choices of one request) wake the same greenlet."""
 
     __slots__ = ("events", "_wake", "__weakref__")
 
-    def __init__(self):
+    def __init__(self, wake=None):
         import gevent.event
 
         self.events: deque = deque()
-        self._wake = gevent.event.Event()
+        self._wake = wake if wake is not None else gevent.event.Event()
 
     def wait(self, timeout: float | None = None) -> bool:
         """True when events are waiting (at once, or within ``timeout``)."""

@@ -9,6 +9,8 @@
 * ``Failed``: the request failed (an ``MlxkError``, or a string for an
   internal error that was logged already);
 * ``Loaded``: the answer to a preload;
+* ``Embedded``: the vectors of an embeddings request (a float32 numpy array,
+  one row per input, in the request's order) and its token count;
 * ``GONE``: the client went away (posted by the HTTP side itself).
 
 Plain classes with slots, not NamedTuples: mlxk-serve imports this before
@@ -39,23 +41,26 @@ class Accepted(Event):
 
 
 class Text(Event):
-    __slots__ = ("content", "reasoning")
+    __slots__ = ("content", "reasoning", "logprobs")
     kind = "delta"
 
-    def __init__(self, content: str, reasoning: str):
+    def __init__(self, content: str, reasoning: str, logprobs=None):
         self.content = content
         self.reasoning = reasoning
+        self.logprobs = logprobs  # [engine TokenLogprob] when the request asked for them
 
 
 class Done(Event):
-    __slots__ = ("finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens")
+    __slots__ = ("finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens", "stop_sequence")
     kind = "done"
 
-    def __init__(self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int):
+    def __init__(self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int,
+                 stop_sequence: str | None = None):
         self.finish_reason = finish_reason
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.cached_tokens = cached_tokens
+        self.stop_sequence = stop_sequence  # the stop string that ended the answer, if one did
 
 
 class Failed(Event):
@@ -74,10 +79,19 @@ class Loaded(Event):
         self.name = name
 
 
+class Embedded(Event):
+    __slots__ = ("vectors", "prompt_tokens")
+    kind = "embedded"
+
+    def __init__(self, vectors, prompt_tokens: int):
+        self.vectors = vectors
+        self.prompt_tokens = prompt_tokens
+
+
 class _Gone(Event):
     __slots__ = ()
     kind = "gone"
 
 
 GONE = _Gone()
-FINAL = ("done", "error")  # kinds after which the engine sends nothing more
+FINAL = ("done", "error", "embedded")  # kinds after which the engine sends nothing more

@@ -16,9 +16,11 @@ import uuid
 import bottle
 
 from mlxk_bin.serve import sse
-from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
-from mlxk_bin.serve.events import FINAL, GONE
+from mlxk_bin.serve.bridge import Ticket
+from mlxk_bin.serve.errors import ApiError, bad_request, from_mlxk, internal, unavailable
+from mlxk_bin.serve.events import FINAL, GONE, Done
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
+from mlxk_bin.serve.logprobs import chat_logprobs, completion_logprobs
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
 from mlxk_bin.serve.tools import ToolText, stream_deltas
@@ -29,6 +31,7 @@ from mlxk_common.jsonio import dumps
 
 KEEPALIVE_S = 15.0  # an SSE comment after this long without tokens keeps proxies from timing out
 CHARS_PER_TOKEN_MAX = 32  # no tokenizer packs more text per token: longer prompts cannot fit
+SEED_STRIDE = 0x9E3779B97F4A7C15  # spreads the seeds of a request's choices far apart
 
 
 class ClientGone(Exception):
@@ -40,56 +43,118 @@ def fingerprint(version: str, model) -> str:
     return f"fp_{digest[:10]}"
 
 
+class Choice:
+    """What one choice (of ``n``) has produced so far."""
+
+    __slots__ = ("index", "content", "reasoning", "logprobs", "done", "text_offset", "tools")
+
+    def __init__(self, index: int):
+        self.index = index
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.logprobs: list | None = None  # engine TokenLogprobs, when asked for
+        self.done = None  # the Done event
+        self.text_offset = 0  # characters sent so far (the legacy completions logprobs' text_offset)
+        self.tools: ToolText | None = None  # the request has tools: the text goes through the call markers
+
+    def split(self, text: str, final: bool) -> tuple[str, list, str | None]:
+        """(content, tool calls, finish reason or None) of new text; all text at ``final``."""
+        if self.tools is None:
+            return text, [], (_finish(self.done.finish_reason) if final else None)
+        content, calls = self.tools.feed(text)
+        if not final:
+            return content, calls, None
+        more, late = self.tools.finish()
+        return content + more, calls + late, self.tools.finish_reason(_finish(self.done.finish_reason))
+
+
 class Generation:
+    """One generation request.  The OpenAI chat and completions dialect;
+    other dialects (``anthropic.Messages``) override ``parse`` and the
+    ``respond``/``stream_*`` shapes and reuse the rest."""
+
     def __init__(self, state, environ, kind: str):
         self.state = state
         self.environ = environ
         self.kind = kind
         self.rid = environ["mlxk.request_id"]
-        self.job: Job | None = None
+        self.jobs: list[Job] = []
         self.watcher = None
-        self.ended = False  # the engine sent the last event ("done" or "error")
+        self.finished: set[int] = set()  # choices whose last event ("done" or "error") arrived
+        self.req = None
+        self.meter = state.metrics.meter()  # time to first token, per-token time, tokens (/metrics)
+        self.meters = [self.meter]  # one per choice
+
+    @property
+    def job(self) -> Job | None:
+        return self.jobs[0] if self.jobs else None
+
+    # -- dialect hooks -----------------------------------------------------------
+    def parse(self, body):
+        """The request body (parsed JSON) as a validated ``GenRequest``."""
+        return parse_common(body, self.kind, self.state.settings.max_image)
+
+    def api_error(self, error) -> ApiError:
+        """An engine error (``MlxkError`` or an internal message) as the client's error."""
+        if isinstance(error, MlxkError):
+            if error.type == "interrupted":
+                return unavailable(error.message, "shutting_down")
+            return from_mlxk(error)
+        return internal(self.rid)
 
     # -- before the response -----------------------------------------------------
     def run(self):
         settings = self.state.settings
-        req = self.parse(parse_json(read_body(self.environ, settings.max_body)))
+        self.req = req = self.parse(parse_json(read_body(self.environ, settings.max_body)))
+        if req.exif is None:
+            req.exif = settings.exif
+        max_n = min(settings.max_n, self.state.worker.max_batch)
+        if req.n > max_n:
+            raise bad_request(f"'n' may be at most {max_n} on this server, not {req.n}", "n")
         model = self.state.registry.for_request(req.model)
         self._check_capabilities(req, model)
         sampling = _sampling(req.sampling)
-        self.job = job = Job(self.rid, model, req, sampling)
-        self.state.worker.submit(job)
+        self.model = model
         import gevent
+        import gevent.event
 
+        wake = gevent.event.Event()
+        self.jobs = [Job(self.rid if req.n == 1 else f"{self.rid}/{i}", model, req, choice_sampling(sampling, i),
+                         ticket=Ticket(wake), index=i) for i in range(req.n)]
+        self.choices = [Choice(i) for i in range(req.n)]
+        for _ in range(1, req.n):
+            meter = self.state.metrics.meter()
+            meter.start = self.meter.start
+            self.meters.append(meter)
+        self.state.worker.submit_group(self.jobs)
         self.watcher = gevent.spawn(watch_disconnect, self.environ, self._client_gone)
         try:
-            first = self._next_event()
-            if first.kind == "error":
-                raise self._api_error(first.error)
-            if first.kind != "accepted":
-                raise ClientGone()
+            for job in self.jobs:  # every choice holds a slot before the answer begins
+                first = self._first_event(job)
+                if first.kind == "error":
+                    raise self.api_error(first.error)
+                if first.kind != "accepted":
+                    raise ClientGone()
+                if job.index == 0:
+                    self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
+                if first.tool_format is not None:
+                    self.choices[job.index].tools = ToolText(first.tool_format, req.tools)
         except BaseException:
             self._end()
             raise
-        self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
-        self.tool_text = ToolText(first.tool_format, req.tools) if first.tool_format is not None else None
-        self.shaper = self.make_shaper(req, model)
+        self.start_response(model)
         if req.stream:
             for name, value in sse.HEADERS:
                 bottle.response.set_header(name, value)
-            return self._stream(req.include_usage)
+            return self._stream()
         try:
             return self._whole()
         finally:
             self._end()
 
-    def parse(self, body):
-        """The request body -> a validated ``GenRequest`` (the Responses API reads its own shape)."""
-        return parse_common(body, self.kind, self.state.settings.max_image)
-
-    def make_shaper(self, req, model):
+    def start_response(self, model) -> None:
         completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
-        return Shaper(self.kind, completion_id, model.name, fingerprint(self.state.settings.version, model))
+        self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(self.state.settings.version, model))
 
     def _check_capabilities(self, req, model) -> None:
         """What can be refused from the model's files alone, before queueing
@@ -105,21 +170,36 @@ class Generation:
                                 f"{window} tokens", param="messages" if req.kind == CHAT else "prompt",
                            code="context_length_exceeded", context_length=window)
 
-    def _next_event(self):
-        ticket = self.job.ticket
+    def _first_event(self, job: Job):
+        ticket = job.ticket
         while not ticket.wait(KEEPALIVE_S):
             pass
-        return self._take(ticket)
+        return self._take(job)
 
-    def _take(self, ticket):
-        event = ticket.events.popleft()
+    def _take(self, job: Job):
+        event = job.ticket.events.popleft()
+        if job.index and event.kind == "done":  # the prompt counts once for all choices
+            self.meters[job.index].see(Done(event.finish_reason, 0, event.completion_tokens, 0))
+        else:
+            self.meters[job.index].see(event)
         if event.kind in FINAL:
-            self.ended = True
+            self.finished.add(job.index)
         return event
 
+    def _wait(self, timeout: float) -> bool:
+        """True when any choice has events (at once, or within ``timeout``)."""
+        if any(job.ticket.events for job in self.jobs):
+            return True
+        return self.jobs[0].ticket.wait(timeout) or any(job.ticket.events for job in self.jobs)
+
+    def _events(self):
+        """(choice, event) for every event waiting now, choice by choice."""
+        for job in self.jobs:
+            while job.ticket.events:
+                yield self.choices[job.index], self._take(job)
+
     def _client_gone(self):
-        job = self.job
-        if job is not None:
+        for job in self.jobs:
             self.state.worker.cancel(job)
             job.ticket.events.append(GONE)
             job.ticket._set()
@@ -128,100 +208,134 @@ class Generation:
         if self.watcher is not None:
             self.watcher.kill(block=False)
             self.watcher = None
-        if self.job is not None:
-            if self.ended:
-                self.state.worker.close(self.job)
+        for job in self.jobs:
+            if job.index in self.finished:
+                self.state.worker.close(job)
             else:
-                self.state.worker.cancel(self.job)
+                self.state.worker.cancel(job)
 
-    def _api_error(self, error) -> ApiError:
-        if isinstance(error, MlxkError):
-            if error.type == "interrupted":
-                return unavailable(error.message, "shutting_down")
-            return from_mlxk(error)
+    def _usage(self) -> dict:
+        done = [c.done for c in self.choices]
+        return usage(done[0].prompt_tokens, sum(d.completion_tokens for d in done), done[0].cached_tokens)
 
-        return internal(self.rid)
+    @staticmethod
+    def _add(choice: Choice, event) -> None:
+        choice.content.append(event.content)
+        choice.reasoning.append(event.reasoning)
+        if event.logprobs is not None:
+            choice.logprobs = (choice.logprobs or []) + list(event.logprobs)
 
     # -- the whole answer at once ---------------------------------------------
     def _whole(self):
-        content, reasoning = [], []
+        left = len(self.choices)
         while True:
-            event = self._next_event()
-            kind = event.kind
-            if kind == "delta":
-                content.append(event.content)
-                reasoning.append(event.reasoning)
-            elif kind == "done":
-                text, calls, finish = "".join(content), None, _finish(event.finish_reason)
-                if self.tool_text is not None:
-                    text, calls = self.tool_text.feed(text)
-                    more, late = self.tool_text.finish()
-                    text, calls = text + more, calls + late
-                    finish = self.tool_text.finish_reason(finish)
-                doc = self.shaper.response(text, "".join(reasoning), finish,
-                                           usage(event.prompt_tokens, event.completion_tokens, event.cached_tokens),
-                                           calls)
+            while not self._wait(KEEPALIVE_S):
+                pass
+            for choice, event in self._events():
+                kind = event.kind
+                if kind == "delta":
+                    self._add(choice, event)
+                elif kind == "done":
+                    choice.done = event
+                    left -= 1
+                elif kind == "error":
+                    raise self.api_error(event.error)
+                else:
+                    raise ClientGone()
+            if not left:
                 bottle.response.content_type = "application/json"
+                return dumps(self.respond(self.choices, self._usage())).encode()
 
-                return dumps(doc).encode()
-            elif kind == "error":
-                raise self._api_error(event.error)
-            else:
-                raise ClientGone()
+    def respond(self, choices: list[Choice], usage_: dict) -> dict:
+        want = self.req.logprobs is not None
+        shaped = []
+        for c in choices:
+            text, calls, finish = c.split("".join(c.content), final=True)
+            shaped.append(self.shaper.choice(c.index, text, "".join(c.reasoning), finish,
+                                             self._logprobs(c, c.logprobs or []) if want else None, calls))
+        return self.shaper.response(shaped, usage_)
+
+    def _logprobs(self, choice: Choice, entries: list):
+        if self.kind == CHAT:
+            return chat_logprobs(entries)
+        doc, choice.text_offset = completion_logprobs(entries, choice.text_offset)
+        return doc
 
     # -- a stream of server-sent events ----------------------------------------
-    def _stream(self, include_usage: bool):
-        shaper = self.shaper
-        ticket = self.job.ticket
+    def _stream(self):
+        left = len(self.choices)
         try:
-            yield sse.event(shaper.chunk(first=True, include_usage=include_usage))
+            yield self.stream_start()
             while True:
-                if not ticket.wait(KEEPALIVE_S):
+                if not self._wait(KEEPALIVE_S):
                     yield sse.comment()
                     continue
                 out = []
-                while ticket.events:
-                    event = self._take(ticket)
+                for choice, event in self._events():
                     kind = event.kind
                     if kind == "delta":
-                        out.extend(self._delta_chunks(event.content, event.reasoning, [], include_usage))
+                        out.append(self.stream_delta(choice, event))
                         continue
                     if kind == "done":
-                        finish = _finish(event.finish_reason)
-                        if self.tool_text is not None:
-                            content, calls = self.tool_text.finish()
-                            out.extend(self._delta_chunks(content, "", calls, include_usage, tail=True))
-                            finish = self.tool_text.finish_reason(finish)
-                        out.append(sse.event(shaper.chunk(finish_reason=finish, include_usage=include_usage)))
-                        if include_usage:
-                            out.append(sse.event(shaper.usage_chunk(usage(event.prompt_tokens,
-                                                                          event.completion_tokens,
-                                                                          event.cached_tokens))))
-                        out.append(sse.DONE)
+                        choice.done = event
+                        left -= 1
+                        out.append(self.stream_choice_done(choice, event))
+                        if left:
+                            continue
+                        out.append(self.stream_end(self._usage()))
                     elif kind == "error":
-                        out.append(sse.event(self._api_error(event.error).body()))
-                        out.append(sse.DONE)
+                        out.append(self.stream_error(self.api_error(event.error)))
                     yield b"".join(out)
                     return
                 yield b"".join(out)
         finally:
             self._end()
 
-    def _delta_chunks(self, content: str, reasoning: str, calls: list, include_usage: bool,
-                      tail: bool = False) -> list[bytes]:
-        """The chunks of new text: content and reasoning, then any tool calls it completed."""
-        tool_text = self.tool_text
-        if tool_text is not None and not tail:
-            before = len(tool_text.calls)
-            content, calls = tool_text.feed(content)
-        else:
-            before = len(tool_text.calls) - len(calls) if tool_text is not None else 0
-        out = []
-        if content or reasoning:
-            out.append(sse.event(self.shaper.chunk(content, reasoning, include_usage=include_usage)))
-        for delta in stream_deltas(calls, before):
-            out.append(sse.event(self.shaper.chunk(include_usage=include_usage, tool_calls=[delta])))
-        return out
+    def stream_start(self) -> bytes:
+        include = self.req.include_usage
+        return b"".join(sse.event(self.shaper.chunk(first=True, include_usage=include, index=c.index))
+                        for c in self.choices)
+
+    def stream_delta(self, choice: Choice, event) -> bytes:
+        logprobs = None
+        if self.req.logprobs is not None:
+            logprobs = self._logprobs(choice, list(event.logprobs or ()))
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, _ = choice.split(event.content, final=False)
+        out = b""
+        if content or event.reasoning or logprobs or choice.tools is None:
+            out = sse.event(self.shaper.chunk(content, event.reasoning, include_usage=self.req.include_usage,
+                                              index=choice.index, logprobs=logprobs))
+        return out + self._call_chunks(choice, calls, before)
+
+    def stream_choice_done(self, choice: Choice, event) -> bytes:
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, finish = choice.split("", final=True)
+        out = sse.event(self.shaper.chunk(content, include_usage=self.req.include_usage, index=choice.index)) \
+            if content else b""
+        return out + self._call_chunks(choice, calls, before) + sse.event(self.shaper.chunk(
+            finish_reason=finish, include_usage=self.req.include_usage, index=choice.index))
+
+    def _call_chunks(self, choice: Choice, calls: list, before: int) -> bytes:
+        """Each completed call as OpenAI streams it: id, type and name, then the arguments."""
+        return b"".join(sse.event(self.shaper.chunk(include_usage=self.req.include_usage, index=choice.index,
+                                                    tool_calls=[delta]))
+                        for delta in stream_deltas(calls, before))
+
+    def stream_end(self, usage_: dict) -> bytes:
+        out = sse.event(self.shaper.usage_chunk(usage_)) if self.req.include_usage else b""
+        return out + sse.DONE
+
+    def stream_error(self, error: ApiError) -> bytes:
+        return sse.event(error.body()) + sse.DONE
+
+
+def choice_sampling(sampling: SamplingParams, index: int) -> SamplingParams:
+    """Choice ``index``'s sampling: its own seed stream, derived from the
+    request's seed (choice 0 keeps it, so n=1 and the first of n agree)."""
+    if index == 0 or sampling.seed is None:
+        return sampling
+    return sampling.replace(seed=(sampling.seed + index * SEED_STRIDE) % 2**63)
 
 
 def _finish(reason: str) -> str:

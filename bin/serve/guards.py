@@ -27,6 +27,8 @@ def check_auth(environ, api_key: str | None) -> None:
         return
     header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
+    if not header and "HTTP_X_API_KEY" in environ:  # Anthropic's clients send the key as X-Api-Key
+        scheme, token = "bearer", environ["HTTP_X_API_KEY"]
     # compare_digest takes the same time whatever the prefix that matches.
     ok = scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("utf-8", "replace"),
                                                              api_key.encode("utf-8"))
@@ -37,7 +39,7 @@ def check_auth(environ, api_key: str | None) -> None:
 
 class Cors:
     """CORS headers for the configured origins only (none: CORS off)."""
-    ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID"
+    ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID, X-Api-Key, Anthropic-Version"
 
     def __init__(self, origins):
         self.origins = {o.rstrip("/") for o in origins or ()}

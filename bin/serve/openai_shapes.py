@@ -35,9 +35,9 @@ class Shaper:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
                 "system_fingerprint": self.fingerprint}
 
-    def response(self, text: str, reasoning: str, finish_reason: str, usage_: dict,
-                 tool_calls: list | None = None) -> dict:
-        doc = self._head(self.object)
+    def choice(self, index: int, text: str, reasoning: str, finish_reason: str, logprobs=None,
+               tool_calls: list | None = None) -> dict:
+        """One choice of a whole response; ``logprobs`` as ``serve.logprobs`` shapes them."""
         if self.kind == CHAT:
             message = {"role": "assistant", "content": text}
             if reasoning:
@@ -45,15 +45,18 @@ class Shaper:
             if tool_calls:
                 message["content"] = text or None  # OpenAI: null content beside calls
                 message["tool_calls"] = tool_calls
-            choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
-        else:
-            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}
-        doc["choices"] = [choice]
+            return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish_reason}
+        return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish_reason}
+
+    def response(self, choices: list[dict], usage_: dict) -> dict:
+        doc = self._head(self.object)
+        doc["choices"] = choices
         doc["usage"] = usage_
         return doc
 
     def chunk(self, text: str = "", reasoning: str = "", finish_reason: str | None = None,
-              first: bool = False, include_usage: bool = False, tool_calls: list | None = None) -> dict:
+              first: bool = False, include_usage: bool = False, index: int = 0, logprobs=None,
+              tool_calls: list | None = None) -> dict:
         doc = self._head(self.chunk_object)
         if self.kind == CHAT:
             delta = {"role": "assistant"} if first else {}
@@ -63,9 +66,9 @@ class Shaper:
                 delta["reasoning_content"] = reasoning
             if tool_calls:
                 delta["tool_calls"] = tool_calls
-            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
         else:
-            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}
+            choice = {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish_reason}
         doc["choices"] = [choice]
         if include_usage:
             doc["usage"] = None  # OpenAI: null on every chunk but the last

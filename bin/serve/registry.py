@@ -138,8 +138,12 @@ class Registry:
             records.append(cache_record(repo))
         for workspace in store.home_workspaces():
             records.append(workspace_record(workspace))
-        if self.default is not None and not any(_real(r["path"]) == _real(self.default.path) for r in records):
-            records.append(workspace_record(Workspace(self.default.path, self.default.name)))
+        # Models the operator named (--model, --allow) are offered wherever they lie: a folder
+        # outside the cache and the workspace home too.
+        named = ([self.default] if self.default is not None else []) + list((self.allowed or {}).values())
+        for model in named:
+            if not any(_real(r["path"]) == _real(model.path) for r in records):
+                records.append(workspace_record(Workspace(model.path, model.name)))
         records = [r for r in records if runnable(r)]
         for record in records:  # a workspace is listed by the name it was given, not its path
             record["name"] = record.get("display_name") or record["name"]

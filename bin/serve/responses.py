@@ -16,11 +16,8 @@ from __future__ import annotations
 import time
 import uuid
 
-import bottle
-
-from mlxk_bin.serve import sse
 from mlxk_bin.serve.errors import bad_request
-from mlxk_bin.serve.generation import KEEPALIVE_S, ClientGone, Generation, _finish
+from mlxk_bin.serve.generation import Generation
 from mlxk_bin.serve.schemas import CHAT, parse_common
 from mlxk_common.jsonio import dumps
 
@@ -140,7 +137,7 @@ def _tools(tools) -> list:
 
 
 class Responses(Generation):
-    """A chat generation answered in the Responses API's shape."""
+    """A chat generation answered in the Responses API's shape (one choice)."""
 
     def __init__(self, state, environ):
         super().__init__(state, environ, CHAT)
@@ -151,70 +148,37 @@ class Responses(Generation):
         self.body = body
         return parse_common(chat, CHAT, self.state.settings.max_image)
 
-    def make_shaper(self, req, model):
-        return ResponseShaper(self.body, model.name)
+    def start_response(self, model) -> None:
+        self.shaper = ResponseShaper(self.body, model.name)
 
-    def _whole(self):
-        content, reasoning = [], []
-        while True:
-            event = self._next_event()
-            if event.kind == "delta":
-                content.append(event.content)
-                reasoning.append(event.reasoning)
-            elif event.kind == "done":
-                shaper = self.shaper
-                text, calls = "".join(content), []
-                if self.tool_text is not None:
-                    text, calls = self.tool_text.feed(text)
-                    more, late = self.tool_text.finish()
-                    text, calls = text + more, calls + late
-                if text:
-                    shaper.message(text)
-                for call in calls:
-                    shaper.function_call(call)
-                doc = shaper.final(_finish(event.finish_reason), event)
-                bottle.response.content_type = "application/json"
-                return dumps(doc).encode()
-            elif event.kind == "error":
-                raise self._api_error(event.error)
-            else:
-                raise ClientGone()
+    def respond(self, choices, usage_) -> dict:
+        choice = choices[0]
+        text, calls, finish = choice.split("".join(choice.content), final=True)
+        if text:
+            self.shaper.message(text)
+        for call in calls:
+            self.shaper.function_call(call)
+        return self.shaper.final(finish, usage_)
 
-    def _stream(self, include_usage: bool):
-        shaper = self.shaper
-        ticket = self.job.ticket
-        tool_text = self.tool_text
-        try:
-            yield shaper.start()
-            while True:
-                if not ticket.wait(KEEPALIVE_S):
-                    yield sse.comment()
-                    continue
-                out = []
-                while ticket.events:
-                    event = self._take(ticket)
-                    if event.kind == "delta":
-                        text, calls = tool_text.feed(event.content) if tool_text else (event.content, [])
-                        out.append(shaper.text_delta(text))
-                        out.extend(shaper.call_events(call) for call in calls)
-                        continue
-                    if event.kind == "done":
-                        if tool_text is not None:
-                            text, calls = tool_text.finish()
-                            out.append(shaper.text_delta(text))
-                            out.extend(shaper.call_events(call) for call in calls)
-                        out.append(shaper.close_message())
-                        out.append(shaper.event("response.completed",
-                                                response=shaper.final(_finish(event.finish_reason), event)))
-                    elif event.kind == "error":
-                        error = self._api_error(event.error).body()["error"]
-                        out.append(shaper.event("error", code=error.get("code"), message=error["message"],
-                                                param=error.get("param")))
-                    yield b"".join(out)
-                    return
-                yield b"".join(out)
-        finally:
-            self._end()
+    def stream_start(self) -> bytes:
+        return self.shaper.start()
+
+    def stream_delta(self, choice, event) -> bytes:
+        text, calls, _ = choice.split(event.content, final=False)
+        return self.shaper.text_delta(text) + b"".join(self.shaper.call_events(call) for call in calls)
+
+    def stream_choice_done(self, choice, event) -> bytes:
+        text, calls, finish = choice.split("", final=True)
+        self.finish = finish
+        return (self.shaper.text_delta(text) + b"".join(self.shaper.call_events(call) for call in calls)
+                + self.shaper.close_message())
+
+    def stream_end(self, usage_) -> bytes:
+        return self.shaper.event("response.completed", response=self.shaper.final(self.finish, usage_))
+
+    def stream_error(self, error) -> bytes:
+        body = error.body()["error"]
+        return self.shaper.event("error", code=body.get("code"), message=body["message"], param=body.get("param"))
 
 
 class ResponseShaper:
@@ -258,14 +222,14 @@ class ResponseShaper:
         self.output.append(item)
         return item
 
-    def final(self, finish_reason: str, done) -> dict:
+    def final(self, finish_reason: str, usage_: dict) -> dict:
         doc = self.head("incomplete" if finish_reason == "length" else "completed")
         if finish_reason == "length":
             doc["incomplete_details"] = {"reason": "max_output_tokens"}
-        doc["usage"] = {"input_tokens": done.prompt_tokens,
-                        "input_tokens_details": {"cached_tokens": done.cached_tokens},
-                        "output_tokens": done.completion_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-                        "total_tokens": done.prompt_tokens + done.completion_tokens}
+        doc["usage"] = {"input_tokens": usage_["prompt_tokens"],
+                        "input_tokens_details": {"cached_tokens": usage_["prompt_tokens_details"]["cached_tokens"]},
+                        "output_tokens": usage_["completion_tokens"], "output_tokens_details": {"reasoning_tokens": 0},
+                        "total_tokens": usage_["total_tokens"]}
         return doc
 
     # -- stream events -------------------------------------------------------------

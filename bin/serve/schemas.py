@@ -22,6 +22,8 @@ MAX_STOPS = 16
 MAX_STOP_CHARS = 1024
 MAX_MODEL_CHARS = 1024
 MAX_TOKEN_ID = 2**31 - 1
+MAX_TOP_LOGPROBS = 20
+MAX_N = 128  # the schema's ceiling; the server's --max-n is the real one
 IMAGE_TYPES = ("png", "jpeg", "jpg", "gif", "webp", "bmp", "tiff")
 _DATA_URL = r"(?i)^data:image/([a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*);base64,"
 
@@ -30,8 +32,8 @@ class GenRequest:
     """One validated generation request (chat or completion)."""
 
     __slots__ = ("kind", "model", "messages", "prompt", "images", "max_tokens", "sampling", "stop",
-                 "stream", "include_usage", "template_kwargs", "tools", "tool_choice", "parallel_tool_calls",
-                 "response_format")
+                 "stream", "include_usage", "template_kwargs", "logprobs", "n", "exif", "tools", "tool_choice",
+                 "parallel_tool_calls", "response_format")
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -49,6 +51,9 @@ class GenRequest:
         self.tool_choice = "auto"  # "auto" | "none" | "required" | a function name
         self.parallel_tool_calls = True
         self.response_format: dict | None = None  # None: text; else structured.check_response_format's shape
+        self.logprobs: int | None = None  # None: off; N: each token's log-probability and N alternatives
+        self.n = 1  # choices to generate from the one prompt
+        self.exif: bool | None = None  # "mlxk": {"exif": bool}; None: the server's --exif
 
     def prompt_chars(self) -> int:
         """Characters of prompt text, for a cheap size check before tokenizing."""
@@ -111,7 +116,7 @@ def _unsupported(message: str, param: str) -> ApiError:
     return ApiError(422, message, param=param, code="capability_not_supported")
 
 
-def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
+def parse_common(body, kind: str, max_image_bytes: int, max_images_total: int | None = None) -> GenRequest:
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
     req = GenRequest(kind)
@@ -124,13 +129,18 @@ def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
 
     if kind == CHAT:
         req.messages = _messages(body.get("messages"), req.images, max_image_bytes)
+        total = sum(len(image) for image in req.images)
+        if max_images_total is not None and total > max_images_total:
+            raise ApiError(413, f"the request's images add up to {total} bytes, over {max_images_total}",
+                           param="messages", code="payload_too_large", limit_bytes=max_images_total)
     else:
         req.prompt = _prompt(body.get("prompt"))
 
     _max_tokens(body, req)
     _sampling(body, req)
     req.stop = _stop(body.get("stop"))
-    _n(body)
+    req.n = _n(body)
+    req.logprobs = _logprobs(body, kind)
     req.stream = _bool(body, "stream")
     options = body.get("stream_options")
     if options is not None:
@@ -149,7 +159,17 @@ def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
         req.template_kwargs = kwargs
     if body.get("user") is not None:
         _string(body["user"], "user", 4096)
+    _extension(body.get("mlxk"), req)
     return req
+
+
+def _extension(value, req: GenRequest) -> None:
+    """mlxk's own request options: ``"mlxk": {"exif": true}`` (the EXIF table in the answer)."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise _wrong_type("mlxk", "an object", value)
+    req.exif = _bool({"mlxk.exif": value.get("exif")}, "mlxk.exif") if value.get("exif") is not None else None
 
 
 def _max_tokens(body: dict, req: GenRequest) -> None:
@@ -218,21 +238,27 @@ def _stop(value) -> list[str]:
     return stops
 
 
-def _n(body: dict) -> None:
-    value = body.get("n")
-    if value is None:
-        return
-    if not _is_int(value):
-        raise _wrong_type("n", "an integer", value)
-    if value != 1:
-        raise bad_request(f"only n=1 is supported, not n={value}", "n", "unsupported_value")
+def _n(body: dict) -> int:
+    value = _number(body, "n", 1, MAX_N, integer=True)
+    return 1 if value is None else value
+
+
+def _logprobs(body: dict, kind: str) -> int | None:
+    """Chat: ``logprobs`` (boolean) and ``top_logprobs`` (0-20); text
+    completions: ``logprobs`` (0-20, the alternatives per token)."""
+    if kind == COMPLETION:
+        value = body.get("logprobs")
+        if value is None or value is False:
+            return None
+        return _number(body, "logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
+    wanted = _bool(body, "logprobs")
+    top = _number(body, "top_logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
+    if top and not wanted:
+        raise bad_request("'top_logprobs' needs 'logprobs': true", "top_logprobs")
+    return (top or 0) if wanted else None
 
 
 def _unsupported_features(body: dict, kind: str) -> None:
-    if body.get("logprobs") not in (None, False, 0):
-        raise _unsupported("logprobs are not supported by this server", "logprobs")
-    if body.get("top_logprobs") not in (None, 0):
-        raise _unsupported("top_logprobs are not supported by this server", "top_logprobs")
     if kind == COMPLETION:
         if body.get("echo") not in (None, False):
             raise _unsupported("echo is not supported by this server", "echo")

@@ -18,15 +18,17 @@ import gc
 import time
 from collections import deque
 
+from mlxk_bin.serve import embed_work
 from mlxk_bin.serve.bridge import Bridge, Ticket, start_os_thread
 from mlxk_bin.serve.errors import unavailable
-from mlxk_bin.serve.events import Accepted, Done, Failed, Loaded, Text
+from mlxk_bin.serve.events import Accepted, Done, Embedded, Failed, Loaded, Text
 from mlxk_bin.serve.prepare import prepare
-from mlxk_common.engine import load_engine
+from mlxk_common.engine import TEXT, load_engine
+from mlxk_common.engine.embed import LlmEmbedder, load_embed_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable
-from mlxk_common.inventory.located import Located
+from mlxk_common.inventory.located import VISION, Located
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
 INTERNAL_MESSAGE = "the request failed in the engine"  # a string: an internal error, logged with its traceback
@@ -35,23 +37,55 @@ MIN_SHARED_PREFIX = 16  # tokens several new requests must share to be processed
 
 class Job:
     """One request on its way through the engine.  ``request`` is a validated
-    ``GenRequest`` and ``sampling`` a ``SamplingParams``: plain data only."""
+    ``GenRequest`` and ``sampling`` a ``SamplingParams``: plain data only.
 
-    __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "__weakref__")
+    The ``n`` choices of one request are ``n`` jobs of one ``group`` (a
+    tuple, ``index`` = the choice), submitted together with
+    ``submit_group``: they start together, and their prompt is processed
+    once into the prompt cache for all of them."""
 
-    def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate"):
+    __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "index", "group",
+                 "__weakref__")
+
+    def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate",
+                 ticket: Ticket | None = None, index: int = 0):
         self.rid = rid
         self.model = model
         self.request = request
         self.sampling = sampling
-        self.ticket = Ticket()
+        self.ticket = ticket or Ticket()
         self.cancelled = False
         self.cached = 0  # engine side: prompt tokens found in the prompt cache
         self.kind = kind
+        self.index = index
+        self.group: tuple[Job, ...] | None = None
+
+
+def _import_trio_without_forking() -> None:
+    """The Hub HTTP stack (transformers, mlx-vlm) imports trio where it is installed (the
+    'vision' extra brings it); trio's import runs ``ldconfig`` (ctypes'
+    ``find_library``) in a child process; forked from this OS thread under
+    gevent's patched ``os``, that child deadlocks and the load never ends.  So
+    trio is imported first with ``find_library`` answered without a child."""
+    import importlib.util
+    import sys
+
+    if "trio" in sys.modules or importlib.util.find_spec("trio") is None:
+        return
+    import ctypes.util
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: "libpthread.so.0" if name == "pthread" and sys.platform == "linux" else None
+    try:  # a failure here is reported by the loader's own import of it
+        importlib.import_module("trio")
+    except Exception as exc:  # noqa: BLE001
+        _ = exc
+    finally:
+        ctypes.util.find_library = real
 
 
 class _Resident:
-    __slots__ = ("ref", "engine", "sched", "cache", "active", "warming", "last_used")
+    __slots__ = ("ref", "engine", "sched", "cache", "active", "warming", "last_used", "embeds", "embedder")
 
     def __init__(self, ref: Located, engine, sched, cache):
         self.ref = ref
@@ -61,12 +95,19 @@ class _Resident:
         self.active: dict[Job, Job] = {}  # the Job itself is the scheduler's request id
         self.warming: list[_Warming] = []  # shared prefixes being processed, oldest first
         self.last_used = time.monotonic()
+        self.embeds: list[embed_work.EmbedWork] = []  # embeddings requests, oldest first
+        self.embedder = engine if sched is None else None  # a text model's LlmEmbedder, made on first use
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.active or self.embeds)
 
 
 class Worker:
     def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
-                 cache_bytes: int = 10**9, max_tokens: int | None = None):
+                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None):
         self.log = log
+        self.cpu = cpu  # --cpu-dtype and the memory budget (engine/cpu/path.py CpuSettings)
         self.max_models = max_models
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -81,6 +122,7 @@ class Worker:
         self.n_pending = 0
         self.n_active = 0
         self.n_prefilling = 0
+        self.cache_nbytes = 0  # memory held by the prompt caches
         self.loaded: list[Located] = []  # most recently used first
         self.alive = False
         # Engine thread only.
@@ -108,6 +150,21 @@ class Worker:
             raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
         self.open_jobs.add(job)
         self.bridge.inbox.put(("submit", job))
+
+    def submit_group(self, jobs: list[Job]) -> None:
+        """The choices of one request: queued as one, started together."""
+        if len(jobs) == 1:
+            self.submit(jobs[0])
+            return
+        if self.stopping or not self.alive:
+            raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
+        if self.waiting() + len(jobs) > self.max_queue:
+            raise unavailable(f"the server is busy: {self.max_queue} requests are already waiting", "queue_full")
+        group = tuple(jobs)
+        for job in jobs:
+            job.group = group
+            self.open_jobs.add(job)
+        self.bridge.inbox.put(("submit_group", group))
 
     def cancel(self, job: Job) -> None:
         """The client went away or the response is complete: forget the job
@@ -169,11 +226,13 @@ class Worker:
     def _fail_everything(self, message: str) -> None:
         """After an unexpected error: every request in the engine fails, and
         the models are unloaded (their state is unknown now)."""
-        for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()]:
+        for job in list(self._pending) + [j for r in self._residents.values() for j in r.active.values()] + [
+                w.job for r in self._residents.values() for w in r.embeds]:
             self._post(job, Failed(message))
         self._pending.clear()
         for resident in list(self._residents.values()):
             resident.active.clear()
+            resident.embeds.clear()
             resident.warming.clear()
             try:
                 self._unload(resident)
@@ -187,7 +246,7 @@ class Worker:
     def _loop(self) -> None:
         inbox = self.bridge.inbox
         while True:
-            busy = bool(self._pending) or any(r.active for r in self._residents.values())
+            busy = bool(self._pending) or any(r.busy for r in self._residents.values())
             commands = []
             if not busy:
                 commands.append(inbox.get())  # sleep until there is something to do
@@ -205,6 +264,8 @@ class Worker:
                         self._preload(job)
                     elif not job.cancelled:
                         self._pending.append(job)
+                elif command == "submit_group":
+                    self._pending.extend(j for j in job if not j.cancelled)
                 elif command == "cancel":
                     self._cancel(job)
             self._admit()
@@ -218,6 +279,8 @@ class Worker:
                     self._warm(resident)
                 if resident.active and resident.sched is not None:
                     self._step(resident)
+                if resident.embeds:
+                    self._embed_step(resident)
             self._publish()
             if self._posted:
                 self._posted = False
@@ -226,10 +289,11 @@ class Worker:
     def _publish(self) -> None:
         residents = list(self._residents.values())
         self.n_pending = len(self._pending)
-        self.n_active = sum(len(r.active) for r in residents)
+        self.n_active = sum(len(r.active) + len(r.embeds) for r in residents)
         self.n_prefilling = sum(r.sched.prefilling + sum(len(w.batch) for w in r.warming)
                                 for r in residents if r.sched is not None)
         self.loaded = [r.ref for r in sorted(residents, key=lambda r: -r.last_used)]
+        self.cache_nbytes = sum(r.cache.nbytes for r in residents if r.cache is not None)
 
     def _post(self, job: Job, event) -> None:
         self.bridge.post(job.ticket, event)
@@ -238,7 +302,7 @@ class Worker:
     # -- models ---------------------------------------------------------------
     def _preload(self, job: Job) -> None:
         try:
-            resident = self._resident_for(job.model)
+            resident = self._resident_for(job.model, _KINDS)
         except MlxkError as exc:
             self._post(job, Failed(exc))
             return
@@ -247,20 +311,22 @@ class Worker:
         else:
             self._post(job, Loaded(job.model.name))
 
-    def _resident_for(self, ref: Located) -> _Resident | None:
+    def _resident_for(self, ref: Located, kinds: tuple[str, ...] = (TEXT,)) -> _Resident | None:
         """The loaded model, loading it (after unloading the least recently
         used idle one if need be); None while every resident model is busy.
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
+            if (EMBEDDING if resident.sched is None else TEXT) not in kinds:
+                check_runnable(ref, kinds)  # a model of another kind than asked: its clear error
             return resident
         try:
             # The health rules first, as mlx-run applies them: a broken file is
             # a clear 'unhealthy' in milliseconds (not whatever the loader
             # trips on), and a model they refuse never unloads one that runs.
-            check_runnable(ref)
+            check_runnable(ref, kinds)
             if len(self._residents) >= self.max_models:
-                idle = [r for r in self._residents.values() if not r.active]
+                idle = [r for r in self._residents.values() if not r.busy]
                 if not idle:
                     return None
                 self._unload(min(idle, key=lambda r: r.last_used))
@@ -275,12 +341,21 @@ class Worker:
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
-        engine = load_engine(ref)
-        sched = engine.batch(max_batch=self.max_batch)
-        cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
+        _import_trio_without_forking()  # mlx-lm's transformers pulls it in too, where it is installed
+        if ref.runtime.model_type == EMBEDDING:
+            engine, sched, cache = load_embed_engine(ref), None, None
+        else:
+            engine = load_engine(ref, cpu=self.cpu)
+            sched = engine.batch(max_batch=self.max_batch)
+            # Vision prompts carry image features the token-keyed prompt cache cannot tell apart: none for them.
+            cache = PrefixCache(0 if engine.kind == VISION else self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
+        cpu_path = getattr(engine, "cpu_path", None)  # text engines; embedding engines keep their dtype
+        if cpu_path:
+            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, cpu_path["path"],
+                          cpu_path["blas"], cpu_path["reason"])
         return resident
 
     def _unload(self, resident: _Resident) -> None:
@@ -294,7 +369,7 @@ class Worker:
             self.log.warning("closing the scheduler of %s: %s", resident.ref.name, exc)
         if resident.cache is not None:
             resident.cache.clear()
-        resident.engine = resident.sched = resident.cache = None
+        resident.engine = resident.sched = resident.cache = resident.embedder = None
         resident.warming.clear()
         gc.collect()
         mx.clear_cache()
@@ -310,26 +385,40 @@ class Worker:
                 pending.popleft()
                 continue
             try:
-                resident = self._resident_for(job.model)
+                resident = self._resident_for(job.model, _kinds(job))
             except MlxkError as exc:
                 pending.popleft()
                 self._post(job, Failed(exc))
                 continue
-            if resident is None or len(resident.active) >= self.max_batch:
+            if job.kind == "embed":
+                if resident is None:
+                    break
+                pending.popleft()
+                self._start_embed(job, resident)
+                continue
+            # The choices of one request start together: the first needs room for all.
+            need = sum(1 for j in job.group if not j.cancelled) if job.group and job.index == 0 else 1
+            if resident is None or len(resident.active) + need > self.max_batch:
                 break  # first come, first served: the rest wait behind it
             pending.popleft()
             request = self._prepare(job, resident)
             if request is not None:
                 resident.active[job] = job  # holds its slot from now on
                 starting.setdefault(resident, []).append((job, request))
-        for resident, batch in starting.items():
-            warmup = self._share_prefix(resident, [request.prompt_tokens for _, request in batch]) \
-                if len(batch) > 1 else None
-            if warmup is not None:
-                resident.warming.append(_Warming(warmup, batch))
-                continue
-            for job, request in batch:
-                self._submit(job, request, resident)
+        for resident, started in starting.items():
+            # Each request's choices share their whole prompt; other requests may share a beginning.
+            groups: dict[tuple, list] = {}
+            for job, request in started:
+                groups.setdefault(job.group or (), []).append((job, request))
+            for group, batch in groups.items():
+                minimum = 1 if group else MIN_SHARED_PREFIX
+                warmup = self._share_prefix(resident, [request.prompt_tokens for _, request in batch],
+                                            minimum) if len(batch) > 1 else None
+                if warmup is not None:
+                    resident.warming.append(_Warming(warmup, batch))
+                    continue
+                for job, request in batch:
+                    self._submit(job, request, resident)
 
     def _prepare(self, job: Job, resident: _Resident):
         try:
@@ -342,19 +431,19 @@ class Worker:
             self._post(job, Failed(INTERNAL_MESSAGE))
         return None
 
-    def _share_prefix(self, resident: _Resident, prompts: list[list[int]]):
+    def _share_prefix(self, resident: _Resident, prompts: list[list[int]], minimum: int = MIN_SHARED_PREFIX):
         """Requests that arrive together often share a beginning (a system
         prompt): process it once into the prompt cache, so each of them
         starts from there instead of processing it again.  Returns the
         ``Warmup`` that does it, or None when it is not worth it."""
         cache = resident.cache
         shared = _common_prefix(prompts)
-        if shared < MIN_SHARED_PREFIX or not cache.enabled:
+        if shared < minimum or not cache.enabled:
             return None
         # Worth it only when at least two of them would each be spared that
         # much work (a prefix already cached for them gains nothing).
         spared = [shared - cache.reusable(p) for p in prompts]
-        if sum(1 for n in spared if n >= MIN_SHARED_PREFIX) < 2:
+        if sum(1 for n in spared if n >= minimum) < 2:
             return None
         try:
             return cache.warm(resident.engine.model, prompts[0][:shared])
@@ -397,8 +486,11 @@ class Worker:
         resident.last_used = time.monotonic()
         job.cached = cached
         tools = getattr(job.request, "tools", None) and job.request.tool_choice != "none"
-        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens,
-                                 resident.engine.tool_format if tools else None))
+        tool_format = getattr(resident.engine, "tool_format", None) if tools else None
+        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens, tool_format))
+        preamble = getattr(request, "preamble", "")
+        if preamble:  # the EXIF table the request asked for: the answer text starts with it
+            self._post(job, Text(preamble, ""))
 
     def _step(self, resident: _Resident) -> None:
         try:
@@ -417,7 +509,7 @@ class Worker:
             if job is None:
                 continue
             if event.kind == "delta":
-                self._post(job, Text(event.content, event.reasoning))
+                self._post(job, Text(event.content, event.reasoning, event.logprobs))
                 continue
             del resident.active[event.rid]
             if event.prompt_cache is not None:
@@ -425,7 +517,8 @@ class Worker:
                     resident.cache.store(event.cache_tokens, event.prompt_cache)
                 except Exception as exc:  # noqa: BLE001 - an optimisation: the answer is complete anyway
                     self.log.warning("keeping a prompt cache failed: %s: %s", type(exc).__name__, exc)
-            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached))
+            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached,
+                                 event.stop_sequence))
 
     def _cancel(self, job: Job) -> None:
         try:
@@ -434,6 +527,9 @@ class Worker:
         except ValueError:
             pass
         resident = self._residents.get(job.model.path)
+        if resident is not None and job.kind == "embed":
+            resident.embeds = [w for w in resident.embeds if w.job is not job]
+            return
         if resident is None or resident.active.pop(job, None) is None:
             return
         for warming in resident.warming:
@@ -458,6 +554,55 @@ class Worker:
                 self._post(job, Failed(error))
             resident.active.clear()
             resident.warming.clear()
+            for work in resident.embeds:
+                self._post(work.job, Failed(error))
+            resident.embeds.clear()
+
+    # -- embeddings -------------------------------------------------------------
+    def _start_embed(self, job: Job, resident: _Resident) -> None:
+        try:
+            if resident.embedder is None:  # a text model, allowed by --allow-llm-embeddings
+                resident.embedder = LlmEmbedder(resident.engine)
+            resident.embeds.append(embed_work.start(resident.embedder, job))
+            resident.last_used = time.monotonic()
+        except MlxkError as exc:
+            self._post(job, Failed(exc))
+        except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
+            self.log.error("embeddings request %s could not start: %s: %s", job.rid, type(exc).__name__, exc,
+                           exc_info=True)
+            self._post(job, Failed(INTERNAL_MESSAGE))
+
+    def _embed_step(self, resident: _Resident) -> None:
+        """One bounded batch of the waiting embeddings inputs."""
+        embedder = resident.embedder
+        batch = embed_work.take(resident.embeds)
+        try:
+            done = embed_work.run(embedder, batch)
+            results = [(work, embed_work.result(embedder, work)) for work in done]
+        except Exception as exc:  # noqa: BLE001 - fail the requests in this batch, keep serving
+            failed = {id(work): work for work, _ in batch}
+            self.log.error("embeddings failed for request(s) %s: %s: %s",
+                           ", ".join(w.job.rid for w in failed.values()), type(exc).__name__, exc, exc_info=True)
+            for work in failed.values():
+                self._post(work.job, Failed("embedding failed"))
+            resident.embeds = [w for w in resident.embeds if id(w) not in failed]
+            return
+        resident.last_used = time.monotonic()
+        finished = {id(work) for work, _ in results}
+        resident.embeds = [w for w in resident.embeds if id(w) not in finished]
+        for work, vectors in results:
+            self._post(work.job, Embedded(vectors, work.prompt_tokens))
+
+
+EMBEDDING = "embedding"
+_KINDS = (TEXT, EMBEDDING)  # what a preload may be
+
+
+def _kinds(job: Job) -> tuple[str, ...]:
+    """The kinds of model a job may run on (``locate.check_runnable``'s)."""
+    if job.kind == "embed":
+        return (EMBEDDING, TEXT) if job.request.allow_llm else (EMBEDDING,)
+    return (TEXT,)
 
 
 class _Warming:

@@ -11,6 +11,7 @@ API::
     check_runnable(located)                  # health rules; unhealthy / capability_not_supported
     engine = load_engine(located)            # picks text/vision/audio from config.json (read once)
     engine.context_length, engine.eos_ids, engine.markers, engine.load_s
+    engine.cpu_path                          # CPU device: {path, reason, blas, shim, ...}; else None
 
     req = engine.prepare(prompt="Hi", system=None,          # or messages=[{role, content}, ...]
                          chat_template=True, template_args={"enable_thinking": False},
@@ -60,13 +61,15 @@ from __future__ import annotations
 
 import os
 
+from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.vision import load_vision_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
-__all__ = ["load_engine", "as_located", "SamplingParams", "GenerationRequest", "Delta",
+__all__ = ["load_engine", "as_located", "CpuSettings", "SamplingParams", "GenerationRequest", "Delta",
            "Finished", "TEXT", "VISION", "AUDIO"]
 
 
@@ -75,12 +78,14 @@ def as_located(model) -> Located:
     return model if isinstance(model, Located) else Located.folder(model)
 
 
-def load_engine(model, kind: str | None = None):
+def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
     """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
-    The kind comes from the model's config unless ``kind`` asks for one; only
-    text is implemented so far, so vision and audio models (or requests)
-    raise ``capability_not_supported`` before any weights are read.
+    The kind comes from the model's config unless ``kind`` asks for one: text
+    models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
+    text-only requests too); audio raises ``capability_not_supported`` before
+    any weights are read.  ``cpu`` (``--cpu-dtype`` and the memory budget)
+    matters for text models on a CPU device only.
     """
     located = as_located(model)
     located.require_config()
@@ -90,8 +95,10 @@ def load_engine(model, kind: str | None = None):
     if wanted != actual and not (wanted == TEXT and actual == VISION):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
+    if actual == VISION:
+        return load_vision_engine(located)  # text-only prompts run on it too
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",
                         kind=actual, requested=wanted)
-    return load_text_engine(located)
+    return load_text_engine(located, cpu)

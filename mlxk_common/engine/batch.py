@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.pacing import MAX_CHUNK, PREFILL_STEP_S, PrefillPacer
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import make_sampler
@@ -27,9 +28,9 @@ from mlxk_common.engine.textstream import TextStream
 
 
 class _Live:
-    __slots__ = ("rid", "request", "text", "t_start", "t_first", "sampled", "produced", "want_cache")
+    __slots__ = ("rid", "request", "text", "t_start", "t_first", "sampled", "produced", "want_cache", "trail")
 
-    def __init__(self, rid, request: GenerationRequest, text: TextStream, want_cache: bool):
+    def __init__(self, rid, request: GenerationRequest, text: TextStream, want_cache: bool, trail=None):
         self.rid = rid
         self.request = request
         self.text = text
@@ -38,6 +39,7 @@ class _Live:
         self.sampled = 0
         self.produced = 0
         self.want_cache = want_cache
+        self.trail = trail  # a logprobs.Trail when the request asked for log-probabilities
 
 
 class BatchScheduler:
@@ -68,6 +70,7 @@ class BatchScheduler:
         )
         self._live: dict[int, _Live] = {}
         self._rids: dict[object, int] = {}
+        self._picker = None  # a LogprobPicker, made for the first request that wants log-probabilities
 
     # -- requests -----------------------------------------------------------
     def submit(self, request: GenerationRequest, rid=None, *, cache=None, cache_tokens=None,
@@ -99,7 +102,12 @@ class BatchScheduler:
             self._gen.remove([uid])
             raise ValueError(f"request id {rid!r} is already in flight")
         text = TextStream(engine.tokenizer.detokenizer, request.stop, request.markers, request.in_reasoning)
-        self._live[uid] = _Live(rid, request, text, return_cache)
+        trail = None
+        if request.logprobs is not None:
+            if self._picker is None:
+                self._picker = LogprobPicker(engine.tokenizer)
+            trail = Trail(self._picker, request.logprobs)
+        self._live[uid] = _Live(rid, request, text, return_cache, trail)
         self._rids[rid] = uid
         return rid
 
@@ -151,8 +159,12 @@ class BatchScheduler:
                 continue
             live.produced += 1
             content, reasoning, stopped = live.text.add(r.token)
+            trail = live.trail
+            if trail is not None:
+                trail.add(r.logprobs, r.token)
             if content or reasoning:
-                events.append(Delta(live.rid, content, reasoning))
+                events.append(Delta(live.rid, content, reasoning,
+                                    trail.attach(content, reasoning) if trail is not None else None))
             if stopped:
                 cache = self._gen.remove([r.uid], return_prompt_caches=live.want_cache).get(r.uid, (None, None))
                 events.append(self._finish(r.uid, "stop", cache[0], cache[1], events))
@@ -164,14 +176,20 @@ class BatchScheduler:
         live = self._live.pop(uid)
         del self._rids[live.rid]
         content, reasoning = live.text.finish()
+        trail = live.trail
         if events is not None and (content or reasoning):
-            events.append(Delta(live.rid, content, reasoning))
+            events.append(Delta(live.rid, content, reasoning,
+                                trail.attach(content, reasoning) if trail is not None else None))
         request = live.request
         info = timing(request.prompt_len, live.sampled, live.t_start, live.t_first, time.perf_counter())
         keep = live.want_cache and reason != "cancelled"
-        return Finished(live.rid, reason, live.text.text, live.text.reasoning_text, request.prompt_len,
+        done = Finished(live.rid, reason, live.text.text, live.text.reasoning_text, request.prompt_len,
                         live.produced, info, request.limit_source,
                         cache if keep else None, cache_tokens if keep else None)
+        done.stop_sequence = live.text.stop_sequence
+        if trail is not None:
+            done.logprobs = trail.reported
+        return done
 
     def run(self):
         """Step until every request has finished, yielding events."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import make_sampler
 from mlxk_common.engine.textstream import TextStream
@@ -39,6 +40,7 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
     prompt = mx.array(todo)
     sampler = make_sampler(request.sampling, engine.vocab_size)
     processors = request.logits_processors()
+    trail = Trail(LogprobPicker(tokenizer), request.logprobs) if request.logprobs is not None else None
     finish = "length"
     sampled = produced = 0
     t_first = None
@@ -47,7 +49,7 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
         steps = generate_step(prompt, model, max_tokens=request.max_tokens, sampler=sampler,
                               logits_processors=processors or None, prompt_cache=prompt_cache)
         try:
-            for token, _ in steps:
+            for token, logprobs in steps:
                 if t_first is None:
                     t_first = time.perf_counter()
                 sampled += 1
@@ -58,8 +60,11 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
                     break
                 produced += 1
                 content, reasoning, stopped = add(token)
+                if trail is not None:
+                    trail.add(logprobs, token)
                 if content or reasoning:
-                    yield Delta(rid, content, reasoning)
+                    yield Delta(rid, content, reasoning,
+                                trail.attach(content, reasoning) if trail is not None else None)
                 if stopped:
                     finish = "stop"
                     break
@@ -70,7 +75,11 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
     t_end = time.perf_counter()
     content, reasoning = stream.finish()
     if content or reasoning:
-        yield Delta(rid, content, reasoning)
+        yield Delta(rid, content, reasoning, trail.attach(content, reasoning) if trail is not None else None)
     info = timing(len(todo), sampled, t_start, t_first, t_end)  # the prompt tokens processed now
-    yield Finished(rid, finish, stream.text, stream.reasoning_text, request.prompt_len, produced, info,
-                   request.limit_source)
+    done = Finished(rid, finish, stream.text, stream.reasoning_text, request.prompt_len, produced, info,
+                    request.limit_source)
+    done.stop_sequence = stream.stop_sequence
+    if trail is not None:
+        done.logprobs = trail.reported
+    yield done

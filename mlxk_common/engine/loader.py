@@ -12,6 +12,8 @@ import time
 
 from mlxk_common.engine.batch import BatchScheduler
 from mlxk_common.engine.conversation import ConversationCache
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu.path import CpuSettings, apply
 from mlxk_common.engine.generate import generate
 from mlxk_common.engine.prompting import build_messages, end_of_turn_ids, normalize_messages, render
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
@@ -40,12 +42,13 @@ def check_architecture(info: Located) -> None:
                         runtime_compatible=False)
 
 
-def load_text_engine(info: Located) -> "TextEngine":
+def load_text_engine(info: Located, cpu: CpuSettings | None = None) -> "TextEngine":
     if info.kind != TEXT:
         raise MlxkError("capability_not_supported", f"{os.path.basename(info.path)} is a {info.kind} model; "
                         "mlx-run handles text models only for now", kind=info.kind)
     check_architecture(info)
     start = time.perf_counter()
+    blas.ensure()  # a no-op when the tool already did it at start-up; must precede mlx's import
     from mlx_lm.utils import load
 
     try:
@@ -57,7 +60,8 @@ def load_text_engine(info: Located) -> "TextEngine":
         message = " ".join(str(exc).split())[:300]
         raise MlxkError("unhealthy", f"cannot load {os.path.basename(info.path)}: {type(exc).__name__}"
                         + (f": {message}" if message else ""), path=str(info.path)) from None
-    return TextEngine(info, model, tokenizer, time.perf_counter() - start)
+    cpu_path = apply(model, cpu)
+    return TextEngine(info, model, tokenizer, time.perf_counter() - start, cpu_path)
 
 
 class TextEngine:
@@ -65,8 +69,9 @@ class TextEngine:
 
     kind = TEXT
 
-    def __init__(self, info: Located, model, tokenizer, load_s: float = 0.0):
+    def __init__(self, info: Located, model, tokenizer, load_s: float = 0.0, cpu_path: dict | None = None):
         self.info = info
+        self.cpu_path = cpu_path  # on a CPU device: which path runs and why (cpu/path.py); else None
         self.model = model
         self.tokenizer = tokenizer
         self.load_s = load_s
@@ -143,7 +148,8 @@ class TextEngine:
         budget, source = self.budget(len(tokens), max_tokens)
         markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
-                                 reasoning and starts_in_reasoning(text, markers), text, source, tag, constraint)
+                                 reasoning and starts_in_reasoning(text, markers), text, source, tag,
+                                 constraint=constraint)
 
     def sampling_for(self, sampling: SamplingParams | None) -> SamplingParams:
         """The request's sampling settings over the model's defaults; logit_bias ids checked."""

@@ -15,11 +15,12 @@ class GenerationRequest:
     min(asked, context window - prompt tokens)."""
 
     __slots__ = ("prompt_tokens", "prompt_text", "max_tokens", "limit_source", "sampling", "stop",
-                 "markers", "in_reasoning", "tag", "constraint")
+                 "markers", "in_reasoning", "tag", "logprobs", "constraint")
 
     def __init__(self, prompt_tokens: list[int], max_tokens: int, sampling: SamplingParams | None = None,
                  stop=(), markers: tuple[str, str] | None = None, in_reasoning: bool = False,
-                 prompt_text: str | None = None, limit_source: str = "max_tokens", tag=None, constraint=None):
+                 prompt_text: str | None = None, limit_source: str = "max_tokens", tag=None,
+                 logprobs: int | None = None, constraint=None):
         self.prompt_tokens = list(prompt_tokens)
         self.prompt_text = prompt_text
         self.max_tokens = int(max_tokens)
@@ -29,6 +30,8 @@ class GenerationRequest:
         self.markers = markers
         self.in_reasoning = in_reasoning
         self.tag = tag  # the caller's own reference (an index, an HTTP request id, ...)
+        # None: no log-probabilities; N (0-20): each token's, with its N likeliest alternatives.
+        self.logprobs = logprobs
         self.constraint = constraint  # constrain.Constraint: a grammar the output must follow, or None
 
     def logits_processors(self) -> list:
@@ -45,15 +48,20 @@ class GenerationRequest:
 
 
 class Delta:
-    """New text of one request: ``content`` and/or ``reasoning`` (either may be '')."""
+    """New text of one request: ``content`` and/or ``reasoning`` (either may be '').
 
-    __slots__ = ("rid", "content", "reasoning")
+    ``logprobs``: for a request that asked for them, the ``TokenLogprob``s
+    of the tokens behind this content (a token that completed no character
+    yet is reported with the content it helps to complete); else None."""
+
+    __slots__ = ("rid", "content", "reasoning", "logprobs")
     kind = "delta"
 
-    def __init__(self, rid, content: str, reasoning: str = ""):
+    def __init__(self, rid, content: str, reasoning: str = "", logprobs=None):
         self.rid = rid
         self.content = content
         self.reasoning = reasoning
+        self.logprobs = logprobs
 
     def __repr__(self):
         return f"Delta({self.rid!r}, {self.content!r}, {self.reasoning!r})"
@@ -66,11 +74,13 @@ class Finished:
     (token budget; ``limit_source`` says whether max_tokens or the context
     window set it) or "cancelled".  ``content``/``reasoning`` hold the whole
     text.  ``prompt_cache``/``cache_tokens`` are set only when asked for
-    (batch scheduler, for prompt-cache reuse).
+    (batch scheduler, for prompt-cache reuse).  ``stop_sequence``: the stop
+    string that ended it, if one did.  ``logprobs``: every reported
+    ``TokenLogprob`` of the answer (requests that asked for them), else None.
     """
 
     __slots__ = ("rid", "finish_reason", "content", "reasoning", "prompt_tokens", "completion_tokens",
-                 "timing", "limit_source", "prompt_cache", "cache_tokens")
+                 "timing", "limit_source", "prompt_cache", "cache_tokens", "stop_sequence", "logprobs")
     kind = "finished"
 
     def __init__(self, rid, finish_reason: str, content: str, reasoning: str, prompt_tokens: int,
@@ -86,6 +96,8 @@ class Finished:
         self.limit_source = limit_source
         self.prompt_cache = prompt_cache
         self.cache_tokens = cache_tokens
+        self.stop_sequence = None
+        self.logprobs = None
 
     @property
     def usage(self) -> dict:

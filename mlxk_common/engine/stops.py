@@ -13,13 +13,14 @@ from __future__ import annotations
 class StopMatcher:
     """``emit, stopped = m.feed(piece)`` per piece, ``m.flush()`` at the end."""
 
-    __slots__ = ("stops", "_held", "stopped")
+    __slots__ = ("stops", "_held", "stopped", "matched")
 
     def __init__(self, stops):
         # Empty strings would match everywhere; duplicates change nothing.
         self.stops = tuple(sorted({s for s in stops if s}, key=len))
         self._held = ""
         self.stopped = False
+        self.matched: str | None = None  # the stop string that matched
 
     def feed(self, text: str) -> tuple[str, bool]:
         """Add ``text``; return the text now safe to release and whether a stop
@@ -32,6 +33,7 @@ class StopMatcher:
             at = buf.find(stop)
             if at != -1 and (cut == -1 or at < cut):
                 cut = at
+                self.matched = stop
         if cut != -1:
             self._held = ""
             self.stopped = True

@@ -73,6 +73,11 @@ class TextStream:
         return content, reasoning
 
     @property
+    def stop_sequence(self) -> str | None:
+        """The stop string that ended the text, if one did."""
+        return self._stops.matched if self._stops is not None else None
+
+    @property
     def text(self) -> str:
         return "".join(self.content)
 

@@ -489,6 +489,24 @@ def mlx_vlm_supports(config: dict) -> bool:
     return has_model_module("mlx_vlm", "models", MLX_VLM_REMAPPING.get(model_type, model_type))
 
 
+def mlx_embeddings_module(config: dict) -> str:
+    """The mlx_embeddings.models module its loader would pick (dashes become underscores)."""
+    return str(config.get("model_type", "")).replace("-", "_")
+
+
+def mlx_embeddings_supports(config: dict) -> bool:
+    return has_model_module("mlx_embeddings", "models", mlx_embeddings_module(config))
+
+
+def _embedding_compatibility(config: dict, architecture: str):
+    """Embedding models, encoders and decoders alike, run through mlx-embeddings."""
+    if not backend_installed("mlx_embeddings"):
+        return False, "mlx-embeddings is not installed (embedding models need the 'embeddings' extra)", None
+    if not mlx_embeddings_supports(config):
+        return False, f"model_type '{architecture}' not supported by mlx-embeddings", None
+    return True, None, "mlx_embeddings"
+
+
 def mlx_audio_supports(config: dict) -> bool:
     model_type = str(config.get("model_type", "")).lower()
     return any(has_model_module("mlx_audio", "stt/models", name) for name in {model_type, *[
@@ -550,8 +568,8 @@ def _compatibility(files, config, framework, kind, route, vision, audio):
         if not mlx_audio_supports(config):
             return False, f"model_type '{architecture}' not supported by mlx-audio", None
         return True, None, "mlx_audio"
-    if route == "encoder":
-        return False, f"Embedding encoder '{architecture}' is not supported (mlx-lm runs decoder models only)", None
+    if route is not None:
+        return _embedding_compatibility(config, architecture)
     if vision or (audio and kind != "audio"):
         if not backend_installed("mlx_vlm"):
             return False, "mlx-vlm is not installed (vision and audio-chat models need the 'vision' extra)", None

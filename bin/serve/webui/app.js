@@ -323,6 +323,10 @@ async function generate(conversation) {
     }
   } finally {
     message.totalMs = performance.now() - started;
+    // The full render below supersedes a streamed update still waiting for its
+    // frame; left alone it would redraw the answer (and its buttons) again.
+    if (pending) cancelAnimationFrame(pending);
+    pending = null;
     state.running = null;
     setRunning(false);
     conversation.updated = Date.now();

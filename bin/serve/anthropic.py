@@ -1,0 +1,265 @@
+"""Anthropic's Messages API (``POST /v1/messages``) over the same engine.
+
+A Messages request becomes the same validated ``GenRequest`` a chat
+completion does (``system`` first, then the turns), runs through
+``Generation`` (queueing, cancellation, the prompt cache), and is answered
+in Anthropic's shapes: a ``message`` object, or the event stream
+``message_start``, ``content_block_start``, ``ping``, ``content_block_delta``...,
+``content_block_stop``, ``message_delta``, ``message_stop``.  A model's
+reasoning becomes ``thinking`` blocks before the ``text`` block.  Errors are
+``{"type": "error", "error": {"type", "message"}}``.
+
+Hooks for features that land elsewhere: image blocks (base64 sources) are
+decoded into ``GenRequest.images`` exactly as OpenAI ``image_url`` parts
+are, so they run wherever the vision engine runs them (until then a text
+model refuses them with 422); ``tools``, ``tool_use`` and ``tool_result``
+are refused with 422 in ``_tools``/``_block`` until tool calling exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from mlxk_bin.serve.errors import ApiError, bad_request
+from mlxk_bin.serve.generation import Generation
+from mlxk_bin.serve.schemas import (
+    CHAT,
+    MAX_MODEL_CHARS,
+    GenRequest,
+    _bool,
+    _image,
+    _number,
+    _sampling,
+    _stop,
+    _string,
+    _type_name,
+    _unsupported,
+    _wrong_type,
+)
+from mlxk_common.jsonio import dumps
+
+# HTTP status -> Anthropic's error type
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+               404: "not_found_error", 405: "invalid_request_error", 408: "timeout_error",
+               413: "request_too_large", 422: "invalid_request_error", 429: "rate_limit_error",
+               500: "api_error", 503: "overloaded_error"}
+STOP_REASONS = {"length": "max_tokens"}  # "stop": end_turn, or stop_sequence when a stop string ended it
+
+
+def error_body(error: ApiError) -> dict:
+    return {"type": "error", "error": {"type": ERROR_TYPES.get(error.status, "api_error"), "message": error.message}}
+
+
+def event(name: str, data: dict) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + dumps(data).encode() + b"\n\n"
+
+
+# -- the request ------------------------------------------------------------
+
+def parse_messages(body, max_image_bytes: int) -> GenRequest:
+    if not isinstance(body, dict):
+        raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
+    req = GenRequest(CHAT)
+    model = body.get("model")
+    if model is not None:
+        model = _string(model, "model", MAX_MODEL_CHARS).strip()
+        if not model or "\x00" in model:
+            raise bad_request("'model' must name a model", "model")
+        req.model = model
+    if body.get("max_tokens") is None:
+        raise bad_request("'max_tokens' is required", "max_tokens", "missing_required_parameter")
+    req.max_tokens = _number(body, "max_tokens", 1, 2**31 - 1, integer=True)
+    _tools(body)
+    messages = _system(body.get("system"), req.images, max_image_bytes)
+    messages += _turns(body.get("messages"), req.images, max_image_bytes)
+    req.messages = messages
+    # Anthropic's temperature, top_p and top_k, and the OpenAI route's extensions (min_p,
+    # repetition_penalty, seed) with the same checks; Anthropic's temperature ends at 1.
+    _number(body, "temperature", 0, 1)
+    _sampling(body, req)
+    req.stop = _stop(body.get("stop_sequences"))
+    req.stream = _bool(body, "stream")
+    thinking = body.get("thinking")
+    if thinking is not None:
+        if not isinstance(thinking, dict):
+            raise _wrong_type("thinking", "an object", thinking)
+        kind = thinking.get("type")
+        # The chat template's switch; other kinds leave the template's own default.
+        if kind in ("enabled", "adaptive", "disabled"):
+            req.template_kwargs = {"enable_thinking": kind != "disabled"}
+    return req
+
+
+def _tools(body: dict) -> None:
+    """Tool calling (``tools``, ``tool_choice``): not available yet."""
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise _wrong_type("tools", "an array", tools)
+    if tools:
+        raise _unsupported("tool calling is not supported by this server", "tools")
+
+
+def _system(value, images: list, max_image_bytes: int) -> list[dict]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [{"role": "system", "content": value}] if value else []
+    if not isinstance(value, list):
+        raise _wrong_type("system", "a string or an array of text blocks", value)
+    text = _blocks(value, "system", images, max_image_bytes, text_only=True)
+    return [{"role": "system", "content": text}] if text else []
+
+
+def _turns(value, images: list, max_image_bytes: int) -> list[dict]:
+    if value is None:
+        raise bad_request("'messages' is required", "messages", "missing_required_parameter")
+    if not isinstance(value, list):
+        raise _wrong_type("messages", "an array", value)
+    if not value:
+        raise bad_request("'messages' must hold at least one message", "messages")
+    out = []
+    for i, message in enumerate(value):
+        param = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise _wrong_type(param, "an object", message)
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            shown = role[:40] if isinstance(role, str) else _type_name(role)
+            raise bad_request(f"'{param}.role' must be 'user' or 'assistant', not {shown!r}", f"{param}.role")
+        content = message.get("content")
+        if isinstance(content, str):
+            text = content
+        elif isinstance(content, list):
+            text = _blocks(content, f"{param}.content", images, max_image_bytes)
+        else:
+            raise _wrong_type(f"{param}.content", "a string or an array of content blocks", content)
+        out.append({"role": role, "content": text})
+    return out
+
+
+def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_only: bool = False) -> str:
+    texts = []
+    for j, block in enumerate(blocks):
+        where = f"{param}[{j}]"
+        if not isinstance(block, dict):
+            raise _wrong_type(where, "an object", block)
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(_string(block.get("text"), f"{where}.text"))
+        elif text_only:
+            raise bad_request(f"'{where}.type' must be 'text'", f"{where}.type")
+        elif kind == "image":
+            images.append(_image_block(block.get("source"), f"{where}.source", max_image_bytes))
+        elif kind in ("thinking", "redacted_thinking"):
+            continue  # earlier reasoning is not fed back, as the chat templates do
+        elif kind in ("tool_use", "tool_result", "server_tool_use", "document", "search_result"):
+            raise _unsupported(f"content blocks of type {kind!r} are not supported", f"{where}.type")
+        else:
+            shown = kind[:40] if isinstance(kind, str) else _type_name(kind)
+            raise bad_request(f"'{where}.type' must be 'text' or 'image', not {shown!r}", f"{where}.type")
+    return "".join(texts)
+
+
+def _image_block(source, param: str, max_image_bytes: int) -> bytes:
+    """A base64 image source, decoded and checked as an OpenAI data: URL is."""
+    if not isinstance(source, dict):
+        raise _wrong_type(param, "an object", source)
+    if source.get("type") != "base64":
+        raise bad_request("only base64 image sources are accepted; this server never fetches remote URLs",
+                          f"{param}.type", "invalid_image_url")
+    media = _string(source.get("media_type"), f"{param}.media_type", 100)
+    data = _string(source.get("data"), f"{param}.data")
+    return _image(f"data:{media};base64,{data}", param, max_image_bytes)
+
+
+# -- the answer -------------------------------------------------------------
+
+def stop_reason(done) -> tuple[str, str | None]:
+    if done.finish_reason == "stop" and done.stop_sequence:
+        return "stop_sequence", done.stop_sequence
+    return STOP_REASONS.get(done.finish_reason, "end_turn"), None
+
+
+class Messages(Generation):
+    """``POST /v1/messages``: one choice, Anthropic's shapes."""
+
+    def __init__(self, state, environ):
+        super().__init__(state, environ, CHAT)
+        self.block = None  # the open content block's type ("thinking" or "text"), streaming
+        self.blocks = 0  # content blocks opened so far
+
+    def parse(self, body):
+        return parse_messages(body, self.state.settings.max_image)
+
+    def start_response(self, model) -> None:
+        self.id = "msg_" + uuid.uuid4().hex[:24]
+        self.model_name = model.name
+
+    def _usage_doc(self, output_tokens: int) -> dict:
+        return {"input_tokens": self.prompt_tokens - self.cached_tokens, "output_tokens": output_tokens,
+                "cache_read_input_tokens": self.cached_tokens, "cache_creation_input_tokens": 0}
+
+    def _message(self, content: list, reason, sequence, output_tokens: int) -> dict:
+        return {"id": self.id, "type": "message", "role": "assistant", "model": self.model_name,
+                "content": content, "stop_reason": reason, "stop_sequence": sequence,
+                "usage": self._usage_doc(output_tokens)}
+
+    def respond(self, choices, usage_) -> dict:
+        choice = choices[0]
+        content = []
+        reasoning = "".join(choice.reasoning).strip()
+        if reasoning:
+            content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
+        content.append({"type": "text", "text": "".join(choice.content)})
+        reason, sequence = stop_reason(choice.done)
+        return self._message(content, reason, sequence, choice.done.completion_tokens)
+
+    # -- streaming (the same text/event-stream headers as OpenAI streams) -----------
+    def stream_start(self) -> bytes:
+        return (event("message_start", {"type": "message_start",
+                                        "message": self._message([], None, None, 0)})
+                + event("ping", {"type": "ping"}))
+
+    def _open(self, kind: str) -> bytes:
+        out = self._close()
+        self.block = kind
+        block = {"type": "text", "text": ""} if kind == "text" else {"type": "thinking", "thinking": "",
+                                                                     "signature": ""}
+        return out + event("content_block_start", {"type": "content_block_start", "index": self.blocks,
+                                                   "content_block": block})
+
+    def _close(self) -> bytes:
+        if self.block is None:
+            return b""
+        self.block = None
+        self.blocks += 1
+        return event("content_block_stop", {"type": "content_block_stop", "index": self.blocks - 1})
+
+    def _delta(self, kind: str, text: str) -> bytes:
+        out = self._open(kind) if self.block != kind else b""
+        delta = {"type": "text_delta", "text": text} if kind == "text" else {"type": "thinking_delta",
+                                                                              "thinking": text}
+        return out + event("content_block_delta", {"type": "content_block_delta", "index": self.blocks,
+                                                   "delta": delta})
+
+    def stream_delta(self, choice, ev) -> bytes:
+        out = b""
+        if ev.reasoning:
+            out += self._delta("thinking", ev.reasoning)
+        if ev.content:
+            out += self._delta("text", ev.content)
+        return out
+
+    def stream_choice_done(self, choice, ev) -> bytes:
+        out = b"" if self.blocks or self.block else self._open("text")  # an empty answer: one empty text block
+        out += self._close()
+        reason, sequence = stop_reason(ev)
+        return out + event("message_delta", {"type": "message_delta",
+                                             "delta": {"stop_reason": reason, "stop_sequence": sequence},
+                                             "usage": {"output_tokens": ev.completion_tokens}})
+
+    def stream_end(self, usage_) -> bytes:
+        return event("message_stop", {"type": "message_stop"})
+
+    def stream_error(self, error: ApiError) -> bytes:
+        return event("error", error_body(error))

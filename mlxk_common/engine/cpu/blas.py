@@ -1,0 +1,125 @@
+"""A fast BLAS for MLX's Linux CPU wheel, loaded before ``mlx.core``.
+
+The ``mlx[cpu]`` wheel links the reference (netlib) BLAS.  MLX's float32
+matmul calls ``cblas_sgemm``, which the dynamic loader resolves in the global
+scope first: a library loaded with ``RTLD_GLOBAL`` *before* ``mlx.core`` is
+imported serves it (after the import it is too late).  ``ensure()`` does that
+with OpenBLAS from the ``scipy-openblas32`` wheel, through a copy prepared
+once into the user's cache (``elf.patch``: standard names, one-row shim).
+
+Called at the start of the model-running tools (mlx-run, mlxk-serve) and by
+the engine's loader; never by list/show/health/rm.  Only ctypes is imported.
+
+Environment: ``MLXK2_CPU_BLAS=0`` keeps MLX's own BLAS; ``MLXK2_CPU_THREADS``
+(else ``OPENBLAS_NUM_THREADS``, else 1) sets the BLAS threads: with two or
+more, any other busy process on the machine made generation collapse here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mlxk_common.engine.cpu.elf import ElfError, patch
+
+PATCH_VERSION = 1  # bump when elf.patch changes what it writes
+LIBRARY = "libscipy_openblas.so"
+DEFAULT_THREADS = 1
+
+_state: dict | None = None
+
+
+def status() -> dict:
+    """What ``ensure`` did: {"blas", "library", "shim", "threads", "reason"}; {} before it ran."""
+    return dict(_state or {})
+
+
+def ensure(environ=None) -> dict:
+    """Load the fast BLAS process-wide unless it cannot or should not be; idempotent."""
+    global _state
+    if _state is None:
+        _state = _load(os.environ if environ is None else environ)
+    return status()
+
+
+def _reference(reason: str) -> dict:
+    return {"blas": "reference", "library": None, "shim": False, "threads": None, "reason": reason}
+
+
+def threads(environ) -> int:
+    text = environ.get("MLXK2_CPU_THREADS") or environ.get("OPENBLAS_NUM_THREADS") or ""
+    try:
+        return max(1, int(text))
+    except ValueError:
+        return DEFAULT_THREADS
+
+
+def _load(environ) -> dict:
+    if sys.platform != "linux":
+        return _reference("not Linux (MLX uses Accelerate on macOS)")
+    if environ.get("MLXK2_CPU_BLAS", "").strip().lower() in {"0", "off", "false", "no"}:
+        return _reference("MLXK2_CPU_BLAS=0")
+    if "mlx.core" in sys.modules:
+        return _reference("mlx was imported before the BLAS could be loaded")
+    from importlib.util import find_spec
+
+    mlx = find_spec("mlx")
+    site = os.path.dirname(next(iter(mlx.submodule_search_locations))) if mlx else None
+    if site and any(n.startswith("mlx_cuda") for n in os.listdir(site)):
+        return _reference("MLX runs on CUDA")
+    spec = find_spec("scipy_openblas32")
+    if spec is None or not spec.submodule_search_locations:
+        return _reference("scipy-openblas32 is not installed")
+    source = os.path.join(next(iter(spec.submodule_search_locations)), "lib", LIBRARY)
+    try:
+        path, shim = prepared_copy(source, environ)
+    except (OSError, ElfError) as exc:
+        return _reference(f"cannot prepare OpenBLAS: {exc}")
+    import ctypes
+
+    count = threads(environ)
+    # OpenBLAS sizes its thread pool from the environment as it loads.
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = str(count)
+    try:
+        lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+    except OSError as exc:
+        return _reference(f"cannot load OpenBLAS: {exc}")
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
+    lib.openblas_set_num_threads(count)
+    return {
+        "blas": "openblas",
+        "library": path,
+        "shim": shim,
+        "threads": count,
+        "reason": "" if shim else "OpenBLAS without the one-row shim (x86-64 only)",
+    }
+
+
+def cache_dir(environ) -> str:
+    xdg = environ.get("XDG_CACHE_HOME")
+    return os.path.join(os.path.expanduser(xdg) if xdg else os.path.expanduser("~/.cache"), "mlxk", "cpu")
+
+
+def prepared_copy(source: str, environ) -> tuple[str, bool]:
+    """(path of the patched copy, whether it has the shim): made once per OpenBLAS build."""
+    st = os.stat(source)
+    key = f"{st.st_size:x}-{int(st.st_mtime):x}-v{PATCH_VERSION}"
+    folder = cache_dir(environ)
+    for shim, name in ((True, f"libopenblas-{key}-shim.so"), (False, f"libopenblas-{key}.so")):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name), shim
+    with open(source, "rb") as f:
+        data, info = patch(f.read())
+    name = f"libopenblas-{key}-shim.so" if info["shim"] else f"libopenblas-{key}.so"
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, name)
+    temp = f"{target}.{os.getpid()}.tmp"  # concurrent first runs each write their own, then one wins
+    with open(temp, "wb") as f:
+        f.write(data)
+    os.replace(temp, target)
+    return target, info["shim"]

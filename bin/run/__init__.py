@@ -218,6 +218,7 @@ class Settings:
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop, **self.agent}
         options.update(request)
+        agents.check_engine(engine, {k: v for k, v in options.items() if k in agents.ENGINE_KEYS and v is not None})
         prepared = engine.prepare(**options)
         prepared.logprobs = self.logprobs
         return prepared

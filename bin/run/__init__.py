@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from mlxk_bin.run import agents
-from mlxk_bin.run import vision
+from mlxk_bin.run import agents, vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from mlxk_bin.run import distributed, vision
+from mlxk_bin.run import agents, distributed, vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -22,6 +22,7 @@ from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
+from mlxk_common.jsonio import dumps
 from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
@@ -55,17 +56,27 @@ def configure(parser):
     sampling.add_argument("--max-tokens", type=int, metavar="N",
                           help="most tokens to generate (env MLXK2_MAX_TOKENS; default: the rest of the "
                                "context window)")
-    sampling.add_argument("--temperature", type=float, metavar="T", help="sampling temperature; 0 is greedy "
-                          "(default 0.7)")
-    sampling.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling mass (default 0.9)")
-    sampling.add_argument("--top-k", type=int, metavar="K", help="sample from the K likeliest tokens (default 0: off)")
-    sampling.add_argument("--min-p", type=float, metavar="P", help="drop tokens below P x the top probability "
-                          "(default 0: off)")
+    sampling.add_argument("--temperature", type=float, metavar="T",
+                          help="sampling temperature; 0 is greedy (default: the model's generation_config.json "
+                               "value, else 1.0)")
+    sampling.add_argument("--top-p", type=float, metavar="P",
+                          help="nucleus sampling mass (default: the model's generation_config.json value, else 1.0)")
+    sampling.add_argument("--top-k", type=int, metavar="K",
+                          help="sample from the K likeliest tokens (default: the model's generation_config.json "
+                               "value, else 0: off)")
+    sampling.add_argument("--min-p", type=float, metavar="P",
+                          help="drop tokens below P x the top probability (default: the model's "
+                               "generation_config.json value, else 0: off)")
     sampling.add_argument("--repetition-penalty", type=float, metavar="R",
-                          help="penalty for repeating recent tokens (default 1.1; 1.0 is off)")
+                          help="penalty for repeating recent tokens, prompt included (default 1.0: off)")
+    sampling.add_argument("--presence-penalty", type=float, metavar="X",
+                          help="subtract X from every token already in the answer, -2 to 2 (default 0: off)")
+    sampling.add_argument("--frequency-penalty", type=float, metavar="X",
+                          help="subtract X times its count in the answer from every token, -2 to 2 (default 0: off)")
     sampling.add_argument("--seed", type=int, metavar="N", help="random seed: the same seed gives the same text")
     sampling.add_argument("--stop", action="append", default=[], metavar="STR",
                           help="stop before this string; it is never printed (repeatable)")
+    agents.add_arguments(parser.add_argument_group("tools and structured output"))
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
@@ -90,7 +101,8 @@ def configure(parser):
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
-                            'repetition_penalty, seed, stop, chat_template_args, and "images": [paths] for a '
+                            'repetition_penalty, presence_penalty, frequency_penalty, seed, stop, chat_template_args, '
+                            'tools, tool_choice, parallel_tool_calls, response_format, and "images": [paths] for a '
                             'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
@@ -142,6 +154,9 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
+        if settings.agent:
+            raise MlxkError("usage_error", "--tools, --json-schema and --json-object work with a prompt or "
+                            "--ndjson-in, not in the interactive chat")
         engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
@@ -200,7 +215,8 @@ class Settings:
         args = ctx.args
         self.sampling = SamplingParams(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                                        min_p=args.min_p, repetition_penalty=args.repetition_penalty,
-                                       seed=args.seed)
+                                       presence_penalty=args.presence_penalty,
+                                       frequency_penalty=args.frequency_penalty, seed=args.seed)
         self.max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, int)
         if self.max_tokens is not None and self.max_tokens < 1:
             raise MlxkError("usage_error", "--max-tokens must be at least 1")
@@ -210,6 +226,7 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.agent = agents.read_options(args)  # tools, tool_choice, response_format
         self.logprobs = args.logprobs
         if self.logprobs is not None:
             if not 0 <= self.logprobs <= MAX_TOP:
@@ -221,8 +238,9 @@ class Settings:
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
-                   "sampling": self.sampling, "stop": self.stop}
+                   "sampling": self.sampling, "stop": self.stop, **self.agent}
         options.update(request)
+        agents.check_engine(engine, {k: v for k, v in options.items() if k in agents.ENGINE_KEYS and v is not None})
         prepared = engine.prepare(**options)
         prepared.logprobs = self.logprobs
         return prepared
@@ -316,6 +334,7 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     request = settings.prepare(engine, prompt=prompt)
     hide = settings.hide_reasoning
     finished = printer = None
+    splitter = agents.tool_splitter(engine, settings.agent)
     if ctx.mode == HUMAN:
         printer = AnswerPrinter(env.stdout, stream=ctx.args.stream or env.stdout_isatty, color=env.color,
                                 hide_reasoning=hide, markers=engine.markers)
@@ -323,7 +342,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         for event in engine.generate(request):
             if event.kind == "finished":
                 finished = event
-            elif printer is not None:
+                continue
+            if splitter is not None:
+                event.content = splitter.feed(event.content)[0]
+            if printer is not None:
                 printer.delta(event.content, event.reasoning)
             elif ctx.mode == NDJSON:
                 if event.reasoning and not hide:
@@ -337,13 +359,23 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
         raise
+    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path), engine,
+                               finished,
+                               settings.agent)
+    if splitter is not None:
+        tail = splitter.finish()[0]
+        if printer is not None:
+            printer.delta(tail)
+            for call in record.get("tool_calls") or ():
+                printer.delta(("\n" if printer.wrote else "") + dumps(call["function"]))
+        elif ctx.mode == NDJSON and tail:
+            out.event("delta", text=tail)
     if printer is not None:
         printer.end()
     note_finish(ctx, finished, engine.load_s, engine.cpu_path)
-    result = result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
     if ctx.rank is not None:
-        result["distributed"] = ctx.rank.describe()
-    return result
+        record["distributed"] = ctx.rank.describe()
+    return record
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 
+from mlxk_bin.run.agents import line_options, with_calls
 from mlxk_bin.run.output import result_record
 from mlxk_common.engine.exif import exif_block
 from mlxk_common.engine.images import load_images
@@ -22,7 +23,8 @@ from mlxk_common.output import JSON
 from mlxk_common.progress import human_bytes
 
 # Per-line options besides prompt/messages, and how to check them.
-_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed")
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty",
+                  "frequency_penalty", "seed")
 
 
 def ndjson_batch(ctx, engine, name: str, settings, batch_size: int, vision_settings=None) -> int:
@@ -62,9 +64,10 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int, vision_setti
                 count += 1
                 try:
                     _check_line(line_no, problem, settings.max_input)
-                    request, ident, prompt, images = _request(engine, settings, text, line_no, vision_settings)
+                    request, ident, prompt, images, agent = _request(engine, settings, text, line_no,
+                                                                     vision_settings)
                     scheduler.submit(request, rid=index)
-                    meta[index] = (ident, prompt, line_no, images)
+                    meta[index] = (ident, prompt, line_no, images, agent)
                 except MlxkError as exc:
                     errors += 1
                     done[index] = _error_record(index, line_no, exc, text or "")
@@ -75,11 +78,12 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int, vision_setti
                 continue
             for event in scheduler.step():
                 if event.kind == "finished":
-                    ident, prompt, line_no, images = meta.pop(event.rid)
+                    ident, prompt, line_no, images, agent = meta.pop(event.rid)
                     record = {"event": "result", "index": event.rid, "line": line_no}
                     if ident is not None:
                         record["id"] = ident
-                    record.update(result_record(name, prompt, event, settings.hide_reasoning))
+                    record.update(with_calls(result_record(name, prompt, event, settings.hide_reasoning), engine,
+                                             event, agent))
                     if images is not None:
                         record["images"] = [image.record() for image in images]
                     done[event.rid] = record
@@ -143,6 +147,8 @@ def _request(engine, settings, text: str, line_no: int, vision_settings=None):
             if not isinstance(template_args, dict):
                 _bad("chat_template_args")
             options["template_args"] = {**settings.template_args, **template_args}
+        agent = {**settings.agent, **line_options(obj, settings.agent)}
+        options.update(agent)
         images = _images(engine, obj, vision_settings)
         if images is not None:
             options["images"] = images
@@ -157,7 +163,7 @@ def _request(engine, settings, text: str, line_no: int, vision_settings=None):
             request = settings.prepare(engine, messages=messages, **options)
     except MlxkError as exc:
         raise MlxkError(exc.type, f"{where}: {exc.message}", **exc.details) from None
-    return request, obj.get("id"), prompt if prompt is not None else obj.get("messages"), images
+    return request, obj.get("id"), prompt if prompt is not None else obj.get("messages"), images, agent
 
 
 def _images(engine, obj: dict, vision_settings):

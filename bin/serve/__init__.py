@@ -197,11 +197,17 @@ TOOL = Tool(
     command="serve",
     summary="serve models over an OpenAI-compatible HTTP API",
     description=(
-        "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
-        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage), "
+        "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions, "
+        "POST /v1/completions and POST /v1/responses (streaming with server-sent events, "
+        "stream_options.include_usage), POST /v1/messages (Anthropic's Messages API), "
         "POST /v1/embeddings (embedding models; the 'embeddings' extra), GET /metrics (--metrics), and "
         "POST /v1/audio/transcriptions and /v1/audio/translations for Whisper models (multipart uploads, "
         "json, text, srt, vtt, verbose_json; transcribed on a thread of their own, so chat goes on meanwhile).  "
+        "Tool calling (tools, tool_choice) uses the model family's own "
+        "tool-call format; response_format json_object/json_schema and tool_choice required are enforced "
+        "while sampling by a grammar.  Sampling defaults: a field a request leaves out gets the model's "
+        "generation_config.json value (temperature, top_p, top_k, min_p), else temperature 1 and top_p 1; "
+        "no repetition, presence or frequency penalty unless the request asks.  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "

@@ -23,6 +23,7 @@ from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
 from mlxk_bin.serve.logprobs import chat_logprobs, completion_logprobs
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
+from mlxk_bin.serve.tools import ToolText, stream_deltas
 from mlxk_bin.serve.worker import Job
 from mlxk_common.engine import VISION, SamplingParams
 from mlxk_common.errors import MlxkError
@@ -45,7 +46,7 @@ def fingerprint(version: str, model) -> str:
 class Choice:
     """What one choice (of ``n``) has produced so far."""
 
-    __slots__ = ("index", "content", "reasoning", "logprobs", "done", "text_offset")
+    __slots__ = ("index", "content", "reasoning", "logprobs", "done", "text_offset", "tools")
 
     def __init__(self, index: int):
         self.index = index
@@ -54,6 +55,17 @@ class Choice:
         self.logprobs: list | None = None  # engine TokenLogprobs, when asked for
         self.done = None  # the Done event
         self.text_offset = 0  # characters sent so far (the legacy completions logprobs' text_offset)
+        self.tools: ToolText | None = None  # the request has tools: the text goes through the call markers
+
+    def split(self, text: str, final: bool) -> tuple[str, list, str | None]:
+        """(content, tool calls, finish reason or None) of new text; all text at ``final``."""
+        if self.tools is None:
+            return text, [], (_finish(self.done.finish_reason) if final else None)
+        content, calls = self.tools.feed(text)
+        if not final:
+            return content, calls, None
+        more, late = self.tools.finish()
+        return content + more, calls + late, self.tools.finish_reason(_finish(self.done.finish_reason))
 
 
 class Generation:
@@ -126,6 +138,8 @@ class Generation:
                     raise ClientGone()
                 if job.index == 0:
                     self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
+                if first.tool_format is not None:
+                    self.choices[job.index].tools = ToolText(first.tool_format, req.tools)
         except BaseException:
             self._end()
             raise
@@ -235,10 +249,12 @@ class Generation:
 
     def respond(self, choices: list[Choice], usage_: dict) -> dict:
         want = self.req.logprobs is not None
-        return self.shaper.response([
-            self.shaper.choice(c.index, "".join(c.content), "".join(c.reasoning), _finish(c.done.finish_reason),
-                               self._logprobs(c, c.logprobs or []) if want else None)
-            for c in choices], usage_)
+        shaped = []
+        for c in choices:
+            text, calls, finish = c.split("".join(c.content), final=True)
+            shaped.append(self.shaper.choice(c.index, text, "".join(c.reasoning), finish,
+                                             self._logprobs(c, c.logprobs or []) if want else None, calls))
+        return self.shaper.response(shaped, usage_)
 
     def _logprobs(self, choice: Choice, entries: list):
         if self.kind == CHAT:
@@ -285,12 +301,27 @@ class Generation:
         logprobs = None
         if self.req.logprobs is not None:
             logprobs = self._logprobs(choice, list(event.logprobs or ()))
-        return sse.event(self.shaper.chunk(event.content, event.reasoning, include_usage=self.req.include_usage,
-                                           index=choice.index, logprobs=logprobs))
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, _ = choice.split(event.content, final=False)
+        out = b""
+        if content or event.reasoning or logprobs or choice.tools is None:
+            out = sse.event(self.shaper.chunk(content, event.reasoning, include_usage=self.req.include_usage,
+                                              index=choice.index, logprobs=logprobs))
+        return out + self._call_chunks(choice, calls, before)
 
     def stream_choice_done(self, choice: Choice, event) -> bytes:
-        return sse.event(self.shaper.chunk(finish_reason=_finish(event.finish_reason),
-                                           include_usage=self.req.include_usage, index=choice.index))
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, finish = choice.split("", final=True)
+        out = sse.event(self.shaper.chunk(content, include_usage=self.req.include_usage, index=choice.index)) \
+            if content else b""
+        return out + self._call_chunks(choice, calls, before) + sse.event(self.shaper.chunk(
+            finish_reason=finish, include_usage=self.req.include_usage, index=choice.index))
+
+    def _call_chunks(self, choice: Choice, calls: list, before: int) -> bytes:
+        """Each completed call as OpenAI streams it: id, type and name, then the arguments."""
+        return b"".join(sse.event(self.shaper.chunk(include_usage=self.req.include_usage, index=choice.index,
+                                                    tool_calls=[delta]))
+                        for delta in stream_deltas(calls, before))
 
     def stream_end(self, usage_: dict) -> bytes:
         out = sse.event(self.shaper.usage_chunk(usage_)) if self.req.include_usage else b""

@@ -32,12 +32,18 @@ def prepare(engine, job, ceiling: int | None):
             if req.exif:  # asked for: the model sees the metadata, the answer starts with its table
                 messages = _with_block(messages, exif_block(images))
                 options["preamble"] = exif_table(images)
+        # Only when asked: the other engines (vision) take no tools or formats.
+        if req.tools:
+            options.update(tools=req.tools, tool_choice=req.tool_choice, parallel_tool_calls=req.parallel_tool_calls)
+        if req.response_format is not None:
+            options["response_format"] = req.response_format
         request = engine.prepare(messages=messages, template_args=req.template_kwargs or None,
                                  max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid, **options)
     else:
         prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
+        formats = {"response_format": req.response_format} if req.response_format is not None else {}
         request = engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
-                                 sampling=job.sampling, stop=req.stop, tag=job.rid)
+                                 sampling=job.sampling, stop=req.stop, tag=job.rid, **formats)
     request.logprobs = getattr(req, "logprobs", None)
     return request
 

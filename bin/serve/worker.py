@@ -485,7 +485,9 @@ class Worker:
             return
         resident.last_used = time.monotonic()
         job.cached = cached
-        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens))
+        tools = getattr(job.request, "tools", None) and job.request.tool_choice != "none"
+        tool_format = getattr(resident.engine, "tool_format", None) if tools else None
+        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens, tool_format))
         preamble = getattr(request, "preamble", "")
         if preamble:  # the EXIF table the request asked for: the answer text starts with it
             self._post(job, Text(preamble, ""))

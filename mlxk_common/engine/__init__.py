@@ -53,7 +53,14 @@ prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
 request), generate (single request), conversation (chat KV cache), batch
-(BatchScheduler).
+(BatchScheduler), tools (the family's tool-call format, splitting and
+parsing calls), structured (response_format / tool_choice -> a constraint),
+constrain (llguidance grammars as a per-request logits processor).
+
+    req = engine.prepare(messages=..., tools=[...], tool_choice="required",   # or "auto", "none", a name
+                         response_format={"type": "json_schema", "schema": {...}})
+    engine.tool_format                   # ToolFormat (markers, mlx-lm parser) or None: no tools in the template
+    engine.sampling_defaults             # generation_config.json's temperature/top_p/top_k/min_p
 
 Errors are ``MlxkError``: model_not_found, unhealthy (unreadable folder,
 unsupported architecture), capability_not_supported (vision/audio for now),

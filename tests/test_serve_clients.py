@@ -110,7 +110,9 @@ def test_langchain_with_structured_output(server):
 
 # -- litellm ------------------------------------------------------------------------------------
 
-def test_litellm_with_tools(server):
+def test_litellm_with_tools(server, monkeypatch):
+    # litellm fetches a price list from the internet as it loads unless told to use its own copy.
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     litellm = pytest.importorskip("litellm")
     tools = [{"type": "function", "function": {"name": "get_weather", "description": "The weather of a city",
                                                "parameters": WEATHER_SCHEMA}}]

@@ -209,12 +209,14 @@ _mlxk_positional_mlxk_pull() {
 }
 
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
-_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --ndjson-in --batch-size --cpu-dtype --json --ndjson --log-level --log-json --version'
-_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --seed --stop --logprobs --workers --token --retries --batch-size --cpu-dtype --log-level'
+_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --presence-penalty --frequency-penalty --seed --stop --tools --tool-choice --json-schema --json-object --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --ndjson-in --batch-size --cpu-dtype --json --ndjson --log-level --log-json --version'
+_mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --presence-penalty --frequency-penalty --seed --stop --tools --tool-choice --json-schema --logprobs --workers --token --retries --batch-size --cpu-dtype --log-level'
 _mlxk_many_mlx_run=''
 _mlxk_value_mlx_run() {
     case $1 in
         -m|--model) _mlxk_models "$2" ;;
+        --tools) _mlxk_paths file "$2" ;;
+        --json-schema) _mlxk_paths file "$2" ;;
         --cpu-dtype) _mlxk_match "$2" 'auto' 'float32' 'native' ;;
         --log-level) _mlxk_match "$2" 'debug' 'info' 'warning' 'error' ;;
     esac

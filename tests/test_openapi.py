@@ -54,7 +54,7 @@ def test_document_is_valid_openapi_31():
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in operations} == {
         "GET /", "GET /health", "GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions",
-        "POST /v1/completions", "POST /v1/messages", "POST /v1/embeddings", "GET /metrics",
+        "POST /v1/completions", "POST /v1/responses", "POST /v1/messages", "POST /v1/embeddings", "GET /metrics",
         "GET /openapi.json"}
 
 
@@ -106,6 +106,15 @@ def test_served_document_and_real_responses(tiny_server):
     for chunk in chunks:
         check(chunk, "ChatCompletionChunk")
     assert chunks[-1]["usage"]["completion_tokens"] <= 2
+    response = check(tiny_server.http("POST", "/v1/responses", {"model": model, "input": "hi",
+                                                                "max_output_tokens": 2}).json(), "Response")
+    assert response["output"][0]["type"] == "message"
+    stream = tiny_server.http("POST", "/v1/responses", {"model": model, "input": "hi", "stream": True}).body.decode()
+    events = [json.loads(block.split("data: ", 1)[1]) for block in stream.split("\n\n") if "data: " in block]
+    for event in events:
+        check(event, "ResponseStreamEvent")
+    assert events[-1]["type"] == "response.completed"
+    check(events[-1]["response"], "Response")
     completion = {"model": model, "prompt": "hi", "max_tokens": 2}
     check(tiny_server.http("POST", "/v1/completions", completion).json(), "TextCompletion")
     for chunk in sse_data(tiny_server.http("POST", "/v1/completions", {**completion, "stream": True}).body):
@@ -137,7 +146,7 @@ def test_served_document_and_real_responses(tiny_server):
         ("GET", "/v1/models/nothing-like-this", None, 404),
         ("POST", "/v1/chat/completions", b"{not json", 400),
         ("POST", "/v1/chat/completions", {**chat, "temperature": 9}, 400),
-        ("POST", "/v1/chat/completions", {**chat, "tools": [{"type": "function"}]}, 422),
+        ("POST", "/v1/chat/completions", {**chat, "tools": [{"type": "function"}]}, 400),
         ("POST", "/v1/completions", {**completion, "prompt": "x" * 9000}, 400),
         ("DELETE", "/v1/models", None, 405),
         ("GET", "/nowhere", None, 404),

@@ -48,8 +48,10 @@ BAD_FIELDS = {
     "logprobs": ["yes", -1, 21, 1.5, [], {}],
     "top_logprobs": [-1, 21, "x", 2.5],
     "tools": ["x", 1, {}, [{"type": "function", "function": {"name": "f"}}]],
-    "response_format": ["json", 1, [], {"type": "json_object"}, {"type": "json_schema"}],
-    "logit_bias": ["x", 1, [], {"1": 100}],
+    "response_format": ["json", 1, [], {"type": "yaml"}, {"type": "json_schema"},
+                        {"type": "json_schema", "json_schema": {"schema": {"type": "string", "format": "ipv9"}}}],
+    "tool_choice": ["sometimes", 1, [], {"type": "function"}, "required"],
+    "logit_bias": ["x", 1, [], {"1": 101}, {"x": 1}, {"999999999": 1}],
     "chat_template_kwargs": ["x", 1, [], True],
     "user": [1, [], {}, "u" * 5000],
 }

@@ -31,7 +31,7 @@ def test_a_full_chat_request():
                presence_penalty=0.5, user="u", chat_template_kwargs={"enable_thinking": False})
     assert req.model == "org/name" and req.max_tokens == 5 and req.stop == ["END"]
     assert req.sampling == {"temperature": 0.5, "top_p": 0.9, "top_k": 0, "min_p": 0.1, "seed": 7,
-                            "repetition_penalty": 1.2}
+                            "repetition_penalty": 1.2, "presence_penalty": 0.5}
     assert req.stream and req.include_usage and req.template_kwargs == {"enable_thinking": False}
 
 
@@ -44,6 +44,20 @@ def test_messages_are_normalized():
     assert req.messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "ab"},
                             {"role": "assistant", "content": "", "name": "bot"}]
     assert req.prompt_chars() == len("Be brief.") + 2
+
+
+def test_tools_and_their_history_are_kept():
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    req = chat(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+                         {"role": "tool", "tool_call_id": "call_1", "content": "42"}],
+               tools=tools, tool_choice={"type": "function", "function": {"name": "f"}}, parallel_tool_calls=False,
+               response_format={"type": "json_object"}, logit_bias={"7": -100}, frequency_penalty=0.2)
+    assert req.tools == tools and req.tool_choice == "f" and req.parallel_tool_calls is False
+    assert req.messages[1] == {"role": "assistant", "content": "", "tool_calls": [call]}
+    assert req.messages[2] == {"role": "tool", "content": "42", "tool_call_id": "call_1"}
+    assert req.response_format == {"type": "json_object"}
+    assert req.sampling == {"logit_bias": {"7": -100}, "frequency_penalty": 0.2}
 
 
 def test_max_completion_tokens_wins_over_max_tokens():
@@ -76,8 +90,17 @@ def test_completion_prompts(prompt, expected):
     ({"messages": [{"role": "user", "content": [{"type": "audio_url"}]}]}, 422, "messages[0].content[0].type",
      "capability_not_supported"),
     ({"messages": [{"role": "system"}]}, 400, "messages[0].content", "missing_required_parameter"),
-    ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}}, 422,
-     "response_format", "capability_not_supported"),
+    ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}}, 400,
+     "response_format.json_schema", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "yaml"}}, 400,
+     "response_format.type", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}, 400,
+     "tools[0].function.name", "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}, 400, "tool_choice",
+     "invalid_value"),
+    ({"messages": [{"role": "user", "content": "x"}], "logit_bias": {"x": 1}}, 400, "logit_bias", "invalid_value"),
+    ({"messages": [{"role": "assistant", "tool_calls": [{"function": {}}]}]}, 400,
+     "messages[0].tool_calls[0].function.name", "invalid_value"),
 ])
 def test_refusals_name_the_parameter(body, status, param, code):
     error = refused(body)

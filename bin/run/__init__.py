@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from mlxk_bin.run import agents
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -18,6 +19,7 @@ from mlxk_common.engine.prompting import parse_template_args
 from mlxk_common.engine.sampling import SamplingParams
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable, locate, pullable
+from mlxk_common.jsonio import dumps
 from mlxk_common.options import SIZE, add_cpu_arguments, add_transfer_arguments, parse_size
 from mlxk_common.output import HUMAN, JSON, NDJSON, ItemReport
 from mlxk_common.progress import human_bytes
@@ -51,17 +53,27 @@ def configure(parser):
     sampling.add_argument("--max-tokens", type=int, metavar="N",
                           help="most tokens to generate (env MLXK2_MAX_TOKENS; default: the rest of the "
                                "context window)")
-    sampling.add_argument("--temperature", type=float, metavar="T", help="sampling temperature; 0 is greedy "
-                          "(default 0.7)")
-    sampling.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling mass (default 0.9)")
-    sampling.add_argument("--top-k", type=int, metavar="K", help="sample from the K likeliest tokens (default 0: off)")
-    sampling.add_argument("--min-p", type=float, metavar="P", help="drop tokens below P x the top probability "
-                          "(default 0: off)")
+    sampling.add_argument("--temperature", type=float, metavar="T",
+                          help="sampling temperature; 0 is greedy (default: the model's generation_config.json "
+                               "value, else 1.0)")
+    sampling.add_argument("--top-p", type=float, metavar="P",
+                          help="nucleus sampling mass (default: the model's generation_config.json value, else 1.0)")
+    sampling.add_argument("--top-k", type=int, metavar="K",
+                          help="sample from the K likeliest tokens (default: the model's generation_config.json "
+                               "value, else 0: off)")
+    sampling.add_argument("--min-p", type=float, metavar="P",
+                          help="drop tokens below P x the top probability (default: the model's "
+                               "generation_config.json value, else 0: off)")
     sampling.add_argument("--repetition-penalty", type=float, metavar="R",
-                          help="penalty for repeating recent tokens (default 1.1; 1.0 is off)")
+                          help="penalty for repeating recent tokens, prompt included (default 1.0: off)")
+    sampling.add_argument("--presence-penalty", type=float, metavar="X",
+                          help="subtract X from every token already in the answer, -2 to 2 (default 0: off)")
+    sampling.add_argument("--frequency-penalty", type=float, metavar="X",
+                          help="subtract X times its count in the answer from every token, -2 to 2 (default 0: off)")
     sampling.add_argument("--seed", type=int, metavar="N", help="random seed: the same seed gives the same text")
     sampling.add_argument("--stop", action="append", default=[], metavar="STR",
                           help="stop before this string; it is never printed (repeatable)")
+    agents.add_arguments(parser.add_argument_group("tools and structured output"))
     output = parser.add_argument_group("output")
     output.add_argument("--stream", action="store_true",
                         help="write text as it is generated even when stdout is not a terminal")
@@ -85,7 +97,8 @@ def configure(parser):
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
-                            'repetition_penalty, seed, stop, chat_template_args); write one result line '
+                            'repetition_penalty, presence_penalty, frequency_penalty, seed, stop, chat_template_args, '
+                            'tools, tool_choice, parallel_tool_calls, response_format); write one result line '
                             'per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
@@ -117,6 +130,9 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "interactive chat has no --json/--ndjson output; give a prompt")
         if not no_prompt:
             raise MlxkError("usage_error", "--chat takes its prompts interactively; give no PROMPT")
+        if settings.agent:
+            raise MlxkError("usage_error", "--tools, --json-schema and --json-object work with a prompt or "
+                            "--ndjson-in, not in the interactive chat")
         engine, name = load(ctx, args.model, settings)
 
         return chat(ctx, engine, name, settings)
@@ -146,7 +162,8 @@ class Settings:
         args = ctx.args
         self.sampling = SamplingParams(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                                        min_p=args.min_p, repetition_penalty=args.repetition_penalty,
-                                       seed=args.seed)
+                                       presence_penalty=args.presence_penalty,
+                                       frequency_penalty=args.frequency_penalty, seed=args.seed)
         self.max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, int)
         if self.max_tokens is not None and self.max_tokens < 1:
             raise MlxkError("usage_error", "--max-tokens must be at least 1")
@@ -163,11 +180,12 @@ class Settings:
             if ctx.mode == HUMAN:
                 raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
         self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
+        self.agent = agents.read_options(args)  # tools, tool_choice, response_format
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
-                   "sampling": self.sampling, "stop": self.stop}
+                   "sampling": self.sampling, "stop": self.stop, **self.agent}
         options.update(request)
         prepared = engine.prepare(**options)
         prepared.logprobs = self.logprobs
@@ -240,6 +258,7 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     request = settings.prepare(engine, prompt=prompt)
     hide = settings.hide_reasoning
     finished = printer = None
+    splitter = agents.tool_splitter(engine, settings.agent)
     if ctx.mode == HUMAN:
         printer = AnswerPrinter(env.stdout, stream=ctx.args.stream or env.stdout_isatty, color=env.color,
                                 hide_reasoning=hide, markers=engine.markers)
@@ -247,7 +266,10 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         for event in engine.generate(request):
             if event.kind == "finished":
                 finished = event
-            elif printer is not None:
+                continue
+            if splitter is not None:
+                event.content = splitter.feed(event.content)[0]
+            if printer is not None:
                 printer.delta(event.content, event.reasoning)
             elif ctx.mode == NDJSON:
                 if event.reasoning and not hide:
@@ -261,10 +283,20 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
         raise
+    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path),
+                               engine, finished, settings.agent)
+    if splitter is not None:
+        tail = splitter.finish()[0]
+        if printer is not None:
+            printer.delta(tail)
+            for call in record.get("tool_calls") or ():
+                printer.delta(("\n" if printer.wrote else "") + dumps(call["function"]))
+        elif ctx.mode == NDJSON and tail:
+            out.event("delta", text=tail)
     if printer is not None:
         printer.end()
     note_finish(ctx, finished, engine.load_s, engine.cpu_path)
-    return result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path)
+    return record
 
 
 def each_model(ctx: Context, settings: Settings, prompt: str) -> int:

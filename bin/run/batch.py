@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 
+from mlxk_bin.run.agents import line_options, with_calls
 from mlxk_bin.run.output import result_record
 from mlxk_common.errors import MlxkError
 from mlxk_common.iox import TOO_LONG, UNDECODABLE, text_lines
@@ -20,7 +21,8 @@ from mlxk_common.output import JSON
 from mlxk_common.progress import human_bytes
 
 # Per-line options besides prompt/messages, and how to check them.
-_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed")
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty",
+                  "frequency_penalty", "seed")
 
 
 def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
@@ -60,9 +62,9 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
                 count += 1
                 try:
                     _check_line(line_no, problem, settings.max_input)
-                    request, ident, prompt = _request(engine, settings, text, line_no)
+                    request, ident, prompt, agent = _request(engine, settings, text, line_no)
                     scheduler.submit(request, rid=index)
-                    meta[index] = (ident, prompt, line_no)
+                    meta[index] = (ident, prompt, line_no, agent)
                 except MlxkError as exc:
                     errors += 1
                     done[index] = _error_record(index, line_no, exc, text or "")
@@ -73,11 +75,12 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
                 continue
             for event in scheduler.step():
                 if event.kind == "finished":
-                    ident, prompt, line_no = meta.pop(event.rid)
+                    ident, prompt, line_no, agent = meta.pop(event.rid)
                     record = {"event": "result", "index": event.rid, "line": line_no}
                     if ident is not None:
                         record["id"] = ident
-                    record.update(result_record(name, prompt, event, settings.hide_reasoning))
+                    record.update(with_calls(result_record(name, prompt, event, settings.hide_reasoning), engine,
+                                             event, agent))
                     done[event.rid] = record
             write_ready()
     finally:
@@ -139,13 +142,15 @@ def _request(engine, settings, text: str, line_no: int):
             if not isinstance(template_args, dict):
                 _bad("chat_template_args")
             options["template_args"] = {**settings.template_args, **template_args}
+        agent = {**settings.agent, **line_options(obj, settings.agent)}
+        options.update(agent)
         if prompt is not None:
             request = settings.prepare(engine, prompt=prompt, **options)
         else:
             request = settings.prepare(engine, messages=messages, **options)
     except MlxkError as exc:
         raise MlxkError(exc.type, f"{where}: {exc.message}", **exc.details) from None
-    return request, obj.get("id"), prompt if prompt is not None else messages
+    return request, obj.get("id"), prompt if prompt is not None else messages, agent
 
 
 def _string(value, key):

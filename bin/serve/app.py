@@ -19,6 +19,7 @@ from mlxk_bin.serve.errors import ApiError, from_mlxk, internal, unavailable
 from mlxk_bin.serve.generation import ClientGone, Generation
 from mlxk_bin.serve.guards import Cors, check_auth, request_id
 from mlxk_bin.serve.metrics import CONTENT_TYPE, Metrics
+from mlxk_bin.serve.responses import Responses
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import dumps
 
@@ -160,6 +161,7 @@ def make_app(state: State):
         if state.stopping:
             raise unavailable("the server is shutting down", "shutting_down")
         return embeddings(state, bottle.request.environ)
+
     @app.post("/v1/messages")
     def messages():
         # Anthropic's API: its own error shape, so not through ``api``.
@@ -178,6 +180,13 @@ def make_app(state: State):
         for key, value in error.headers.items():
             bottle.response.set_header(key, value)
         return _json(anthropic.error_body(error))
+
+    @app.post("/v1/responses")
+    @api
+    def responses():
+        if state.stopping:
+            raise unavailable("the server is shutting down", "shutting_down")
+        return Responses(state, bottle.request.environ).run()
 
     if state.settings.web_ui:
         @app.get("/")

@@ -30,13 +30,14 @@ class Event:
 
 
 class Accepted(Event):
-    __slots__ = ("prompt_tokens", "cached_tokens", "max_tokens")
+    __slots__ = ("prompt_tokens", "cached_tokens", "max_tokens", "tool_format")
     kind = "accepted"
 
-    def __init__(self, prompt_tokens: int, cached_tokens: int, max_tokens: int):
+    def __init__(self, prompt_tokens: int, cached_tokens: int, max_tokens: int, tool_format=None):
         self.prompt_tokens = prompt_tokens
         self.cached_tokens = cached_tokens
         self.max_tokens = max_tokens
+        self.tool_format = tool_format  # the model's tool-call markers and parser, when the request has tools
 
 
 class Text(Event):

@@ -35,12 +35,16 @@ class Shaper:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
                 "system_fingerprint": self.fingerprint}
 
-    def choice(self, index: int, text: str, reasoning: str, finish_reason: str, logprobs=None) -> dict:
+    def choice(self, index: int, text: str, reasoning: str, finish_reason: str, logprobs=None,
+               tool_calls: list | None = None) -> dict:
         """One choice of a whole response; ``logprobs`` as ``serve.logprobs`` shapes them."""
         if self.kind == CHAT:
             message = {"role": "assistant", "content": text}
             if reasoning:
                 message["reasoning_content"] = reasoning
+            if tool_calls:
+                message["content"] = text or None  # OpenAI: null content beside calls
+                message["tool_calls"] = tool_calls
             return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish_reason}
         return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish_reason}
 
@@ -51,7 +55,8 @@ class Shaper:
         return doc
 
     def chunk(self, text: str = "", reasoning: str = "", finish_reason: str | None = None,
-              first: bool = False, include_usage: bool = False, index: int = 0, logprobs=None) -> dict:
+              first: bool = False, include_usage: bool = False, index: int = 0, logprobs=None,
+              tool_calls: list | None = None) -> dict:
         doc = self._head(self.chunk_object)
         if self.kind == CHAT:
             delta = {"role": "assistant"} if first else {}
@@ -59,6 +64,8 @@ class Shaper:
                 delta["content"] = text
             if reasoning:
                 delta["reasoning_content"] = reasoning
+            if tool_calls:
+                delta["tool_calls"] = tool_calls
             choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
         else:
             choice = {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish_reason}

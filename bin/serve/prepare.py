@@ -23,10 +23,13 @@ def prepare(engine, job, ceiling: int | None):
     max_tokens = token_limit(req.max_tokens, ceiling)
     if req.kind == CHAT:
         request = engine.prepare(messages=req.messages, template_args=req.template_kwargs or None,
-                                 max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid)
+                                 max_tokens=max_tokens, sampling=job.sampling, stop=req.stop, tag=job.rid,
+                                 tools=req.tools, tool_choice=req.tool_choice,
+                                 parallel_tool_calls=req.parallel_tool_calls, response_format=req.response_format)
     else:
         prompt = {"prompt": req.prompt} if isinstance(req.prompt, str) else {"tokens": req.prompt}
         request = engine.prepare(**prompt, chat_template=False, reasoning=False, max_tokens=max_tokens,
-                                 sampling=job.sampling, stop=req.stop, tag=job.rid)
+                                 sampling=job.sampling, stop=req.stop, tag=job.rid,
+                                 response_format=req.response_format)
     request.logprobs = getattr(req, "logprobs", None)
     return request

@@ -13,6 +13,7 @@ import binascii
 import re
 
 from mlxk_bin.serve.errors import ApiError, bad_request
+from mlxk_bin.serve.tools import check_message_tools, read_tools
 
 CHAT, COMPLETION = "chat", "completion"
 
@@ -31,7 +32,8 @@ class GenRequest:
     """One validated generation request (chat or completion)."""
 
     __slots__ = ("kind", "model", "messages", "prompt", "images", "max_tokens", "sampling", "stop",
-                 "stream", "include_usage", "template_kwargs", "logprobs", "n")
+                 "stream", "include_usage", "template_kwargs", "logprobs", "n", "tools", "tool_choice",
+                 "parallel_tool_calls", "response_format")
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -47,6 +49,10 @@ class GenRequest:
         self.template_kwargs: dict = {}
         self.logprobs: int | None = None  # None: off; N: each token's log-probability and N alternatives
         self.n = 1  # choices to generate from the one prompt
+        self.tools: list | None = None  # OpenAI function tools (tools.read_tools)
+        self.tool_choice = "auto"  # "auto" | "none" | "required" | a function name
+        self.parallel_tool_calls = True
+        self.response_format: dict | None = None  # None: text; else structured.check_response_format's shape
 
     def prompt_chars(self) -> int:
         """Characters of prompt text, for a cheap size check before tokenizing."""
@@ -138,6 +144,9 @@ def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
         req.include_usage = _bool({"stream_options.include_usage": options.get("include_usage")},
                                   "stream_options.include_usage")
     _unsupported_features(body, kind)
+    read_tools(body, req)
+    if req.tools and kind != CHAT:
+        raise bad_request("tools need a chat request (/v1/chat/completions)", "tools")
     kwargs = body.get("chat_template_kwargs")
     if kwargs is not None:
         if not isinstance(kwargs, dict):
@@ -178,9 +187,23 @@ def _sampling(body: dict, req: GenRequest) -> None:
             s[name] = value
     if s.get("top_k") == -1:  # vLLM's spelling of "off"
         s["top_k"] = 0
-    # Accepted for compatibility; the engine has no such penalties (0 is "off").
+    # OpenAI's penalties over the answer's own tokens (0 is "off").
     for name in ("presence_penalty", "frequency_penalty"):
-        _number(body, name, -2, 2)
+        value = _number(body, name, -2, 2)
+        if value:
+            s[name] = value
+    bias = body.get("logit_bias")
+    if bias is not None:
+        if not isinstance(bias, dict):
+            raise _wrong_type("logit_bias", "an object", bias)
+        if len(bias) > 1024:
+            raise bad_request("'logit_bias' may hold at most 1024 tokens", "logit_bias")
+        for key, value in bias.items():
+            if not key.isdigit() or not _is_number(value) or not -100 <= value <= 100:
+                raise bad_request(f"'logit_bias' maps token ids to numbers in [-100, 100]; {key[:20]!r} is not",
+                                  "logit_bias")
+        if bias:
+            s["logit_bias"] = bias
 
 
 def _stop(value) -> list[str]:
@@ -221,22 +244,6 @@ def _logprobs(body: dict, kind: str) -> int | None:
 
 
 def _unsupported_features(body: dict, kind: str) -> None:
-    tools = body.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise _wrong_type("tools", "an array", tools)
-    if tools or body.get("functions"):
-        raise _unsupported("tool calling is not supported by this server", "tools")
-    fmt = body.get("response_format")
-    if fmt is not None:
-        if not isinstance(fmt, dict):
-            raise _wrong_type("response_format", "an object", fmt)
-        if fmt.get("type") not in (None, "text"):
-            raise _unsupported("structured output (response_format) is not supported", "response_format")
-    bias = body.get("logit_bias")
-    if bias is not None and not isinstance(bias, dict):
-        raise _wrong_type("logit_bias", "an object", bias)
-    if bias:
-        raise _unsupported("logit_bias is not supported by this server", "logit_bias")
     if kind == COMPLETION:
         if body.get("echo") not in (None, False):
             raise _unsupported("echo is not supported by this server", "echo")
@@ -268,12 +275,16 @@ def _messages(value, images: list, max_image_bytes: int) -> list[dict]:
             raise bad_request(f"'{param}.role' must be one of {', '.join(ROLES)}, not {role[:40]!r}",
                               f"{param}.role")
         content = _content(message.get("content"), f"{param}.content", images, max_image_bytes)
+        if content is None and role == "tool":
+            content = ""
         if content is None and role != "assistant":
             raise bad_request(f"'{param}.content' is required", f"{param}.content", "missing_required_parameter")
         entry = {"role": "system" if role == "developer" else role, "content": content or ""}
         name = message.get("name")
         if name is not None:
             entry["name"] = _string(name, f"{param}.name", 256)
+        if role in ("assistant", "tool"):
+            check_message_tools(message, entry, param)
         out.append(entry)
     return out
 

@@ -460,7 +460,9 @@ class Worker:
             return
         resident.last_used = time.monotonic()
         job.cached = cached
-        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens))
+        tools = getattr(job.request, "tools", None) and job.request.tool_choice != "none"
+        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens,
+                                 resident.engine.tool_format if tools else None))
 
     def _step(self, resident: _Resident) -> None:
         try:

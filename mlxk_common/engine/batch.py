@@ -23,7 +23,7 @@ import time
 from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.pacing import MAX_CHUNK, PREFILL_STEP_S, PrefillPacer
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
-from mlxk_common.engine.sampling import make_logits_processors, make_sampler
+from mlxk_common.engine.sampling import make_sampler
 from mlxk_common.engine.textstream import TextStream
 
 
@@ -94,7 +94,7 @@ class BatchScheduler:
             caches=[cache] if cache is not None else None,
             all_tokens=[list(cache_tokens)] if cache is not None else None,
             samplers=[make_sampler(request.sampling, engine.vocab_size)],
-            logits_processors=[make_logits_processors(request.sampling)],
+            logits_processors=[request.logits_processors()],
         )[0]
         if rid is None:
             rid = uid

@@ -12,7 +12,7 @@ import time
 
 from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
-from mlxk_common.engine.sampling import make_logits_processors, make_sampler
+from mlxk_common.engine.sampling import make_sampler
 from mlxk_common.engine.textstream import TextStream
 
 
@@ -39,7 +39,7 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
         prompt_cache, generated = conversation.kv, []
     prompt = mx.array(todo)
     sampler = make_sampler(request.sampling, engine.vocab_size)
-    processors = make_logits_processors(request.sampling)
+    processors = request.logits_processors()
     trail = Trail(LogprobPicker(tokenizer), request.logprobs) if request.logprobs is not None else None
     finish = "length"
     sampled = produced = 0

@@ -18,7 +18,9 @@ from mlxk_common.engine.generate import generate
 from mlxk_common.engine.prompting import build_messages, end_of_turn_ids, normalize_messages, render
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import GenerationRequest
-from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.sampling import SamplingParams, model_defaults
+from mlxk_common.engine.structured import output_constraint
+from mlxk_common.engine.tools import ToolFormat, history_for_template
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import TEXT, Located
 from mlxk_common.inventory.runtime import MODEL_FILE_REASON, mlx_lm_supports
@@ -81,6 +83,9 @@ class TextEngine:
         self.eos_ids = frozenset(eos)
         self.markers = detect_markers(tokenizer)
         self.vocab_size = len(tokenizer)
+        self.tool_format = ToolFormat.of(tokenizer)  # None: the template has no tool calls
+        # generation_config.json's sampling values: the defaults of every request that leaves them out.
+        self.sampling_defaults = model_defaults(info.generation_config)
 
     @property
     def has_chat_template(self) -> bool:
@@ -89,8 +94,9 @@ class TextEngine:
     def prepare(self, *, prompt: str | None = None, messages: list[dict] | None = None,
                 tokens: list[int] | None = None, system: str | None = None, chat_template: bool = True,
                 template_args: dict | None = None, max_tokens: int | None = None,
-                sampling: SamplingParams | None = None, stop=(), reasoning: bool = True, tag=None
-                ) -> GenerationRequest:
+                sampling: SamplingParams | None = None, stop=(), reasoning: bool = True, tag=None,
+                tools: list | None = None, tool_choice: str = "auto", parallel_tool_calls: bool = True,
+                response_format: dict | None = None) -> GenerationRequest:
         """Render and tokenize a request and fix its token budget.
 
         Give one of ``prompt`` (one user turn, with optional ``system``),
@@ -101,10 +107,17 @@ class TextEngine:
         completions).  Raises ``context_length_exceeded`` (details
         ``prompt_tokens``, ``context_length``) when the prompt leaves no room
         to answer.
+
+        ``tools`` (OpenAI function tools, checked by ``tools.check_tools``) go
+        to the chat template; a template without tool support refuses them.
+        ``tool_choice`` "required" or a function name and ``response_format``
+        (``{"type": "json_object"}``, ``{"type": "json_schema", "schema": ...}``)
+        constrain the output with a grammar (structured.output_constraint).
         """
 
         if sum(x is not None for x in (prompt, messages, tokens)) != 1:
             raise MlxkError("usage_error", "give one of a prompt, messages or tokens")
+        sampling = self.sampling_for(sampling)
         if isinstance(stop, str):
             stop = (stop,)
         if not all(isinstance(s, str) for s in stop):
@@ -122,9 +135,12 @@ class TextEngine:
                 raise MlxkError("usage_error", "prompt must be a string")
             messages = build_messages(prompt, system)
         else:
-            messages = normalize_messages(messages)
+            messages = history_for_template(normalize_messages(messages))
             if system:
                 messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
+        constraint = output_constraint(self, tools, tool_choice, parallel_tool_calls, response_format)
+        if tools and tool_choice != "none":
+            template_args = {**(template_args or {}), "tools": tools}
         text, tokens = render(self.tokenizer, messages, chat_template=chat_template, template_args=template_args,
                               limit=self.context_length)
         if not tokens:
@@ -132,7 +148,16 @@ class TextEngine:
         budget, source = self.budget(len(tokens), max_tokens)
         markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
-                                 reasoning and starts_in_reasoning(text, markers), text, source, tag)
+                                 reasoning and starts_in_reasoning(text, markers), text, source, tag, constraint)
+
+    def sampling_for(self, sampling: SamplingParams | None) -> SamplingParams:
+        """The request's sampling settings over the model's defaults; logit_bias ids checked."""
+        sampling = (sampling or SamplingParams()).over(self.sampling_defaults)
+        bad = next((t for t in (sampling.logit_bias or ()) if t >= self.vocab_size), None)
+        if bad is not None:
+            raise MlxkError("usage_error", f"logit_bias names token {bad}, outside the model's vocabulary "
+                            f"({self.vocab_size} tokens)", param="logit_bias")
+        return sampling
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
         """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt)."""

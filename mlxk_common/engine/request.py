@@ -7,7 +7,7 @@ Plain data, importable without mlx.  ``TextEngine.prepare`` builds requests
 
 from __future__ import annotations
 
-from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.sampling import SamplingParams, make_logits_processors
 
 
 class GenerationRequest:
@@ -15,12 +15,12 @@ class GenerationRequest:
     min(asked, context window - prompt tokens)."""
 
     __slots__ = ("prompt_tokens", "prompt_text", "max_tokens", "limit_source", "sampling", "stop",
-                 "markers", "in_reasoning", "tag", "logprobs")
+                 "markers", "in_reasoning", "tag", "logprobs", "constraint")
 
     def __init__(self, prompt_tokens: list[int], max_tokens: int, sampling: SamplingParams | None = None,
                  stop=(), markers: tuple[str, str] | None = None, in_reasoning: bool = False,
                  prompt_text: str | None = None, limit_source: str = "max_tokens", tag=None,
-                 logprobs: int | None = None):
+                 logprobs: int | None = None, constraint=None):
         self.prompt_tokens = list(prompt_tokens)
         self.prompt_text = prompt_text
         self.max_tokens = int(max_tokens)
@@ -32,6 +32,15 @@ class GenerationRequest:
         self.tag = tag  # the caller's own reference (an index, an HTTP request id, ...)
         # None: no log-probabilities; N (0-20): each token's, with its N likeliest alternatives.
         self.logprobs = logprobs
+        self.constraint = constraint  # constrain.Constraint: a grammar the output must follow, or None
+
+    def logits_processors(self) -> list:
+        """mlx-lm logits processors for one generation of this request: the
+        sampling penalties, then the output constraint (a fresh matcher)."""
+        processors = make_logits_processors(self.sampling)
+        if self.constraint is not None:
+            processors.append(self.constraint.processor())
+        return processors
 
     @property
     def prompt_len(self) -> int:

@@ -129,7 +129,8 @@ class TextEngine:
                                 f"({self.vocab_size} tokens)", param="prompt")
             budget, source = self.budget(len(tokens), max_tokens)
             return GenerationRequest(list(tokens), budget, sampling or SamplingParams(), stop, None, False, None,
-                                     source, tag)
+                                     source, tag=tag,
+                                     constraint=output_constraint(self, None, "auto", True, response_format))
         if prompt is not None:
             if not isinstance(prompt, str):
                 raise MlxkError("usage_error", "prompt must be a string")
@@ -148,7 +149,8 @@ class TextEngine:
         budget, source = self.budget(len(tokens), max_tokens)
         markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
-                                 reasoning and starts_in_reasoning(text, markers), text, source, tag, constraint)
+                                 reasoning and starts_in_reasoning(text, markers), text, source, tag=tag,
+                                 constraint=constraint)
 
     def sampling_for(self, sampling: SamplingParams | None) -> SamplingParams:
         """The request's sampling settings over the model's defaults; logit_bias ids checked."""

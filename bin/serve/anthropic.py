@@ -13,7 +13,8 @@ Hooks for features that land elsewhere: image blocks (base64 sources) are
 decoded into ``GenRequest.images`` exactly as OpenAI ``image_url`` parts
 are, so they run wherever the vision engine runs them (until then a text
 model refuses them with 422); ``tools``, ``tool_use`` and ``tool_result``
-are refused with 422 in ``_tools``/``_block`` until tool calling exists.
+are refused with 422 in ``_tools``/``_block``: tool calling is served on the OpenAI routes
+(chat completions, Responses) and is not wired to this dialect yet.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def _tools(body: dict) -> None:
     if tools is not None and not isinstance(tools, list):
         raise _wrong_type("tools", "an array", tools)
     if tools:
-        raise _unsupported("tool calling is not supported by this server", "tools")
+        raise _unsupported("tool calling is not supported on /v1/messages yet; use /v1/chat/completions or "
+                           "/v1/responses", "tools")
 
 
 def _system(value, images: list, max_image_bytes: int) -> list[dict]:

@@ -39,6 +39,7 @@ ERROR_TYPES: dict[str, tuple[int, str]] = {
     "output_error": (EXIT_FAILURE, "stdout could not be written (disk full, closed, I/O error)"),
     "unsupported_media": (EXIT_FAILURE, "the input's media type is not supported"),
     "unsupported_format": (EXIT_FAILURE, "the input file's format or content is not supported"),
+    "invalid_image": (EXIT_FAILURE, "an image is missing, unreadable, not an image, truncated or too large"),
     "confirmation_required": (EXIT_FAILURE, "the operation needs a yes on a terminal, or --force"),
     "not_implemented": (EXIT_USAGE, "the command is not implemented yet"),
     "interrupted": (EXIT_INTERRUPTED, "the operation was interrupted (SIGINT/SIGTERM)"),

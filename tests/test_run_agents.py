@@ -31,7 +31,7 @@ def files(tmp_path_factory):
 
 
 def test_tools_file_gives_tool_calls_in_json(inproc, tools_workspace, files):
-    result = inproc(main, [str(tools_workspace), "What is the weather in Paris?", "--tools", files / "tools.json",
+    result = inproc(main, [str(tools_workspace), "What is the weather in Paris?", "--tools", str(files / "tools.json"),
                            "--tool-choice", "get_weather", "--max-tokens", "60", "--temperature", "0", "--json"])
     assert result.code == 0, result
     data = json.loads(result.stdout)["data"]
@@ -43,7 +43,7 @@ def test_tools_file_gives_tool_calls_in_json(inproc, tools_workspace, files):
 
 
 def test_tools_for_a_model_without_tool_template_fail_clearly(inproc, smollm2_workspace, files):
-    result = inproc(main, [str(smollm2_workspace), "Hi", "--tools", files / "tools.json", "--json"])
+    result = inproc(main, [str(smollm2_workspace), "Hi", "--tools", str(files / "tools.json"), "--json"])
     assert result.code != 0
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "usage_error" and "no tool support" in error["message"]
@@ -57,7 +57,7 @@ def test_bad_files_and_flag_combinations_are_usage_errors(inproc, smollm2_worksp
 
 
 def test_json_schema_flag_enforces_the_schema(inproc, smollm2_workspace, files):
-    result = inproc(main, [str(smollm2_workspace), "The weather, please.", "--json-schema", files / "schema.json",
+    result = inproc(main, [str(smollm2_workspace), "The weather, please.", "--json-schema", str(files / "schema.json"),
                            "--max-tokens", "80", "--temperature", "1", "--seed", "3", "--json"])
     assert result.code == 0, result
     data = json.loads(result.stdout)["data"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from mlxk_bin.run import agents
+from mlxk_bin.run import agents, vision
 from mlxk_bin.run.batch import ndjson_batch
 from mlxk_bin.run.chat import chat
 from mlxk_bin.run.fetch import fetch, wants_pull
@@ -93,13 +93,14 @@ def configure(parser):
                            help="download it first, without asking (on a terminal mlx-run asks y/N; "
                                 "elsewhere it only says how to get it)")
     add_transfer_arguments(downloads)
+    vision.add_arguments(parser, SIZE)
     batch = parser.add_argument_group("batches")
     batch.add_argument("--ndjson-in", action="store_true",
                        help='read one request per stdin line ({"prompt": ...} or {"messages": [...]}, with '
                             'optional id, system, max_tokens, temperature, top_p, top_k, min_p, '
                             'repetition_penalty, presence_penalty, frequency_penalty, seed, stop, chat_template_args, '
-                            'tools, tool_choice, parallel_tool_calls, response_format); write one result line '
-                            'per request, in input order')
+                            'tools, tool_choice, parallel_tool_calls, response_format, and "images": [paths] for a '
+                            'vision model); write one result line per request, in input order')
     batch.add_argument("--batch-size", type=int, default=8, metavar="N",
                        help="with --ndjson-in: requests generated together (default 8)")
     add_cpu_arguments(parser)
@@ -110,6 +111,8 @@ def run(ctx: Context):
     blas.ensure(env.environ)  # before anything imports mlx (docs/cpu.md)
     _split_model(args)
     settings = Settings(ctx)
+    if args.image:
+        return run_images(ctx, settings)
     if args.model == "-":
         if args.ndjson_in or args.chat:
             raise MlxkError("usage_error", "--model - reads model references from stdin: no --ndjson-in or --chat")
@@ -121,9 +124,10 @@ def run(ctx: Context):
             raise MlxkError("usage_error", "--ndjson-in reads the requests from stdin: give no prompt and no --chat")
         if args.batch_size < 1:
             raise MlxkError("usage_error", "--batch-size must be at least 1")
+        vs = vision.VisionSettings(ctx)
         engine, name = load(ctx, args.model, settings)
 
-        return ndjson_batch(ctx, engine, name, settings, args.batch_size)
+        return ndjson_batch(ctx, engine, name, settings, args.batch_size, vs)
     no_prompt = not args.text and args.prompt is None
     if args.chat or (no_prompt and env.stdin_isatty):
         if ctx.mode != HUMAN:
@@ -139,6 +143,32 @@ def run(ctx: Context):
     prompt = read_prompt(ctx, settings.max_input)
     engine, name = load(ctx, args.model, settings)
     result = answer(ctx, engine, name, settings, prompt)
+    if ctx.mode == NDJSON:
+        ctx.out.event("result", **result)
+    elif ctx.mode == JSON:
+        ctx.out.envelope(result)
+    return 0
+
+
+def run_images(ctx: Context, settings: Settings) -> int:
+    """mlx-run MODEL --image IMG... [PROMPT]: images checked first, then the model loads."""
+    args = ctx.args
+    vision.split_prompt_words(args)
+    vs = vision.VisionSettings(ctx)
+    if args.ndjson_in or args.chat:
+        raise MlxkError("usage_error", "--image answers one prompt: no --ndjson-in or --chat "
+                        "(--ndjson-in lines carry their own \"images\")")
+    if "-" in args.image and (args.model == "-" or args.text[:1] == ["-"]):
+        raise MlxkError("usage_error", "stdin can hold one thing: an image ('--image -'), a prompt or model names")
+    if args.text or args.prompt is not None:
+        prompt = read_prompt(ctx, settings.max_input)
+    else:
+        prompt = vision.DEFAULT_PROMPT
+    images = vision.read_images(ctx, vs)
+    if args.model == "-":
+        return each_model(ctx, settings, prompt, images=(images, vs))
+    engine, name = load(ctx, args.model, images=True)
+    result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)
     elif ctx.mode == JSON:
@@ -173,6 +203,7 @@ class Settings:
         self.stop = tuple(s for s in args.stop if s)
         self.hide_reasoning = args.hide_reasoning
         self.max_input = ctx.setting(args.max_input, "MLXK2_MAX_INPUT", DEFAULT_MAX_INPUT, parse_size)
+        self.agent = agents.read_options(args)  # tools, tool_choice, response_format
         self.logprobs = args.logprobs
         if self.logprobs is not None:
             if not 0 <= self.logprobs <= MAX_TOP:
@@ -180,13 +211,13 @@ class Settings:
             if ctx.mode == HUMAN:
                 raise MlxkError("usage_error", "--logprobs needs --json or --ndjson output")
         self.cpu = engines.CpuSettings(args.cpu_dtype, environ=ctx.env.environ)
-        self.agent = agents.read_options(args)  # tools, tool_choice, response_format
 
     def prepare(self, engine, **request):
         options = {"system": self.system, "chat_template": self.chat_template,
                    "template_args": self.template_args, "max_tokens": self.max_tokens,
                    "sampling": self.sampling, "stop": self.stop, **self.agent}
         options.update(request)
+        agents.check_engine(engine, {k: v for k, v in options.items() if k in agents.ENGINE_KEYS and v is not None})
         prepared = engine.prepare(**options)
         prepared.logprobs = self.logprobs
         return prepared
@@ -237,8 +268,9 @@ def read_stdin(stdin, limit: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
 
 
-def load(ctx: Context, ref: str, settings: Settings):
-    """Resolve and check the model, then load it: (engine, display name)."""
+def load(ctx: Context, ref: str, settings: Settings, images: bool = False):
+    """Resolve and check the model, then load it: (engine, display name).
+    ``images``: the request has images, so a text model is refused before it loads."""
     try:
         located = locate(ref, ctx.env.environ)
     except MlxkError as exc:
@@ -246,6 +278,9 @@ def load(ctx: Context, ref: str, settings: Settings):
             raise
         fetch(ctx, ref.strip())
         located = locate(ref, ctx.env.environ)
+    if images and located.path is not None and located.config is not None and located.kind != engines.VISION:
+        raise MlxkError("capability_not_supported", f"{located.name} is a {located.kind} model; images need a "
+                        "vision model", kind=located.kind, requested=engines.VISION)
     check_runnable(located)
     ctx.log.debug("loading %s from %s", located.name, located.path)
     return engines.load_engine(located, cpu=settings.cpu), located.name
@@ -283,8 +318,9 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
         if printer is not None:
             printer.cut()  # the error that follows starts on a line of its own
         raise
-    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path),
-                               engine, finished, settings.agent)
+    record = agents.with_calls(result_record(name, prompt, finished, hide, engine.load_s, engine.cpu_path), engine,
+                               finished,
+                               settings.agent)
     if splitter is not None:
         tail = splitter.finish()[0]
         if printer is not None:
@@ -299,7 +335,7 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     return record
 
 
-def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
+def each_model(ctx: Context, settings: Settings, prompt: str, images=None) -> int:
     """--model -: the same prompt to every model named on stdin, one after another."""
     report = ItemReport(ctx.out, "models")
     records = []
@@ -308,10 +344,12 @@ def each_model(ctx: Context, settings: Settings, prompt: str) -> int:
         return {"index": index, "line": int(item.source.partition(":")[2])}
 
     def answer_with(item) -> dict:
-        engine, name = load(ctx, item.ref, settings)
+        engine, name = load(ctx, item.ref, settings, images=images is not None)
         if ctx.mode == HUMAN:
             ctx.out.line(f"== {name} ==")
         try:
+            if images is not None:
+                return vision.answer_images(ctx, engine, name, settings, images[1], prompt, images[0])
             return answer(ctx, engine, name, settings, prompt)
         finally:
             del engine

@@ -15,6 +15,8 @@ from mlxk_common.engine.tools import ToolCallSplitter, check_tool_choice, check_
 from mlxk_common.errors import MlxkError
 from mlxk_common.jsonio import JSONDecodeError, loads
 
+ENGINE_KEYS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")  # the text engine's only
+
 
 def add_arguments(group) -> None:
     group.add_argument("--tools", metavar="FILE",
@@ -88,7 +90,7 @@ def _read_json(path: str, flag: str):
 def split_calls(engine, finished, options: dict) -> tuple[str, list[dict] | None, str]:
     """(content, tool_calls or None without tools, finish_reason) of a finished answer."""
     tools = options.get("tools")
-    fmt = engine.tool_format
+    fmt = getattr(engine, "tool_format", None)
     if not tools or options.get("tool_choice") == "none" or fmt is None:
         return finished.content, None, finished.finish_reason
     splitter = ToolCallSplitter(fmt.start, fmt.end)
@@ -99,9 +101,16 @@ def split_calls(engine, finished, options: dict) -> tuple[str, list[dict] | None
     return content + more, calls, reason
 
 
+def check_engine(engine, options: dict) -> None:
+    """Tools and formats are the text engine's; other engines refuse them clearly."""
+    if options and not hasattr(engine, "tool_format"):
+        raise MlxkError("capability_not_supported", "--tools, --json-schema and --json-object (or tools and "
+                        f"response_format in a line) need a text model, not a {getattr(engine, 'kind', '?')} model")
+
+
 def tool_splitter(engine, options: dict):
     """A splitter that keeps tool-call markup out of streamed text, or None."""
-    fmt = engine.tool_format
+    fmt = getattr(engine, "tool_format", None)
     if not options.get("tools") or options.get("tool_choice") == "none" or fmt is None:
         return None
     return ToolCallSplitter(fmt.start, fmt.end)

@@ -14,6 +14,8 @@ import queue
 
 from mlxk_bin.run.agents import line_options, with_calls
 from mlxk_bin.run.output import result_record
+from mlxk_common.engine.exif import exif_block
+from mlxk_common.engine.images import load_images
 from mlxk_common.errors import MlxkError
 from mlxk_common.iox import TOO_LONG, UNDECODABLE, text_lines
 from mlxk_common.jsonio import JSONDecodeError, loads
@@ -25,7 +27,7 @@ _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty"
                   "frequency_penalty", "seed")
 
 
-def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
+def ndjson_batch(ctx, engine, name: str, settings, batch_size: int, vision_settings=None) -> int:
     import threading
 
     lines: queue.Queue = queue.Queue(maxsize=batch_size * 4)
@@ -62,9 +64,10 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
                 count += 1
                 try:
                     _check_line(line_no, problem, settings.max_input)
-                    request, ident, prompt, agent = _request(engine, settings, text, line_no)
+                    request, ident, prompt, images, agent = _request(engine, settings, text, line_no,
+                                                                     vision_settings)
                     scheduler.submit(request, rid=index)
-                    meta[index] = (ident, prompt, line_no, agent)
+                    meta[index] = (ident, prompt, line_no, images, agent)
                 except MlxkError as exc:
                     errors += 1
                     done[index] = _error_record(index, line_no, exc, text or "")
@@ -75,12 +78,14 @@ def ndjson_batch(ctx, engine, name: str, settings, batch_size: int) -> int:
                 continue
             for event in scheduler.step():
                 if event.kind == "finished":
-                    ident, prompt, line_no, agent = meta.pop(event.rid)
+                    ident, prompt, line_no, images, agent = meta.pop(event.rid)
                     record = {"event": "result", "index": event.rid, "line": line_no}
                     if ident is not None:
                         record["id"] = ident
                     record.update(with_calls(result_record(name, prompt, event, settings.hide_reasoning), engine,
                                              event, agent))
+                    if images is not None:
+                        record["images"] = [image.record() for image in images]
                     done[event.rid] = record
             write_ready()
     finally:
@@ -113,8 +118,8 @@ def _check_line(line_no: int, problem: str | None, limit: int) -> None:
         raise MlxkError("usage_error", problem)
 
 
-def _request(engine, settings, text: str, line_no: int):
-    """(prepared request, its id, its prompt) for one input line."""
+def _request(engine, settings, text: str, line_no: int, vision_settings=None):
+    """(prepared request, its id, its prompt, its images or None) for one input line."""
     where = f"line {line_no}"
     try:
         obj = loads(text)
@@ -144,13 +149,53 @@ def _request(engine, settings, text: str, line_no: int):
             options["template_args"] = {**settings.template_args, **template_args}
         agent = {**settings.agent, **line_options(obj, settings.agent)}
         options.update(agent)
+        images = _images(engine, obj, vision_settings)
+        if images is not None:
+            options["images"] = images
+            block = exif_block(images) if vision_settings.exif else ""
+            if prompt is not None:
+                prompt_text = block + prompt
+            else:
+                messages = _with_block(messages, block)
         if prompt is not None:
-            request = settings.prepare(engine, prompt=prompt, **options)
+            request = settings.prepare(engine, prompt=prompt if images is None else prompt_text, **options)
         else:
             request = settings.prepare(engine, messages=messages, **options)
     except MlxkError as exc:
         raise MlxkError(exc.type, f"{where}: {exc.message}", **exc.details) from None
-    return request, obj.get("id"), prompt if prompt is not None else messages, agent
+    return request, obj.get("id"), prompt if prompt is not None else obj.get("messages"), images, agent
+
+
+def _images(engine, obj: dict, vision_settings):
+    """The line's "images" (paths), checked and decoded; None when it has none."""
+    paths = obj.get("images")
+    if paths is None:
+        return None
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
+        _bad("images")
+    if "-" in paths:
+        raise MlxkError("usage_error", "\"images\" cannot read stdin ('-'): it holds the requests")
+    if getattr(engine, "kind", None) != "vision":
+        raise MlxkError("capability_not_supported", "this is a text model; images need a vision model")
+    vs = vision_settings
+    return load_images(paths, max_image=vs.max_image, max_request=vs.max_total, exif=vs.exif)
+
+
+def _with_block(messages, block: str):
+    """The EXIF block goes in front of the last user message's text."""
+    if not block or not isinstance(messages, list):
+        return messages
+    out = list(messages)
+    for i in range(len(out) - 1, -1, -1):
+        message = out[i]
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                out[i] = {**message, "content": block + content}
+            elif isinstance(content, list):
+                out[i] = {**message, "content": [{"type": "text", "text": block}, *content]}
+            break
+    return out
 
 
 def _string(value, key):

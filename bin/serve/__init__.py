@@ -59,7 +59,13 @@ def configure(parser):
     limits.add_argument("--max-body", type=SIZE, default=50 * 10**6, metavar="SIZE",
                         help="largest request body, e.g. 50MB (default; 1 MB = 10^6 bytes, MiB = 2^20); larger ones get 413")
     limits.add_argument("--max-image", type=SIZE, default=20 * 10**6, metavar="SIZE",
-                        help="largest image in a request, decoded (default 20MB)")
+                        help="largest image in a request, decoded (default 20MB); larger ones get 413")
+    limits.add_argument("--max-images-total", type=SIZE, default=50 * 10**6, metavar="SIZE",
+                        help="largest total of the decoded images of one request (default 50MB); more gets 413")
+    models.add_argument("--exif", action="store_true",
+                        help="vision models: answers start with the images' EXIF table (file, date, GPS, camera) "
+                             "and the model sees that metadata; without it a request asks with "
+                             "\"mlxk\": {\"exif\": true}")
     limits.add_argument("--read-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
                         help="drop a request whose head takes longer than this to arrive, or whose body stops "
                              "arriving for this long (408); an idle kept-alive connection is closed after as long "
@@ -109,7 +115,8 @@ def run(ctx: Context):
     if args.allow:
         registry.allow(args.allow)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
-                        max_image=args.max_image, version=__version__, web_ui=not args.no_ui,
+                        max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
+                        version=__version__, web_ui=not args.no_ui,
                         allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
                         max_n=args.max_n)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
@@ -184,9 +191,14 @@ TOOL = Tool(
     command="serve",
     summary="serve models over an OpenAI-compatible HTTP API",
     description=(
-        "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions and "
-        "POST /v1/completions (streaming with server-sent events, stream_options.include_usage), "
-        "POST /v1/embeddings (embedding models; the 'embeddings' extra), and GET /metrics (--metrics).  "
+        "An OpenAI-compatible server: GET /health, GET /v1/models, POST /v1/chat/completions, "
+        "POST /v1/completions and POST /v1/responses (streaming with server-sent events, "
+        "stream_options.include_usage), POST /v1/embeddings (embedding models; the 'embeddings' extra), "
+        "and GET /metrics (--metrics).  Tool calling (tools, tool_choice) uses the model family's own "
+        "tool-call format; response_format json_object/json_schema and tool_choice required are enforced "
+        "while sampling by a grammar.  Sampling defaults: a field a request leaves out gets the model's "
+        "generation_config.json value (temperature, top_p, top_k, min_p), else temperature 1 and top_p 1; "
+        "no repetition, presence or frequency penalty unless the request asks.  "
         "Concurrent requests are decoded together (continuous batching) on one engine thread, and a "
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "

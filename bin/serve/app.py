@@ -27,7 +27,8 @@ from mlxk_common.jsonio import dumps
 class Settings:
     """The server's fixed settings (from flags and environment)."""
 
-    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6, version="0",
+    def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6,
+                 max_images_total=50 * 10**6, exif=False, version="0",
                  web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8):
         self.api_key = api_key
         self.allow_llm_embeddings = allow_llm_embeddings
@@ -37,6 +38,8 @@ class Settings:
         self.cors = Cors(cors)
         self.max_body = max_body
         self.max_image = max_image
+        self.max_images_total = max_images_total
+        self.exif = exif
         self.version = version
         self.started = time.time()
 

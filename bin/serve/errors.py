@@ -19,6 +19,7 @@ _STATUS: dict[str, tuple[int, str]] = {
     "context_length_exceeded": (400, INVALID),
     "unsupported_media": (400, INVALID),
     "unsupported_format": (400, INVALID),
+    "invalid_image": (400, INVALID),
     "model_not_found": (404, INVALID),
     "not_cached": (404, INVALID),
     "hash_not_found": (404, INVALID),

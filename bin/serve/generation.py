@@ -46,7 +46,7 @@ def fingerprint(version: str, model) -> str:
 class Choice:
     """What one choice (of ``n``) has produced so far."""
 
-    __slots__ = ("index", "content", "reasoning", "logprobs", "done", "text_offset", "tool_text")
+    __slots__ = ("index", "content", "reasoning", "logprobs", "done", "text_offset", "tools")
 
     def __init__(self, index: int):
         self.index = index
@@ -55,30 +55,17 @@ class Choice:
         self.logprobs: list | None = None  # engine TokenLogprobs, when asked for
         self.done = None  # the Done event
         self.text_offset = 0  # characters sent so far (the legacy completions logprobs' text_offset)
-        self.tool_text: ToolText | None = None  # splits tool calls out of the text, when the request has tools
+        self.tools: ToolText | None = None  # the request has tools: the text goes through the call markers
 
-    def split(self, text: str) -> tuple[str, list[dict]]:
-        """New text -> (its content, the tool calls it completed)."""
-        return self.tool_text.feed(text) if self.tool_text is not None else (text, [])
-
-    def flush(self) -> tuple[str, list[dict]]:
-        """At the end: the content and calls the splitter still held."""
-        return self.tool_text.finish() if self.tool_text is not None else ("", [])
-
-    def whole(self) -> tuple[str, list[dict]]:
-        """The whole answer's content and tool calls (for answers sent at once)."""
-        text, calls = self.split("".join(self.content))
-        more, late = self.flush()
-        return text + more, calls + late
-
-    def finish_reason(self) -> str:
-        """OpenAI's finish_reason: "tool_calls" when the choice ended after calling tools."""
-        reason = _finish(self.done.finish_reason)
-        return self.tool_text.finish_reason(reason) if self.tool_text is not None else reason
-
-    def calls_before(self, calls: list) -> int:
-        """The index of the first of ``calls`` among all this choice's calls."""
-        return len(self.tool_text.calls) - len(calls) if self.tool_text is not None else 0
+    def split(self, text: str, final: bool) -> tuple[str, list, str | None]:
+        """(content, tool calls, finish reason or None) of new text; all text at ``final``."""
+        if self.tools is None:
+            return text, [], (_finish(self.done.finish_reason) if final else None)
+        content, calls = self.tools.feed(text)
+        if not final:
+            return content, calls, None
+        more, late = self.tools.finish()
+        return content + more, calls + late, self.tools.finish_reason(_finish(self.done.finish_reason))
 
 
 class Generation:
@@ -107,11 +94,6 @@ class Generation:
         """The request body (parsed JSON) as a validated ``GenRequest``."""
         return parse_common(body, self.kind, self.state.settings.max_image)
 
-    def make_shaper(self, req, model):
-        """The object that shapes the answer (the Responses API has its own)."""
-        completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
-        return Shaper(self.kind, completion_id, model.name, fingerprint(self.state.settings.version, model))
-
     def api_error(self, error) -> ApiError:
         """An engine error (``MlxkError`` or an internal message) as the client's error."""
         if isinstance(error, MlxkError):
@@ -124,6 +106,8 @@ class Generation:
     def run(self):
         settings = self.state.settings
         self.req = req = self.parse(parse_json(read_body(self.environ, settings.max_body)))
+        if req.exif is None:
+            req.exif = settings.exif
         max_n = min(settings.max_n, self.state.worker.max_batch)
         if req.n > max_n:
             raise bad_request(f"'n' may be at most {max_n} on this server, not {req.n}", "n")
@@ -154,7 +138,7 @@ class Generation:
                 if job.index == 0:
                     self.prompt_tokens, self.cached_tokens = first.prompt_tokens, first.cached_tokens
                 if first.tool_format is not None:
-                    self.choices[job.index].tool_text = ToolText(first.tool_format, req.tools)
+                    self.choices[job.index].tools = ToolText(first.tool_format, req.tools)
         except BaseException:
             self._end()
             raise
@@ -169,7 +153,8 @@ class Generation:
             self._end()
 
     def start_response(self, model) -> None:
-        self.shaper = self.make_shaper(self.req, model)
+        completion_id = ("chatcmpl-" if self.kind == CHAT else "cmpl-") + uuid.uuid4().hex[:24]
+        self.shaper = Shaper(self.kind, completion_id, model.name, fingerprint(self.state.settings.version, model))
 
     def _check_capabilities(self, req, model) -> None:
         """What can be refused from the model's files alone, before queueing
@@ -265,9 +250,9 @@ class Generation:
         want = self.req.logprobs is not None
         shaped = []
         for c in choices:
-            text, calls = c.whole()
-            shaped.append(self.shaper.choice(c.index, text, "".join(c.reasoning), c.finish_reason(),
-                                             self._logprobs(c, c.logprobs or []) if want else None, calls or None))
+            text, calls, finish = c.split("".join(c.content), final=True)
+            shaped.append(self.shaper.choice(c.index, text, "".join(c.reasoning), finish,
+                                             self._logprobs(c, c.logprobs or []) if want else None, calls))
         return self.shaper.response(shaped, usage_)
 
     def _logprobs(self, choice: Choice, entries: list):
@@ -315,28 +300,27 @@ class Generation:
         logprobs = None
         if self.req.logprobs is not None:
             logprobs = self._logprobs(choice, list(event.logprobs or ()))
-        content, calls = choice.split(event.content)
-        return self._delta_chunks(choice, content, event.reasoning, calls, logprobs)
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, _ = choice.split(event.content, final=False)
+        out = b""
+        if content or event.reasoning or logprobs or choice.tools is None:
+            out = sse.event(self.shaper.chunk(content, event.reasoning, include_usage=self.req.include_usage,
+                                              index=choice.index, logprobs=logprobs))
+        return out + self._call_chunks(choice, calls, before)
 
     def stream_choice_done(self, choice: Choice, event) -> bytes:
-        content, calls = choice.flush()
-        return (self._delta_chunks(choice, content, "", calls, None)
-                + sse.event(self.shaper.chunk(finish_reason=choice.finish_reason(),
-                                              include_usage=self.req.include_usage, index=choice.index)))
+        before = len(choice.tools.calls) if choice.tools is not None else 0
+        content, calls, finish = choice.split("", final=True)
+        out = sse.event(self.shaper.chunk(content, include_usage=self.req.include_usage, index=choice.index)) \
+            if content else b""
+        return out + self._call_chunks(choice, calls, before) + sse.event(self.shaper.chunk(
+            finish_reason=finish, include_usage=self.req.include_usage, index=choice.index))
 
-    def _delta_chunks(self, choice: Choice, content: str, reasoning: str, calls: list, logprobs) -> bytes:
-        """The chunks of new text: content and reasoning (with their log-probabilities), then any tool
-        calls it completed, as OpenAI streams ``delta.tool_calls``.  Without tools every delta is a
-        chunk (as before); with tools, text that went into a tool call sends no content chunk, and
-        the log-probabilities of its tokens are not streamed (the whole answer has them all)."""
-        include = self.req.include_usage
-        out = b""
-        if content or reasoning or (logprobs is not None and choice.tool_text is None):
-            out += sse.event(self.shaper.chunk(content, reasoning, include_usage=include, index=choice.index,
-                                               logprobs=logprobs))
-        for delta in stream_deltas(calls, choice.calls_before(calls)):
-            out += sse.event(self.shaper.chunk(include_usage=include, index=choice.index, tool_calls=[delta]))
-        return out
+    def _call_chunks(self, choice: Choice, calls: list, before: int) -> bytes:
+        """Each completed call as OpenAI streams it: id, type and name, then the arguments."""
+        return b"".join(sse.event(self.shaper.chunk(include_usage=self.req.include_usage, index=choice.index,
+                                                    tool_calls=[delta]))
+                        for delta in stream_deltas(calls, before))
 
     def stream_end(self, usage_: dict) -> bytes:
         out = sse.event(self.shaper.usage_chunk(usage_)) if self.req.include_usage else b""

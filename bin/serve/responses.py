@@ -17,7 +17,7 @@ import time
 import uuid
 
 from mlxk_bin.serve.errors import bad_request
-from mlxk_bin.serve.generation import Generation, _finish
+from mlxk_bin.serve.generation import Generation
 from mlxk_bin.serve.schemas import CHAT, parse_common
 from mlxk_common.jsonio import dumps
 
@@ -137,8 +137,7 @@ def _tools(tools) -> list:
 
 
 class Responses(Generation):
-    """A chat generation answered in the Responses API's shape (one choice:
-    the request has no ``n``)."""
+    """A chat generation answered in the Responses API's shape (one choice)."""
 
     def __init__(self, state, environ):
         super().__init__(state, environ, CHAT)
@@ -149,36 +148,33 @@ class Responses(Generation):
         self.body = body
         return parse_common(chat, CHAT, self.state.settings.max_image)
 
-    def make_shaper(self, req, model):
-        return ResponseShaper(self.body, model.name)
+    def start_response(self, model) -> None:
+        self.shaper = ResponseShaper(self.body, model.name)
 
     def respond(self, choices, usage_) -> dict:
         choice = choices[0]
-        shaper = self.shaper
-        text, calls = choice.whole()
+        text, calls, finish = choice.split("".join(choice.content), final=True)
         if text:
-            shaper.message(text)
+            self.shaper.message(text)
         for call in calls:
-            shaper.function_call(call)
-        return shaper.final(_finish(choice.done.finish_reason), choice.done)
+            self.shaper.function_call(call)
+        return self.shaper.final(finish, usage_)
 
     def stream_start(self) -> bytes:
         return self.shaper.start()
 
     def stream_delta(self, choice, event) -> bytes:
-        text, calls = choice.split(event.content)
-        shaper = self.shaper
-        return shaper.text_delta(text) + b"".join(shaper.call_events(call) for call in calls)
+        text, calls, _ = choice.split(event.content, final=False)
+        return self.shaper.text_delta(text) + b"".join(self.shaper.call_events(call) for call in calls)
 
     def stream_choice_done(self, choice, event) -> bytes:
-        shaper = self.shaper
-        text, calls = choice.flush()
-        out = shaper.text_delta(text) + b"".join(shaper.call_events(call) for call in calls)
-        return out + shaper.close_message() + shaper.event(
-            "response.completed", response=shaper.final(_finish(event.finish_reason), event))
+        text, calls, finish = choice.split("", final=True)
+        self.finish = finish
+        return (self.shaper.text_delta(text) + b"".join(self.shaper.call_events(call) for call in calls)
+                + self.shaper.close_message())
 
     def stream_end(self, usage_) -> bytes:
-        return b""
+        return self.shaper.event("response.completed", response=self.shaper.final(self.finish, usage_))
 
     def stream_error(self, error) -> bytes:
         body = error.body()["error"]
@@ -226,14 +222,14 @@ class ResponseShaper:
         self.output.append(item)
         return item
 
-    def final(self, finish_reason: str, done) -> dict:
+    def final(self, finish_reason: str, usage_: dict) -> dict:
         doc = self.head("incomplete" if finish_reason == "length" else "completed")
         if finish_reason == "length":
             doc["incomplete_details"] = {"reason": "max_output_tokens"}
-        doc["usage"] = {"input_tokens": done.prompt_tokens,
-                        "input_tokens_details": {"cached_tokens": done.cached_tokens},
-                        "output_tokens": done.completion_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-                        "total_tokens": done.prompt_tokens + done.completion_tokens}
+        doc["usage"] = {"input_tokens": usage_["prompt_tokens"],
+                        "input_tokens_details": {"cached_tokens": usage_["prompt_tokens_details"]["cached_tokens"]},
+                        "output_tokens": usage_["completion_tokens"], "output_tokens_details": {"reasoning_tokens": 0},
+                        "total_tokens": usage_["total_tokens"]}
         return doc
 
     # -- stream events -------------------------------------------------------------

@@ -32,7 +32,7 @@ class GenRequest:
     """One validated generation request (chat or completion)."""
 
     __slots__ = ("kind", "model", "messages", "prompt", "images", "max_tokens", "sampling", "stop",
-                 "stream", "include_usage", "template_kwargs", "logprobs", "n", "tools", "tool_choice",
+                 "stream", "include_usage", "template_kwargs", "logprobs", "n", "exif", "tools", "tool_choice",
                  "parallel_tool_calls", "response_format")
 
     def __init__(self, kind: str):
@@ -47,12 +47,13 @@ class GenRequest:
         self.stream = False
         self.include_usage = False
         self.template_kwargs: dict = {}
-        self.logprobs: int | None = None  # None: off; N: each token's log-probability and N alternatives
-        self.n = 1  # choices to generate from the one prompt
         self.tools: list | None = None  # OpenAI function tools (tools.read_tools)
         self.tool_choice = "auto"  # "auto" | "none" | "required" | a function name
         self.parallel_tool_calls = True
         self.response_format: dict | None = None  # None: text; else structured.check_response_format's shape
+        self.logprobs: int | None = None  # None: off; N: each token's log-probability and N alternatives
+        self.n = 1  # choices to generate from the one prompt
+        self.exif: bool | None = None  # "mlxk": {"exif": bool}; None: the server's --exif
 
     def prompt_chars(self) -> int:
         """Characters of prompt text, for a cheap size check before tokenizing."""
@@ -115,7 +116,7 @@ def _unsupported(message: str, param: str) -> ApiError:
     return ApiError(422, message, param=param, code="capability_not_supported")
 
 
-def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
+def parse_common(body, kind: str, max_image_bytes: int, max_images_total: int | None = None) -> GenRequest:
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
     req = GenRequest(kind)
@@ -128,6 +129,10 @@ def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
 
     if kind == CHAT:
         req.messages = _messages(body.get("messages"), req.images, max_image_bytes)
+        total = sum(len(image) for image in req.images)
+        if max_images_total is not None and total > max_images_total:
+            raise ApiError(413, f"the request's images add up to {total} bytes, over {max_images_total}",
+                           param="messages", code="payload_too_large", limit_bytes=max_images_total)
     else:
         req.prompt = _prompt(body.get("prompt"))
 
@@ -154,7 +159,17 @@ def parse_common(body, kind: str, max_image_bytes: int) -> GenRequest:
         req.template_kwargs = kwargs
     if body.get("user") is not None:
         _string(body["user"], "user", 4096)
+    _extension(body.get("mlxk"), req)
     return req
+
+
+def _extension(value, req: GenRequest) -> None:
+    """mlxk's own request options: ``"mlxk": {"exif": true}`` (the EXIF table in the answer)."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise _wrong_type("mlxk", "an object", value)
+    req.exif = _bool({"mlxk.exif": value.get("exif")}, "mlxk.exif") if value.get("exif") is not None else None
 
 
 def _max_tokens(body: dict, req: GenRequest) -> None:

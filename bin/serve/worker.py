@@ -28,7 +28,7 @@ from mlxk_common.engine.embed import LlmEmbedder, load_embed_engine
 from mlxk_common.engine.prefix_cache import PrefixCache
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.locate import check_runnable
-from mlxk_common.inventory.located import Located
+from mlxk_common.inventory.located import VISION, Located
 
 SHUTDOWN_MESSAGE = "the server is shutting down"
 INTERNAL_MESSAGE = "the request failed in the engine"  # a string: an internal error, logged with its traceback
@@ -59,6 +59,29 @@ class Job:
         self.kind = kind
         self.index = index
         self.group: tuple[Job, ...] | None = None
+
+
+def _import_trio_without_forking() -> None:
+    """The Hub HTTP stack (transformers, mlx-vlm) imports trio where it is installed (the
+    'vision' extra brings it); trio's import runs ``ldconfig`` (ctypes'
+    ``find_library``) in a child process; forked from this OS thread under
+    gevent's patched ``os``, that child deadlocks and the load never ends.  So
+    trio is imported first with ``find_library`` answered without a child."""
+    import importlib.util
+    import sys
+
+    if "trio" in sys.modules or importlib.util.find_spec("trio") is None:
+        return
+    import ctypes.util
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: "libpthread.so.0" if name == "pthread" and sys.platform == "linux" else None
+    try:  # a failure here is reported by the loader's own import of it
+        importlib.import_module("trio")
+    except Exception as exc:  # noqa: BLE001
+        _ = exc
+    finally:
+        ctypes.util.find_library = real
 
 
 class _Resident:
@@ -318,12 +341,14 @@ class Worker:
 
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
+        _import_trio_without_forking()  # mlx-lm's transformers pulls it in too, where it is installed
         if ref.runtime.model_type == EMBEDDING:
             engine, sched, cache = load_embed_engine(ref), None, None
         else:
             engine = load_engine(ref, cpu=self.cpu)
             sched = engine.batch(max_batch=self.max_batch)
-            cache = PrefixCache(self.cache_bytes // max(1, self.max_models))
+            # Vision prompts carry image features the token-keyed prompt cache cannot tell apart: none for them.
+            cache = PrefixCache(0 if engine.kind == VISION else self.cache_bytes // max(1, self.max_models))
         resident = _Resident(ref, engine, sched, cache)
         self._residents[ref.path] = resident
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
@@ -461,8 +486,11 @@ class Worker:
         resident.last_used = time.monotonic()
         job.cached = cached
         tools = getattr(job.request, "tools", None) and job.request.tool_choice != "none"
-        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens,
-                                 resident.engine.tool_format if tools else None))
+        tool_format = getattr(resident.engine, "tool_format", None) if tools else None
+        self._post(job, Accepted(request.prompt_len, cached, request.max_tokens, tool_format))
+        preamble = getattr(request, "preamble", "")
+        if preamble:  # the EXIF table the request asked for: the answer text starts with it
+            self._post(job, Text(preamble, ""))
 
     def _step(self, resident: _Resident) -> None:
         try:

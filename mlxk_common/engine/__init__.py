@@ -43,7 +43,14 @@ prompting (chat template, end-of-turn token), sampling (SamplingParams, seeded
 samplers), stops (incremental stop strings), reasoning (thinking markers and the
 reasoning/content split), textstream (detokenizer + stops + reasoning per
 request), generate (single request), conversation (chat KV cache), batch
-(BatchScheduler).
+(BatchScheduler), tools (the family's tool-call format, splitting and
+parsing calls), structured (response_format / tool_choice -> a constraint),
+constrain (llguidance grammars as a per-request logits processor).
+
+    req = engine.prepare(messages=..., tools=[...], tool_choice="required",   # or "auto", "none", a name
+                         response_format={"type": "json_schema", "schema": {...}})
+    engine.tool_format                   # ToolFormat (markers, mlx-lm parser) or None: no tools in the template
+    engine.sampling_defaults             # generation_config.json's temperature/top_p/top_k/min_p
 
 Errors are ``MlxkError``: model_not_found, unhealthy (unreadable folder,
 unsupported architecture), capability_not_supported (vision/audio for now),
@@ -58,6 +65,7 @@ from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.engine.loader import load_text_engine
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest
 from mlxk_common.engine.sampling import SamplingParams
+from mlxk_common.engine.vision import load_vision_engine
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 
@@ -73,10 +81,11 @@ def as_located(model) -> Located:
 def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
     """Load the engine for ``model`` (a ``Located``, or a model folder's path).
 
-    The kind comes from the model's config unless ``kind`` asks for one; only
-    text is implemented so far, so vision and audio models (or requests)
-    raise ``capability_not_supported`` before any weights are read.  ``cpu``
-    (``--cpu-dtype`` and the memory budget) matters on a CPU device only.
+    The kind comes from the model's config unless ``kind`` asks for one: text
+    models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
+    text-only requests too); audio raises ``capability_not_supported`` before
+    any weights are read.  ``cpu`` (``--cpu-dtype`` and the memory budget)
+    matters for text models on a CPU device only.
     """
     located = as_located(model)
     located.require_config()
@@ -86,6 +95,8 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
     if wanted != actual and not (wanted == TEXT and actual == VISION):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
+    if actual == VISION:
+        return load_vision_engine(located)  # text-only prompts run on it too
     if wanted != TEXT or actual != TEXT:
         raise MlxkError("capability_not_supported",
                         f"{name} is a {actual} model; {actual} generation is not available yet",

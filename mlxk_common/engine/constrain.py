@@ -60,7 +60,7 @@ def json_schema_grammar(schema) -> str:
         raise MlxkError("usage_error", "a JSON schema must be an object", param="response_format")
     try:
         return ll.LLMatcher.grammar_from_json_schema(schema, overrides=_JSON_OPTIONS)
-    except ValueError as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a hostile schema makes the compiler raise is the schema's fault
         raise MlxkError("usage_error", f"invalid JSON schema: {exc}", param="response_format") from None
 
 
@@ -104,7 +104,10 @@ def tool_call_grammar(tools: list[dict], start: str, end: str, name: str | None 
                       parallel: bool = True) -> str:
     """A Lark grammar for one (or, with ``parallel``, one or more) tool calls in
     the JSON-in-markers format (Hermes, Qwen: ``<tool_call>{...}</tool_call>``)."""
-    schema = json.dumps({**tool_call_schema(tools, name), "x-guidance": _JSON_OPTIONS})
+    try:
+        schema = json.dumps({**tool_call_schema(tools, name), "x-guidance": _JSON_OPTIONS})
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MlxkError("usage_error", f"the tools' parameters cannot be read: {exc}", param="tools") from None
     repeat = "+" if parallel and name is None else ""
     lark = (f"start: (call){repeat}\n"
             f"call: {json.dumps(start + chr(10))} body {json.dumps(chr(10) + end)} \"\\n\"?\n"
@@ -120,7 +123,10 @@ class Constraint:
     def __init__(self, engine, grammar: str, param: str = "response_format"):
         ll = _llguidance()
         self.tokenizer = ll_tokenizer(engine)
-        is_error, messages = ll.LLMatcher.validate_grammar_with_warnings(grammar, self.tokenizer)
+        try:
+            is_error, messages = ll.LLMatcher.validate_grammar_with_warnings(grammar, self.tokenizer)
+        except Exception as exc:  # noqa: BLE001 - a grammar the compiler chokes on is refused, not a 500
+            is_error, messages = True, [str(exc)]
         if is_error or messages:
             # Warnings name schema features the grammar would not enforce: refuse, never ignore them.
             detail = "; ".join(m.removeprefix("WARNING: ") for m in messages)

@@ -149,7 +149,7 @@ class TextEngine:
         budget, source = self.budget(len(tokens), max_tokens)
         markers = self.markers if reasoning else None
         return GenerationRequest(tokens, budget, sampling or SamplingParams(), stop, markers,
-                                 reasoning and starts_in_reasoning(text, markers), text, source, tag=tag,
+                                 reasoning and starts_in_reasoning(text, markers), text, source, tag,
                                  constraint=constraint)
 
     def sampling_for(self, sampling: SamplingParams | None) -> SamplingParams:

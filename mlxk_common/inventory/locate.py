@@ -12,6 +12,7 @@ from __future__ import annotations
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO, TEXT, VISION, Located
 from mlxk_common.inventory.names import is_repo_id, resolve
+from mlxk_common.inventory.runtime import backend_installed
 from mlxk_common.inventory.store import Store
 
 
@@ -35,7 +36,7 @@ def pullable(ref: str) -> bool:
     return is_repo_id(ref.strip().partition("@")[0])
 
 
-def check_runnable(located: Located, kinds: tuple[str, ...] = (TEXT,)):
+def check_runnable(located: Located, kinds: tuple[str, ...] = (TEXT, VISION)):
     """Raise unless the folder is healthy and a model of one of ``kinds``
     (``text``, ``vision``, ``audio``) that this machine can run.  Returns the
     runtime facts (``runtime.RuntimeResult``)."""
@@ -50,6 +51,10 @@ def check_runnable(located: Located, kinds: tuple[str, ...] = (TEXT,)):
     if what not in kinds:
         raise MlxkError("capability_not_supported", f"{located.name} is {_KIND_TEXT[what]}",
                         model=located.name, capabilities=runtime.capabilities)
+    if not runtime.runtime_compatible and what == VISION and not backend_installed("mlx_vlm"):
+        raise MlxkError("capability_not_supported", f"{located.name} is a vision model and mlx-vlm is not "
+                        "installed", model=located.name, capabilities=runtime.capabilities,
+                        hint="pip install 'mlxk[vision]'")
     if not runtime.runtime_compatible:
         raise MlxkError("unhealthy", f"{located.name} cannot run here: {runtime.reason}", model=located.name,
                         reason=runtime.reason, runtime_compatible=False)
@@ -70,5 +75,5 @@ _KIND_TEXT = {
     TEXT: "a text model",
     "embedding": "an embedding model; it does not generate text",
     AUDIO: "a speech-to-text model; audio input is not available yet",
-    VISION: "a vision model; image input is not available yet",
+    VISION: "a vision model",
 }

@@ -167,7 +167,7 @@ def run_images(ctx: Context, settings: Settings) -> int:
     images = vision.read_images(ctx, vs)
     if args.model == "-":
         return each_model(ctx, settings, prompt, images=(images, vs))
-    engine, name = load(ctx, args.model, images=True)
+    engine, name = load(ctx, args.model, settings, images=True)
     result = vision.answer_images(ctx, engine, name, settings, vs, prompt, images)
     if ctx.mode == NDJSON:
         ctx.out.event("result", **result)

@@ -317,7 +317,7 @@ class Worker:
         Raises ``MlxkError`` when it cannot be loaded, whatever the cause."""
         resident = self._residents.get(ref.path)
         if resident is not None:
-            if (EMBEDDING if resident.sched is None else TEXT) not in kinds:
+            if (EMBEDDING if resident.sched is None else resident.engine.kind) not in kinds:
                 check_runnable(ref, kinds)  # a model of another kind than asked: its clear error
             return resident
         try:
@@ -595,14 +595,14 @@ class Worker:
 
 
 EMBEDDING = "embedding"
-_KINDS = (TEXT, EMBEDDING)  # what a preload may be
+_KINDS = (TEXT, VISION, EMBEDDING)  # what a preload may be
 
 
 def _kinds(job: Job) -> tuple[str, ...]:
     """The kinds of model a job may run on (``locate.check_runnable``'s)."""
     if job.kind == "embed":
         return (EMBEDDING, TEXT) if job.request.allow_llm else (EMBEDDING,)
-    return (TEXT,)
+    return (TEXT, VISION)  # a vision model answers text-only requests too
 
 
 class _Warming:

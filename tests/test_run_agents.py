@@ -132,3 +132,10 @@ def test_penalties_and_logit_bias_change_the_answer(engine):
     token = engine.tokenizer.encode(" banana", add_special_tokens=False)[0]
     biased, _ = answer(engine, temperature=0, max_tokens=2, logit_bias={str(token): 100})
     assert biased.lstrip().startswith(engine.tokenizer.decode([token]).strip())
+
+
+def test_a_vanishing_top_p_is_the_likeliest_token(engine):
+    # mlx-lm's top-p kept no token at all for such a mass (and a grammar then saw a token it refused).
+    tiny, _ = answer(engine, temperature=1.0, top_p=5e-324, seed=1, max_tokens=8)
+    greedy, _ = answer(engine, temperature=0, max_tokens=8)
+    assert tiny == greedy

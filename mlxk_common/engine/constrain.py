@@ -118,7 +118,7 @@ def tool_call_grammar(tools: list[dict], start: str, end: str, name: str | None 
 class Constraint:
     """A grammar checked against one engine's tokenizer; ``processor()`` per generation."""
 
-    __slots__ = ("grammar", "tokenizer", "vocab")
+    __slots__ = ("eos", "grammar", "tokenizer", "vocab")
 
     def __init__(self, engine, grammar: str, param: str = "response_format"):
         ll = _llguidance()
@@ -133,6 +133,7 @@ class Constraint:
             raise MlxkError("usage_error", f"the schema cannot be enforced: {detail}", param=param)
         self.grammar = grammar
         self.vocab = engine.vocab_size
+        self.eos = sorted(engine.eos_ids)
 
     def processor(self):
         return _Processor(self)
@@ -146,7 +147,7 @@ class _Processor:
     last at the end of ``tokens``.
     """
 
-    __slots__ = ("mask", "matcher", "started", "vocab")
+    __slots__ = ("eos", "mask", "matcher", "started", "vocab")
 
     def __init__(self, constraint: Constraint):
         import llguidance
@@ -155,6 +156,7 @@ class _Processor:
         self.matcher = llguidance.LLMatcher(constraint.tokenizer, constraint.grammar, log_level=0)
         self.started = False
         self.vocab = constraint.vocab
+        self.eos = constraint.eos
         self.mask = lnp.allocate_token_bitmask(1, constraint.tokenizer.vocab_size)
 
     def __call__(self, tokens, logits):
@@ -162,11 +164,18 @@ class _Processor:
         from llguidance.numpy import fill_next_token_bitmask
 
         matcher = self.matcher
-        if self.started:
+        if self.started and not matcher.is_error():
             matcher.consume_token(int(tokens[-1].item()))
         self.started = True
         if matcher.is_error():
-            raise MlxkError("internal_error", f"the output constraint failed: {matcher.get_error()}")
+            # Only a sampler that ignores the mask gets here (no token was left to draw
+            # from): end this answer, never the batch it decodes in.
+            import numpy as np
+
+            ends = np.zeros(logits.shape[-1], dtype=bool)
+            ends[[t for t in self.eos if t < ends.shape[0]]] = True
+            allowed = mx.array(ends if ends.any() else ~ends)
+            return mx.where(allowed, logits, mx.array(-float("inf"), dtype=logits.dtype))
         fill_next_token_bitmask(matcher, self.mask)
         allowed = _unpack(mx, self.mask[0], logits.shape[-1])
         return mx.where(allowed, logits, mx.array(-float("inf"), dtype=logits.dtype))

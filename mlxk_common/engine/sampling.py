@@ -62,9 +62,11 @@ class SamplingParams:
         self._validate()
 
     def replace(self, **changes) -> "SamplingParams":
-        values = {name: getattr(self, name) for name in self.given}
+        values = {name: getattr(self, name) for name in DEFAULTS}
         values.update({k: v for k, v in changes.items() if v is not None})
-        return SamplingParams(**values)
+        out = SamplingParams(**values)
+        out.given = self.given | {k for k, v in changes.items() if v is not None}
+        return out
 
     def over(self, defaults: dict) -> "SamplingParams":
         """These settings, with ``defaults`` (a model's) for the fields the caller left out."""
@@ -118,6 +120,10 @@ def make_sampler(params: SamplingParams, vocab_size: int | None = None):
     top_k = params.top_k
     if vocab_size is not None and top_k >= vocab_size:
         top_k = 0  # keeping every token is no filter at all
+    if params.top_p < 1e-6:
+        # mlx-lm's top-p keeps no token at all for a mass this small (1 - p rounds to 1):
+        # it means "only the likeliest token", which top-k 1 says exactly.
+        params, top_k = params.replace(top_p=1.0), 1
     if params.greedy or params.seed is None:
         return mlx_make_sampler(params.temperature, params.top_p, params.min_p, top_k=top_k)
     return _SeededSampler(params, top_k)

@@ -163,6 +163,46 @@ def test_streamed_schema_answer_validates(client):
     jsonschema.validate(json.loads(text), schema)
 
 
+def test_tool_calls_with_n_choices_and_logprobs(client):
+    # Each of the n choices has its own grammar and its own tool calls; logprobs come along.
+    reply = client.chat.completions.create(model=TOOLS, messages=ASK, tools=[WEATHER], tool_choice="required",
+                                           parallel_tool_calls=False, n=2, logprobs=True, top_logprobs=2,
+                                           max_tokens=60, temperature=1, seed=3)
+    assert [c.index for c in reply.choices] == [0, 1]
+    for choice in reply.choices:
+        assert choice.finish_reason == "tool_calls" and len(choice.message.tool_calls) == 1
+        check_call(choice.message.tool_calls[0])
+        entries = choice.logprobs.content
+        assert entries and all(len(e.top_logprobs) == 2 and e.logprob <= 0 for e in entries)
+    stream = client.chat.completions.create(model=TOOLS, messages=ASK, tools=[WEATHER], tool_choice="required",
+                                            parallel_tool_calls=False, n=2, max_tokens=60, temperature=1, seed=3,
+                                            stream=True)
+    arguments, finish = {0: "", 1: ""}, {}
+    for chunk in stream:
+        for c in chunk.choices:
+            for d in c.delta.tool_calls or ():
+                assert d.index == 0  # one call per choice: the call index counts within the choice
+                arguments[c.index] += d.function.arguments or ""
+            if c.finish_reason:
+                finish[c.index] = c.finish_reason
+    assert finish == {0: "tool_calls", 1: "tool_calls"}
+    for index, choice in enumerate(reply.choices):  # the same seeds: the same calls, streamed or not
+        assert arguments[index] == choice.message.tool_calls[0].function.arguments
+
+
+def test_schema_with_n_choices_and_logprobs(client):
+    schema = SCHEMAS[5]
+    reply = client.chat.completions.create(
+        model=PLAIN, messages=[{"role": "user", "content": "A user."}], max_tokens=120, temperature=1, seed=11,
+        response_format={"type": "json_schema", "json_schema": {"name": "u", "strict": True, "schema": schema}},
+        n=3, logprobs=True)
+    assert len(reply.choices) == 3
+    for choice in reply.choices:
+        assert choice.finish_reason == "stop"
+        jsonschema.validate(json.loads(choice.message.content), schema)
+        assert "".join(e.token for e in choice.logprobs.content) == choice.message.content
+
+
 def test_schema_features_that_cannot_be_enforced_are_named(client):
     import openai
 

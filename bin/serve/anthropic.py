@@ -12,8 +12,9 @@ reasoning becomes ``thinking`` blocks before the ``text`` block.  Errors are
 Image blocks (base64 sources) are decoded into ``GenRequest.images``
 exactly as OpenAI ``image_url`` parts are, so a vision model reads them
 (through the same prepare step, EXIF included) and a text model refuses
-them with 422.  Hook for tool calling: ``tools``, ``tool_use`` and
-``tool_result`` are refused with 422 in ``_tools``/``_blocks`` until it exists.
+them with 422.  ``tools``, ``tool_use`` and ``tool_result`` are refused with
+422 in ``_tools``/``_blocks``: tool calling is served on the OpenAI routes
+(chat completions, Responses) and is not wired to this dialect yet.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _tools(body: dict) -> None:
     if tools is not None and not isinstance(tools, list):
         raise _wrong_type("tools", "an array", tools)
     if tools:
-        raise _unsupported("tool calling is not supported by this server", "tools")
+        raise _unsupported("tool calling is not supported on /v1/messages yet; use /v1/chat/completions or "
+                           "/v1/responses", "tools")
 
 
 def _system(value, images: list, max_image_bytes: int) -> list[dict]:

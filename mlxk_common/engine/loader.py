@@ -130,7 +130,8 @@ class TextEngine:
                                 f"({self.vocab_size} tokens)", param="prompt")
             budget, source = self.budget(len(tokens), max_tokens)
             return GenerationRequest(list(tokens), budget, sampling or SamplingParams(), stop, None, False, None,
-                                     source, tag)
+                                     source, tag=tag,
+                                     constraint=output_constraint(self, None, "auto", True, response_format))
         if prompt is not None:
             if not isinstance(prompt, str):
                 raise MlxkError("usage_error", "prompt must be a string")

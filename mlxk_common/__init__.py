@@ -6,4 +6,4 @@ huggingface_hub, bottle, gevent) inside the functions that need them.
 
 __version__ = "0.1.0"
 # Version of the JSON/NDJSON contract (envelope, records, events, error types).
-JSON_API_SPEC_VERSION = "0.3.0"
+JSON_API_SPEC_VERSION = "0.4.0"

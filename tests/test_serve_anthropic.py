@@ -171,6 +171,22 @@ def test_named_tool_choice_returns_a_tool_use_block(client):
     assert all(b.type == "text" and "<tool_call>" not in b.text for b in m.content[:-1])
 
 
+def test_tool_use_answer_matches_the_openapi_document(server):
+    from jsonschema import Draft202012Validator
+
+    headers = {"X-Api-Key": KEY, "Content-Type": "application/json"}
+    doc = server.http("GET", "/openapi.json", None, headers).json()
+    body = {"model": TOOLS, "max_tokens": 60, "messages": ask("Weather in Rome?"), "tools": [WEATHER],
+            "tool_choice": {"type": "tool", "name": "get_weather"}, "temperature": 0}
+    Draft202012Validator({"$ref": "#/components/schemas/MessagesRequest", "components": doc["components"]}) \
+        .validate(body)
+    reply = server.http("POST", "/v1/messages", body, headers)
+    assert reply.status == 200
+    message = reply.json()
+    Draft202012Validator({"$ref": "#/components/schemas/Message", "components": doc["components"]}).validate(message)
+    assert message["stop_reason"] == "tool_use" and message["content"][-1]["type"] == "tool_use"
+
+
 def test_any_tool_choice_streams_input_json_deltas(client, server):
     kwargs = dict(model=TOOLS, max_tokens=60, messages=ask("What time is it in Oslo?"), tools=[TIME, WEATHER],
                   tool_choice={"type": "tool", "name": "get_time"}, **GREEDY)

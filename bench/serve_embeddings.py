@@ -145,31 +145,23 @@ def concurrent_singles(server: Server, texts: list[str]) -> None:
 WAYS = {"one by one": one_by_one, "batch 32": batched, "32 clients": concurrent_singles}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="an embedding model folder (default: a random BERT of --size)")
-    parser.add_argument("--size", choices=sorted(SIZES), default="minilm", help="the random BERT's shape")
-    parser.add_argument("--inputs", type=int, default=256, help="sentences embedded per way and round")
-    parser.add_argument("--rounds", type=int, default=2, help="measured rounds (ways in A B C, then C B A order)")
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
-    args = parser.parse_args(argv)
-    # A SIGTERM (timeout, Ctrl-C of a wrapper) still stops the server and removes the model folder.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
+def measure(model: str | None, size: str = "minilm", inputs: int = 256, rounds: int = 2,
+            ways: tuple[str, ...] = tuple(WAYS)) -> list[dict]:
+    """Rows ``{way, inputs_per_s, cpu_ms_per_input}`` of ``ways`` on a server of its own
+    (``bench/serve_load.py --embeddings-model`` calls this too)."""
     with tempfile.TemporaryDirectory(prefix="mlxk-bench-embed-") as tmp:
-        model = args.model
         if model is None:
-            model = str(Path(tmp) / f"{args.size}-random")
-            build_bert(Path(model), args.size)
+            model = str(Path(tmp) / f"{size}-random")
+            build_bert(Path(model), size)
         model = os.path.abspath(model)
-        texts = sentences(args.inputs)
+        texts = sentences(inputs)
         server = Server(model, Path(tmp) / "mlxk-serve.log")
-        results: dict[str, list[tuple[float, float | None]]] = {name: [] for name in WAYS}
+        results: dict[str, list[tuple[float, float | None]]] = {name: [] for name in ways}
         try:
-            for name, way in WAYS.items():  # unmeasured: kernels for new shapes are compiled on first use
-                way(server, texts)
-            names = list(WAYS)
-            for r in range(args.rounds):
+            for name in ways:  # unmeasured: kernels for new shapes are compiled on first use
+                WAYS[name](server, texts)
+            names = list(ways)
+            for r in range(rounds):
                 for name in names if r % 2 == 0 else names[::-1]:
                     cpu0, start = server.cpu_s(), time.perf_counter()
                     WAYS[name](server, texts)
@@ -185,11 +177,29 @@ def main(argv=None) -> int:
         cpus = [c for _, c in runs if c is not None]
         rows.append({"way": name, "inputs_per_s": rate, "cpu_ms_per_input": statistics.median(cpus) * 1000 if cpus
                      else None})
+    return rows
+
+
+def print_rows(rows: list[dict]) -> None:
     base = rows[0]["inputs_per_s"]
-    print(f"\n{'way':<12} {'inputs/s':>9} {'CPU ms/input':>13} {'vs one by one':>14}")
+    print(f"\n{'way':<12} {'inputs/s':>9} {'CPU ms/input':>13} {'vs ' + rows[0]['way']:>14}")
     for row in rows:
         cpu = f"{row['cpu_ms_per_input']:.1f}" if row["cpu_ms_per_input"] is not None else "-"
         print(f"{row['way']:<12} {row['inputs_per_s']:>9.1f} {cpu:>13} {row['inputs_per_s'] / base:>13.2f}x")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="an embedding model folder (default: a random BERT of --size)")
+    parser.add_argument("--size", choices=sorted(SIZES), default="minilm", help="the random BERT's shape")
+    parser.add_argument("--inputs", type=int, default=256, help="sentences embedded per way and round")
+    parser.add_argument("--rounds", type=int, default=2, help="measured rounds (ways in A B C, then C B A order)")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
+    args = parser.parse_args(argv)
+    # A SIGTERM (timeout, Ctrl-C of a wrapper) still stops the server and removes the model folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    rows = measure(args.model, args.size, args.inputs, args.rounds)
+    print_rows(rows)
     if args.json:
         print(json.dumps({"inputs": args.inputs, "rounds": args.rounds, "rows": rows}))
     return 0

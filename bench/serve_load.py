@@ -14,7 +14,11 @@ n=N choices against N concurrent requests of the same prompt, alternating
 A B B A, on a prompt of a few hundred tokens, so processing it once for all
 choices shows.  Then the prompt-cache check: one 5-turn chat with a
 shared history, TTFT of each turn on mlxk-serve with and without its prompt
-cache.
+cache.  With --embeddings-model, last, the embeddings row: POST
+/v1/embeddings on a server of its own (bench/serve_embeddings.py), inputs/s
+and CPU ms per input at batch 1 (one input per request) and batch 32,
+alternating A B B A (``random`` builds a MiniLM-sized BERT with random
+weights).
 
 Both servers get temperature 0, top_p 1 and no repetition penalty (mlxk:
 repetition_penalty 1.0, which its engine treats as off; mlx_lm.server: the
@@ -23,7 +27,8 @@ stream's final usage chunk, the end-of-turn token counted for both.
 
 usage: python bench/serve_load.py --model PATH_OR_REF [--clients 1,4,16]
            [--max-tokens 24] [--requests 1] [--warmup 2] [--rounds 2] [--port 18400]
-           [--level-timeout 600] [--n-choices 4] [--skip-mlx-lm] [--skip-multiturn] [--json]
+           [--level-timeout 600] [--n-choices 4] [--skip-mlx-lm] [--skip-multiturn]
+           [--embeddings-model PATH|random] [--embeddings-inputs 128] [--json]
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PROMPTS = [
     "Name a color.",
@@ -323,6 +330,10 @@ def main(argv=None):
     parser.add_argument("--skip-multiturn", action="store_true", help="skip the prompt-cache check")
     parser.add_argument("--turn-tokens", type=int, default=24, help="max_tokens per turn in the multi-turn check")
     parser.add_argument("--log-dir", default=".", help="where the servers' stderr logs go")
+    parser.add_argument("--embeddings-model", metavar="PATH",
+                        help="also the embeddings row: an embedding model folder, or 'random' (a MiniLM-sized BERT)")
+    parser.add_argument("--embeddings-inputs", type=int, default=128,
+                        help="sentences embedded per way and round in the embeddings row (default 128)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON document too")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.clients.split(",") if x.strip()]
@@ -406,8 +417,18 @@ def main(argv=None):
         with_cache, without = turns["prompt cache"][-1], turns["no prompt cache"][-1]
         print(f"turn 5: {with_cache:.2f}s with the prompt cache, {without:.2f}s without: "
               f"ratio {with_cache / without:.2f} (target <= 0.5)")
+    embeddings = []
+    if args.embeddings_model:
+        # After the chat servers stopped: its own server, so neither load disturbs the other.
+        import serve_embeddings
+
+        path = None if args.embeddings_model == "random" else args.embeddings_model
+        embeddings = serve_embeddings.measure(path, "minilm", args.embeddings_inputs, args.rounds,
+                                              ways=("one by one", "batch 32"))
+        print("\nembeddings (POST /v1/embeddings):", end="")
+        serve_embeddings.print_rows(embeddings)
     if args.json:
-        print(json.dumps({"levels": rows, "ratios": ratios, "multi_turn": turns}))
+        print(json.dumps({"levels": rows, "ratios": ratios, "multi_turn": turns, "embeddings": embeddings}))
     return 1 if any(r["errors"] for r in rows) else 0
 
 

@@ -12,13 +12,22 @@ reasoning becomes ``thinking`` blocks before the ``text`` block.  Errors are
 Image blocks (base64 sources) are decoded into ``GenRequest.images``
 exactly as OpenAI ``image_url`` parts are, so a vision model reads them
 (through the same prepare step, EXIF included) and a text model refuses
-them with 422.  ``tools``, ``tool_use`` and ``tool_result`` are refused with
-422 in ``_tools``/``_blocks``: tool calling is served on the OpenAI routes
-(chat completions, Responses) and is not wired to this dialect yet.
+them with 422.
+
+Tools go through the OpenAI machinery (``tools.read_tools``, the engine's
+template and grammar): ``tools`` [{name, description, input_schema}] become
+function tools, ``tool_choice`` auto/any/tool/none becomes
+auto/required/the named function/none, and the history's ``tool_use`` blocks
+become an assistant turn's ``tool_calls`` and ``tool_result`` blocks the
+``tool`` messages after it.  Calls in the answer are ``tool_use`` blocks with
+``stop_reason: "tool_use"``; streamed, each is one ``content_block_start``
+(input ``{}``), one ``input_json_delta`` with the whole arguments, and its
+``content_block_stop``.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from mlxk_bin.serve.errors import ApiError, bad_request
@@ -37,6 +46,7 @@ from mlxk_bin.serve.schemas import (
     _unsupported,
     _wrong_type,
 )
+from mlxk_bin.serve.tools import read_tools
 from mlxk_common.jsonio import dumps
 
 # HTTP status -> Anthropic's error type
@@ -45,6 +55,7 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "
                413: "request_too_large", 422: "invalid_request_error", 429: "rate_limit_error",
                500: "api_error", 503: "overloaded_error"}
 STOP_REASONS = {"length": "max_tokens"}  # "stop": end_turn, or stop_sequence when a stop string ended it
+TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}  # and {"type": "tool", "name": ...}
 
 
 def error_body(error: ApiError) -> dict:
@@ -70,7 +81,7 @@ def parse_messages(body, max_image_bytes: int, max_images_total: int | None = No
     if body.get("max_tokens") is None:
         raise bad_request("'max_tokens' is required", "max_tokens", "missing_required_parameter")
     req.max_tokens = _number(body, "max_tokens", 1, 2**31 - 1, integer=True)
-    _tools(body)
+    _tools(body, req)
     messages = _system(body.get("system"), req.images, max_image_bytes)
     messages += _turns(body.get("messages"), req.images, max_image_bytes)
     req.messages = messages
@@ -95,14 +106,50 @@ def parse_messages(body, max_image_bytes: int, max_images_total: int | None = No
     return req
 
 
-def _tools(body: dict) -> None:
-    """Tool calling (``tools``, ``tool_choice``): not available yet."""
+def _tools(body: dict, req: GenRequest) -> None:
+    """Anthropic ``tools`` and ``tool_choice`` read as the OpenAI fields they amount to."""
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
         raise _wrong_type("tools", "an array", tools)
+    chat: dict = {}
     if tools:
-        raise _unsupported("tool calling is not supported on /v1/messages yet; use /v1/chat/completions or "
-                           "/v1/responses", "tools")
+        chat["tools"] = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if not isinstance(choice, dict):
+            raise _wrong_type("tool_choice", "an object", choice)
+        kind = choice.get("type")
+        if kind == "tool":
+            chat["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
+        elif kind in TOOL_CHOICES:
+            chat["tool_choice"] = TOOL_CHOICES[kind]
+        else:
+            shown = kind[:40] if isinstance(kind, str) else _type_name(kind)
+            raise bad_request(f"'tool_choice.type' must be auto, any, tool or none, not {shown!r}",
+                              "tool_choice.type")
+        parallel = choice.get("disable_parallel_tool_use")
+        if parallel is not None:
+            if not isinstance(parallel, bool):
+                raise _wrong_type("tool_choice.disable_parallel_tool_use", "a boolean", parallel)
+            chat["parallel_tool_calls"] = not parallel
+    read_tools(chat, req)
+
+
+def _tool(tool, where: str) -> dict:
+    if not isinstance(tool, dict):
+        raise _wrong_type(where, "an object", tool)
+    kind = tool.get("type")
+    if kind not in (None, "custom"):  # server tools (web search, bash, ...) run on Anthropic's side
+        shown = kind[:40] if isinstance(kind, str) else _type_name(kind)
+        raise _unsupported(f"only custom tools are supported, not {shown!r}", f"{where}.type")
+    schema = tool.get("input_schema")
+    if not isinstance(schema, dict):
+        raise _wrong_type(f"{where}.input_schema", "a JSON schema object", schema) if schema is not None else \
+            bad_request(f"'{where}.input_schema' is required", f"{where}.input_schema", "missing_required_parameter")
+    fn = {"name": tool.get("name"), "parameters": schema}
+    if tool.get("description") is not None:
+        fn["description"] = _string(tool["description"], f"{where}.description")
+    return {"type": "function", "function": fn}
 
 
 def _system(value, images: list, max_image_bytes: int) -> list[dict]:
@@ -134,16 +181,28 @@ def _turns(value, images: list, max_image_bytes: int) -> list[dict]:
             raise bad_request(f"'{param}.role' must be 'user' or 'assistant', not {shown!r}", f"{param}.role")
         content = message.get("content")
         if isinstance(content, str):
-            text = content
+            out.append({"role": role, "content": content})
         elif isinstance(content, list):
-            text = _blocks(content, f"{param}.content", images, max_image_bytes)
+            calls, results = [], []
+            text = _blocks(content, f"{param}.content", images, max_image_bytes, calls=calls, results=results)
+            if (role == "user" and calls) or (role == "assistant" and results):
+                kind = "tool_use" if calls else "tool_result"
+                raise bad_request(f"'{kind}' blocks belong to {'assistant' if calls else 'user'} messages",
+                                  f"{param}.content")
+            out += results  # the tool messages answer the calls of the turn before, ahead of any text
+            if calls:
+                out.append({"role": role, "content": text, "tool_calls": calls})
+            elif text or not results:
+                out.append({"role": role, "content": text})
         else:
             raise _wrong_type(f"{param}.content", "a string or an array of content blocks", content)
-        out.append({"role": role, "content": text})
     return out
 
 
-def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_only: bool = False) -> str:
+def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_only: bool = False,
+            calls: list | None = None, results: list | None = None) -> str:
+    """The blocks' text; images into ``images``, ``tool_use`` blocks into ``calls`` (OpenAI
+    ``tool_calls``) and ``tool_result`` blocks into ``results`` (``tool`` messages)."""
     texts = []
     for j, block in enumerate(blocks):
         where = f"{param}[{j}]"
@@ -158,12 +217,38 @@ def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_o
             images.append(_image_block(block.get("source"), f"{where}.source", max_image_bytes))
         elif kind in ("thinking", "redacted_thinking"):
             continue  # earlier reasoning is not fed back, as the chat templates do
+        elif kind == "tool_use" and calls is not None:
+            calls.append(_tool_use(block, where))
+        elif kind == "tool_result" and results is not None:
+            results.append(_tool_result(block, where, images, max_image_bytes))
         elif kind in ("tool_use", "tool_result", "server_tool_use", "document", "search_result"):
             raise _unsupported(f"content blocks of type {kind!r} are not supported", f"{where}.type")
         else:
             shown = kind[:40] if isinstance(kind, str) else _type_name(kind)
             raise bad_request(f"'{where}.type' must be 'text' or 'image', not {shown!r}", f"{where}.type")
     return "".join(texts)
+
+
+def _tool_use(block: dict, where: str) -> dict:
+    call_id = _string(block.get("id"), f"{where}.id", 256)
+    name = _string(block.get("name"), f"{where}.name", 256)
+    args = block.get("input", {})
+    if not isinstance(args, dict):
+        raise _wrong_type(f"{where}.input", "an object", args)
+    return {"id": call_id, "type": "function",
+            "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}}
+
+
+def _tool_result(block: dict, where: str, images: list, max_image_bytes: int) -> dict:
+    call_id = _string(block.get("tool_use_id"), f"{where}.tool_use_id", 256)
+    content = block.get("content", "")
+    if isinstance(content, list):
+        content = _blocks(content, f"{where}.content", images, max_image_bytes)
+    elif not isinstance(content, str):
+        raise _wrong_type(f"{where}.content", "a string or an array of content blocks", content)
+    if block.get("is_error") is True:
+        content = "Error: " + content  # the templates have no error flag: the model reads it in the text
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
 def _image_block(source, param: str, max_image_bytes: int) -> bytes:
@@ -180,10 +265,23 @@ def _image_block(source, param: str, max_image_bytes: int) -> bytes:
 
 # -- the answer -------------------------------------------------------------
 
-def stop_reason(done) -> tuple[str, str | None]:
+def stop_reason(done, finish: str | None = None) -> tuple[str, str | None]:
+    """Anthropic's stop reason; ``finish`` is the OpenAI reason after the tool calls ("tool_calls")."""
+    if finish == "tool_calls":
+        return "tool_use", None
     if done.finish_reason == "stop" and done.stop_sequence:
         return "stop_sequence", done.stop_sequence
     return STOP_REASONS.get(done.finish_reason, "end_turn"), None
+
+
+def tool_use(call: dict) -> dict:
+    """An OpenAI tool call as a ``tool_use`` block: its arguments as the ``input`` object."""
+    fn = call["function"]
+    try:
+        args = json.loads(fn["arguments"] or "{}")
+    except ValueError:
+        args = None
+    return {"type": "tool_use", "id": call["id"], "name": fn["name"], "input": args if isinstance(args, dict) else {}}
 
 
 class Messages(Generation):
@@ -191,7 +289,7 @@ class Messages(Generation):
 
     def __init__(self, state, environ):
         super().__init__(state, environ, CHAT)
-        self.block = None  # the open content block's type ("thinking" or "text"), streaming
+        self.block = None  # the open content block's type ("thinking", "text", "tool_use"), streaming
         self.blocks = 0  # content blocks opened so far
 
     def parse(self, body):
@@ -217,8 +315,11 @@ class Messages(Generation):
         reasoning = "".join(choice.reasoning).strip()
         if reasoning:
             content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
-        content.append({"type": "text", "text": "".join(choice.content)})
-        reason, sequence = stop_reason(choice.done)
+        text, calls, finish = choice.split("".join(choice.content), final=True)
+        if text or not calls:
+            content.append({"type": "text", "text": text})
+        content += [tool_use(call) for call in calls]
+        reason, sequence = stop_reason(choice.done, finish)
         return self._message(content, reason, sequence, choice.done.completion_tokens)
 
     # -- streaming (the same text/event-stream headers as OpenAI streams) -----------
@@ -227,11 +328,12 @@ class Messages(Generation):
                                         "message": self._message([], None, None, 0)})
                 + event("ping", {"type": "ping"}))
 
-    def _open(self, kind: str) -> bytes:
+    def _open(self, kind: str, block: dict | None = None) -> bytes:
         out = self._close()
         self.block = kind
-        block = {"type": "text", "text": ""} if kind == "text" else {"type": "thinking", "thinking": "",
-                                                                     "signature": ""}
+        if block is None:
+            block = {"type": "text", "text": ""} if kind == "text" else {"type": "thinking", "thinking": "",
+                                                                         "signature": ""}
         return out + event("content_block_start", {"type": "content_block_start", "index": self.blocks,
                                                    "content_block": block})
 
@@ -249,18 +351,31 @@ class Messages(Generation):
         return out + event("content_block_delta", {"type": "content_block_delta", "index": self.blocks,
                                                    "delta": delta})
 
+    def _tool_use(self, call: dict) -> bytes:
+        """One call, whole: its block with an empty input, the arguments as one JSON delta, the stop."""
+        block = tool_use(call)
+        out = self._open("tool_use", {**block, "input": {}})
+        delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"], ensure_ascii=False)}
+        return out + event("content_block_delta", {"type": "content_block_delta", "index": self.blocks,
+                                                   "delta": delta}) + self._close()
+
     def stream_delta(self, choice, ev) -> bytes:
         out = b""
         if ev.reasoning:
             out += self._delta("thinking", ev.reasoning)
-        if ev.content:
-            out += self._delta("text", ev.content)
-        return out
+        text, calls, _ = choice.split(ev.content, final=False)
+        if text:
+            out += self._delta("text", text)
+        return out + b"".join(self._tool_use(call) for call in calls)
 
     def stream_choice_done(self, choice, ev) -> bytes:
-        out = b"" if self.blocks or self.block else self._open("text")  # an empty answer: one empty text block
+        text, calls, finish = choice.split("", final=True)
+        out = self._delta("text", text) if text else b""
+        out += b"".join(self._tool_use(call) for call in calls)
+        if not (self.blocks or self.block):
+            out += self._open("text")  # an empty answer: one empty text block
         out += self._close()
-        reason, sequence = stop_reason(ev)
+        reason, sequence = stop_reason(ev, finish)
         return out + event("message_delta", {"type": "message_delta",
                                              "delta": {"stop_reason": reason, "stop_sequence": sequence},
                                              "usage": {"output_tokens": ev.completion_tokens}})

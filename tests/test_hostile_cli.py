@@ -453,7 +453,7 @@ def test_one_shot_ctrl_c_error_starts_on_its_own_line(smollm2_workspace):
     child = pexpect.spawn(executable("mlx-run"), [str(smollm2_workspace), "Count from 1 to 200, one number per line.",
                                                   "--temperature", "0", "--max-tokens", "300"],
                           env={**base_env(), "TERM": "dumb"}, encoding="utf-8", timeout=180, preexec_fn=default_sigint)
-    child.expect_exact("4, 5, 6")  # streaming (it would count on to 200)
+    child.expect(r"\b4\b")  # streaming: the count has reached 4 ("4, 5" or "4. 4"; it goes on to 20 or more)
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()

@@ -45,7 +45,7 @@ def spawn_chat(model):
 def test_terminal_chat_ctrl_c_stops_the_answer_and_keeps_the_session(smollm2_workspace):
     child = spawn_chat(smollm2_workspace)
     child.sendline("Count from 1 to 200, one number per line.")
-    child.expect_exact("4, 5, 6")  # the answer is streaming (it counts on to 200 if let)
+    child.expect(r"\b4\b")  # the answer is streaming: the count has reached 4 (it goes on to 20 or more)
     child.sendintr()
     child.expect("answer stopped")
     child.expect_exact(">>> ")  # the session goes on

@@ -59,8 +59,8 @@ def test_json_envelope(inproc, smollm2_workspace):
     assert data["reasoning"] is None
     assert data["finish_reason"] == "stop"
     assert data["usage"]["prompt_tokens"] > 10 and data["usage"]["completion_tokens"] > 3
-    assert set(data["timing"]) == {"load_s", "ttft_s", "prompt_tps", "generation_tps"}
-    assert all(v > 0 for v in data["timing"].values())
+    assert set(data["timing"]) - {"cpu"} == {"load_s", "ttft_s", "prompt_tps", "generation_tps"}  # cpu: on a CPU
+    assert all(v > 0 for k, v in data["timing"].items() if k != "cpu")
 
 
 def test_ndjson_deltas_then_result(inproc, smollm2_workspace):

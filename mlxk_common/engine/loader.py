@@ -64,6 +64,23 @@ def load_text_engine(info: Located, cpu: CpuSettings | None = None) -> "TextEngi
     return TextEngine(info, model, tokenizer, time.perf_counter() - start, cpu_path)
 
 
+def token_budget(window: int | None, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
+    """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt); text and vision engines."""
+    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
+                                   or max_tokens < 1):
+        raise MlxkError("usage_error", f"max_tokens must be a positive integer, not {max_tokens!r}")
+    if window is None:
+        return (max_tokens or DEFAULT_MAX_TOKENS_NO_WINDOW), "max_tokens"
+    room = window - prompt_tokens
+    if room < 1:
+        raise MlxkError("context_length_exceeded",
+                        f"the prompt has {prompt_tokens} tokens; the model's context window is {window}",
+                        prompt_tokens=prompt_tokens, context_length=window)
+    if max_tokens is None or max_tokens > room:
+        return room, "context"
+    return max_tokens, "max_tokens"
+
+
 class TextEngine:
     """A loaded text model: ``prepare`` requests, ``generate`` one, or batch many."""
 
@@ -164,20 +181,7 @@ class TextEngine:
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
         """(token budget, "max_tokens"|"context"): min(max_tokens, window - prompt)."""
-        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
-                                       or max_tokens < 1):
-            raise MlxkError("usage_error", f"max_tokens must be a positive integer, not {max_tokens!r}")
-        window = self.context_length
-        if window is None:
-            return (max_tokens or DEFAULT_MAX_TOKENS_NO_WINDOW), "max_tokens"
-        room = window - prompt_tokens
-        if room < 1:
-            raise MlxkError("context_length_exceeded",
-                            f"the prompt has {prompt_tokens} tokens; the model's context window is {window}",
-                            prompt_tokens=prompt_tokens, context_length=window)
-        if max_tokens is None or max_tokens > room:
-            return room, "context"
-        return max_tokens, "max_tokens"
+        return token_budget(self.context_length, prompt_tokens, max_tokens)
 
     def generate(self, request: GenerationRequest, rid=None, prompt_cache=None, conversation=None):
         """Stream one request: ``Delta`` events, then one ``Finished`` (see generate.py)."""

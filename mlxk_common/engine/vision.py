@@ -18,7 +18,7 @@ import copy
 import os
 import time
 
-from mlxk_common.engine.loader import DEFAULT_MAX_TOKENS_NO_WINDOW
+from mlxk_common.engine.loader import token_budget
 from mlxk_common.engine.prompting import ROLES
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
@@ -163,20 +163,7 @@ class VisionEngine:
                              inputs=dict(inputs), image_count=len(images), preamble=preamble)
 
     def budget(self, prompt_tokens: int, max_tokens: int | None) -> tuple[int, str]:
-        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
-                                       or max_tokens < 1):
-            raise MlxkError("usage_error", f"max_tokens must be a positive integer, not {max_tokens!r}")
-        window = self.context_length
-        if window is None:
-            return (max_tokens or DEFAULT_MAX_TOKENS_NO_WINDOW), "max_tokens"
-        room = window - prompt_tokens
-        if room < 1:
-            raise MlxkError("context_length_exceeded",
-                            f"the prompt has {prompt_tokens} tokens; the model's context window is {window}",
-                            prompt_tokens=prompt_tokens, context_length=window)
-        if max_tokens is None or max_tokens > room:
-            return room, "context"
-        return max_tokens, "max_tokens"
+        return token_budget(self.context_length, prompt_tokens, max_tokens)
 
     # -- generation --------------------------------------------------------------------
     def generate(self, request: VisionRequest, rid=None, prompt_cache=None, conversation=None):

@@ -188,7 +188,7 @@ class VisionEngine:
         processors = make_logits_processors(params) or None
         stream = TextStream(self.detokenizer(), request.stop, request.markers, request.in_reasoning)
         eos = self.eos_ids
-        finish, sampled, produced, t_first = "length", 0, 0, None
+        finish, sampled, produced, t_first, t_last = "length", 0, 0, None, None
         t_start = time.perf_counter()
         with wired_limit(self.model, [generation_stream]):
             steps = generate_step(input_ids, self.model, pixel_values, mask, max_tokens=request.max_tokens,
@@ -197,8 +197,9 @@ class VisionEngine:
             try:
                 for token, _ in steps:
                     token = int(token)
+                    t_last = time.perf_counter()
                     if t_first is None:
-                        t_first = time.perf_counter()
+                        t_first = t_last
                     sampled += 1
                     if token in eos:
                         finish = "stop"
@@ -212,7 +213,9 @@ class VisionEngine:
                         break
             finally:
                 steps.close()
-        t_end = time.perf_counter()
+        # The rates end at the last token's arrival, as mlx-vlm's and mlx-lm's do: closing the
+        # loop waits for the step generate_step had already started past it, which no one uses.
+        t_end = t_last if sampled > 1 else time.perf_counter()
         content, reasoning = stream.finish()
         if content or reasoning:
             yield Delta(rid, content, reasoning)

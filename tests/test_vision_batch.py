@@ -24,9 +24,12 @@ def request(engine, images, files, seed=None):
     from mlxk_common.engine.images import load_images
 
     sampling = SamplingParams(temperature=0) if seed is None else SamplingParams(temperature=0.9, seed=seed)
-    return engine.prepare(prompt="Describe the image.", images=load_images([str(images[f]) for f in files],
-                                                                           exif=False),
-                          max_tokens=8, sampling=sampling)
+    return engine.prepare(
+        prompt="Describe the image.",
+        images=load_images([str(images[f]) for f in files], exif=False),
+        max_tokens=8,
+        sampling=sampling,
+    )
 
 
 def run_batch(engine, requests):
@@ -52,8 +55,7 @@ def alone(engine, r):
 @pytest.mark.parametrize("seeded", [False, True])
 def test_one_layout_shares_a_prefill_and_answers_as_alone(engine, vision_images, seeded):
     files = [["red.png"], ["blue.jpg"], ["red.png"], ["blue.jpg"]]  # blue.jpg is 64x48: fewer image tokens
-    make = [lambda f=f, i=i: request(engine, vision_images, f, seed=i if seeded else None)
-            for i, f in enumerate(files)]
+    make = [lambda f=f, i=i: request(engine, vision_images, f, seed=i if seeded else None) for i, f in enumerate(files)]
     out, first = run_batch(engine, [m() for m in make])
     assert first == {0, 1, 2, 3}  # one image each: one prefill for all four
     for i, m in enumerate(make):

@@ -13,6 +13,7 @@ from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
 from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.cpu.path import CpuSettings
+from mlxk_common.engine.distributed import add_distributed_arguments
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, parse_size, port
 from mlxk_common.output import JSON
@@ -77,6 +78,7 @@ def configure(parser):
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
     add_cpu_arguments(parser)
+    add_distributed_arguments(parser)
 
 
 READ_TIMEOUT_S = 30.0
@@ -91,6 +93,13 @@ def seconds(text: str) -> float:
 
 
 def run(ctx: Context):
+    args = ctx.args
+    if ctx.rank is None and (args.ranks or args.hosts):
+        from mlxk_bin.serve import distributed
+
+        return distributed.launch(ctx)  # this process starts the ranks; rank 0 serves
+    if ctx.rank is None and (args.shard or args.peer_timeout):
+        raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
     # gevent must patch the standard library before anything else imports
     # socket, threading or ssl: first thing, and only when really serving.
     # subprocess stays the standard one: libraries start processes while
@@ -103,7 +112,12 @@ def run(ctx: Context):
     from mlxk_bin.serve.app import Settings, State
     from mlxk_bin.serve.transcription import SpeechWorker
 
-    args, env = ctx.args, ctx.env
+    env = ctx.env
+    sharded = None
+    if ctx.rank is not None:  # rank 0 of a distributed server: one model, split; no prompt cache
+        from mlxk_bin.serve.lockstep import ShardedModel
+
+        sharded = ShardedModel(ctx.rank, ctx.lockstep, CpuSettings(args.cpu_dtype, environ=env.environ))
     host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
     bind_port = ctx.setting(args.port, "MLXK2_PORT", 8000, port)
     max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, count)
@@ -116,8 +130,8 @@ def run(ctx: Context):
     default = registry.resolve_operator(preload) if preload else None  # fails fast on a bad reference
     if default is not None:
         registry.set_default(default)
-    if args.allow:
-        registry.allow(args.allow)
+    if args.allow or sharded is not None:
+        registry.allow([] if sharded is not None else args.allow)  # distributed: only the model the ranks hold
     max_audio = ctx.setting(args.max_audio, "MLXK2_MAX_AUDIO", 25 * 10**6, parse_size)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
                         max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
@@ -125,8 +139,8 @@ def run(ctx: Context):
                         allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
                         max_n=args.max_n, max_audio=max_audio)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
-                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
-                    cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
+                    max_queue=args.max_queue, cache_bytes=0 if sharded else args.prompt_cache,
+                    max_tokens=max_tokens, cpu=CpuSettings(args.cpu_dtype, environ=env.environ), sharded=sharded)
     speech = SpeechWorker(log.getChild("speech"), max_queue=args.max_queue)
     state = State(settings, worker, registry, log, speech)
     server = Server(state, host, bind_port, read_timeout)
@@ -148,7 +162,10 @@ def run(ctx: Context):
         else:
             ctx.out.stderr("mlxk-serve: ready")
         _announce(ctx, bound_host, bound_port, default, args, max_tokens)
-        server.stop_requested.wait()
+        if sharded is None:
+            server.stop_requested.wait()
+        else:
+            _watch_ranks(ctx, server, sharded)
     except KeyboardInterrupt:  # a signal while the model was loading: still a clean stop
         pass
     except BaseException:
@@ -156,13 +173,33 @@ def run(ctx: Context):
         raise
     stopped = server.shutdown()
     ctx.out.stderr(f"mlxk-serve: stopped; {state.metrics.summary()}")
-    if not stopped:
+    if not stopped and ctx.rank is None:
         # The engine thread is stuck in a long MLX call: do not let
-        # interpreter shutdown race it.
+        # interpreter shutdown race it (a rank ends with os._exit anyway).
         env.stdout.flush()
         env.stderr.flush()
         os._exit(0)
     return 0
+
+
+RANK_FAILED_GRACE_S = 2.0  # a rank died: answer 503 this long (a balancer notices), then exit non-zero
+
+
+def _watch_ranks(ctx: Context, server, sharded) -> None:
+    """Rank 0 of a distributed server: serve until a signal or until a rank is gone
+    (its control connection ends, or a step loses a peer); then new requests get
+    503 for a moment and the server stops, and the rank exits with rank_failed."""
+    import gevent
+
+    leader = sharded.leader
+    while not server.stop_requested.wait(0.25):
+        if leader.check() is not None:
+            break
+    if leader.check() is None:  # a signal, with every rank alive (one that died was checked just now)
+        return
+    ctx.log.error("%s", leader.failed.message)
+    ctx.out.stderr(f"mlxk-serve: {leader.failed.message}")
+    gevent.sleep(RANK_FAILED_GRACE_S)
 
 
 def _url(host: str, port_: int) -> str:

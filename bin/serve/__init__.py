@@ -225,6 +225,8 @@ def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) ->
     data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
             "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
             "pid": os.getpid()}
+    if ctx.rank is not None:  # rank 0 of a distributed server (its pid is rank 0's, not the launcher's)
+        data["distributed"] = {"ranks": ctx.rank.ranks, "backend": ctx.rank.backend, "mode": ctx.rank.mode}
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
 

@@ -31,8 +31,11 @@ def refuse_unsupported(ctx: Context, args) -> None:
     if not ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None):
         raise MlxkError("usage_error", "--ranks/--hosts serve one model split across the ranks: name it with --model")
     if args.allow_llm_embeddings:
-        raise MlxkError("usage_error", "--allow-llm-embeddings does not run distributed (an embedding pass would "
-                                       "run on rank 0 alone); leave it out with --ranks/--hosts")
+        raise MlxkError(
+            "usage_error",
+            "--allow-llm-embeddings does not run distributed (an embedding pass would "
+            "run on rank 0 alone); leave it out with --ranks/--hosts",
+        )
     if args.max_models != 1:
         raise MlxkError("usage_error", "--max-models: a distributed server serves its one --model")
 
@@ -44,9 +47,11 @@ def launch(ctx: Context) -> int:
     located = locate(ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None), env.environ)
     check_runnable(located, (TEXT,))
     if located.kind != TEXT:
-        raise MlxkError("capability_not_supported",
-                        f"{located.name} is a {located.kind} model: only text models run distributed",
-                        kind=located.kind)
+        raise MlxkError(
+            "capability_not_supported",
+            f"{located.name} is a {located.kind} model: only text models run distributed",
+            kind=located.kind,
+        )
     check_architecture(located)
     plan = distributed.plan(located.name, str(located.path), located.config, hosts.ranks, args.shard)
     timeout = ctx.setting(args.peer_timeout, "MLXK2_PEER_TIMEOUT", distributed.DEFAULT_PEER_TIMEOUT, float)
@@ -66,10 +71,20 @@ def launch(ctx: Context) -> int:
         "stdout_isatty": env.stdout_isatty,
         "stderr_isatty": env.stderr_isatty,
     }
-    ctx.out.stderr(f"mlxk-serve: {located.name} on {hosts.ranks} ranks ({plan.mode} parallel, {hosts.backend} "
-                   "backend" + (f", weights cast to {plan.cast}" if plan.cast else "") + ")")
-    run = Launch(hosts, job, [sys.executable, *RANK_COMMAND], environ=env.environ, stdout=env.stdout,
-                 stderr=env.stderr, peer_timeout=timeout, debug=debug(env.environ))
+    ctx.out.stderr(
+        f"mlxk-serve: {located.name} on {hosts.ranks} ranks ({plan.mode} parallel, {hosts.backend} "
+        "backend" + (f", weights cast to {plan.cast}" if plan.cast else "") + ")"
+    )
+    run = Launch(
+        hosts,
+        job,
+        [sys.executable, *RANK_COMMAND],
+        environ=env.environ,
+        stdout=env.stdout,
+        stderr=env.stderr,
+        peer_timeout=timeout,
+        debug=debug(env.environ),
+    )
     # SIGINT/SIGTERM here: stop every rank (rank 0 ends its streams and says so); a clean stop is exit 0.
     stopping = []
 

@@ -100,10 +100,11 @@ class Leader:
             server.settimeout(max(0.1, deadline - time.monotonic()))
             try:
                 conn, _ = server.accept()
-            except socket.timeout:
+            except TimeoutError:
                 missing = sorted(want - set(self.followers))
-                raise MlxkError("peer_timeout", f"rank(s) {missing} did not connect to rank 0's control port",
-                                ranks=missing) from None
+                raise MlxkError(
+                    "peer_timeout", f"rank(s) {missing} did not connect to rank 0's control port", ranks=missing
+                ) from None
             conn.settimeout(10)
             try:
                 hello = json.loads(_readline(conn))
@@ -149,8 +150,12 @@ class Leader:
     def fail(self, rank: int | None, why: str) -> None:
         if self.failed is None:
             where = f"rank {rank}" if rank is not None else "a rank"
-            self.failed = MlxkError("rank_failed", f"{where} of the distributed model is gone ({why}); "
-                                    "the server stops", rank=rank)
+            self.failed = MlxkError(
+                "rank_failed",
+                f"{where} of the distributed model is gone ({why}); the server stops",
+                rank=rank,
+                reason="peer_lost",  # the launcher then names the rank that died, and how
+            )
 
     def close(self) -> None:
         for conn in self.followers.values():
@@ -169,8 +174,9 @@ def connect(address: str, port: int, rank: int, token: str, timeout: float) -> s
             break
         except OSError:
             if time.monotonic() > deadline:
-                raise MlxkError("peer_timeout", f"rank {rank} cannot reach rank 0's control port "
-                                f"{address}:{port}", rank=rank) from None
+                raise MlxkError(
+                    "peer_timeout", f"rank {rank} cannot reach rank 0's control port {address}:{port}", rank=rank
+                ) from None
             time.sleep(0.2)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     conn.sendall((json.dumps({"rank": rank, "token": token}) + "\n").encode())
@@ -242,6 +248,8 @@ class LeaderScheduler:
         return self.sched.cancel(rid)
 
     def step(self) -> list:
+        if self.leader.check() is not None:  # a follower is gone: the step would wait for it in vain
+            raise PeerLost(self.leader.failed.message)
         chunk = self.sched.next_chunk()
         self._flush(["step", chunk])
         try:
@@ -298,6 +306,7 @@ class ShardedModel:
 
     def __init__(self, rank, leader: Leader, cpu=None):
         self.rank = rank
+        self.describe = {"ranks": rank.ranks, "backend": rank.backend, "mode": rank.mode}
         self.leader = leader
         self.cpu = cpu
         self.path = None

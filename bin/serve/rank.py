@@ -16,8 +16,7 @@ import os
 import signal
 import sys
 
-from mlxk_bin.serve import TOOL
-from mlxk_bin.serve import lockstep
+from mlxk_bin.serve import TOOL, lockstep
 from mlxk_common.cli import Context
 from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.engine.sharded import Rank, peer_error
@@ -69,9 +68,16 @@ def _parse(job: dict, env: IOEnv):
 def _leader(job: dict, rank: Rank, info: dict) -> int:
     # The server's own process set-up: it runs on gevent, patched in before the
     # server's modules import (the control socket below stays a plain one).
-    env = IOEnv(stdin=io.StringIO(""), stdout=sys.stdout, stderr=sys.stderr, environ=os.environ,
-                stdin_isatty=False, stdout_isatty=bool(job.get("stdout_isatty")),
-                stderr_isatty=bool(job.get("stderr_isatty")), is_process=True)
+    env = IOEnv(
+        stdin=io.StringIO(""),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        environ=os.environ,
+        stdin_isatty=False,
+        stdout_isatty=bool(job.get("stdout_isatty")),
+        stderr_isatty=bool(job.get("stderr_isatty")),
+        is_process=True,
+    )
     args = _parse(job, env)
     out = Output(TOOL.name, TOOL.command, args.output_mode, env)
     ctx = Context(TOOL, args, env, out)
@@ -94,8 +100,16 @@ def _leader(job: dict, rank: Rank, info: dict) -> int:
 
 def _follower(job: dict, rank: Rank, info: dict) -> int:
     devnull = open(os.devnull, "w")  # noqa: SIM115 - the followers write nothing, for the process's life
-    env = IOEnv(stdin=io.StringIO(""), stdout=devnull, stderr=devnull, environ=os.environ, stdin_isatty=False,
-                stdout_isatty=False, stderr_isatty=False, is_process=True)
+    env = IOEnv(
+        stdin=io.StringIO(""),
+        stdout=devnull,
+        stderr=devnull,
+        environ=os.environ,
+        stdin_isatty=False,
+        stdout_isatty=False,
+        stderr_isatty=False,
+        is_process=True,
+    )
     args = _parse(job, env)
     located = locate(args.model, os.environ)
     rank.check_model(str(located.path))

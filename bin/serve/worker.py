@@ -511,8 +511,9 @@ class Worker:
             ids = ", ".join(job.rid for job in resident.active)
             self.log.error("generation failed for request(s) %s: %s: %s", ids, type(exc).__name__, exc,
                            exc_info=True)
+            failed = self.sharded.failed if self.sharded is not None else None  # a rank is gone: 503
             for job in resident.active.values():
-                self._post(job, Failed("generation failed"))
+                self._post(job, Failed(failed or "generation failed"))
             resident.active.clear()
             self._unload(resident)
             return

@@ -21,18 +21,20 @@ MAX_TOKENS = 6
 def _client(server):
     import openai
 
-    return openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
+    client = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
+    client.model = server.data["model"]  # the --model the server preloaded
+    return client
 
 
 def _ask(client, prompt: str) -> str:
-    reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": prompt}],
+    reply = client.chat.completions.create(model=client.model, messages=[{"role": "user", "content": prompt}],
                                            max_tokens=MAX_TOKENS, temperature=0)
     return reply.choices[0].message.content
 
 
 def _stream(client, prompt: str) -> tuple[str, int]:
     parts = []
-    for chunk in client.chat.completions.create(model="m", messages=[{"role": "user", "content": prompt}],
+    for chunk in client.chat.completions.create(model=client.model, messages=[{"role": "user", "content": prompt}],
                                                 max_tokens=MAX_TOKENS, temperature=0, stream=True):
         if chunk.choices and chunk.choices[0].delta.content:
             parts.append(chunk.choices[0].delta.content)
@@ -111,7 +113,7 @@ def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
         assert sorted(ranks) == [0, 1, 2], ranks
         health = server.health()
         assert health["status"] == "ok"
-        assert health["distributed"] == {"ranks": 3, "backend": "ring", "mode": "tensor"}
+        assert health["distributed"] == {"ranks": 3, "backend": "ring", "mode": "tensor", "cast": None}
         client = _client(server)
         assert _ask(client, PROMPTS[0]) == solo[PROMPTS[0]]
         text, chunks = _stream(client, PROMPTS[0])

@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+from mlxk_bin.serve import distributed
+from mlxk_bin.serve.lockstep import ShardedModel
 from mlxk_bin.serve.registry import Registry
 from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
@@ -95,8 +97,6 @@ def seconds(text: str) -> float:
 def run(ctx: Context):
     args = ctx.args
     if ctx.rank is None and (args.ranks or args.hosts):
-        from mlxk_bin.serve import distributed
-
         return distributed.launch(ctx)  # this process starts the ranks; rank 0 serves
     if ctx.rank is None and (args.shard or args.peer_timeout):
         raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
@@ -115,8 +115,6 @@ def run(ctx: Context):
     env = ctx.env
     sharded = None
     if ctx.rank is not None:  # rank 0 of a distributed server: one model, split; no prompt cache
-        from mlxk_bin.serve.lockstep import ShardedModel
-
         sharded = ShardedModel(ctx.rank, ctx.lockstep, CpuSettings(args.cpu_dtype, environ=env.environ))
     host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
     bind_port = ctx.setting(args.port, "MLXK2_PORT", 8000, port)
@@ -226,7 +224,7 @@ def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) ->
             "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
             "pid": os.getpid()}
     if ctx.rank is not None:  # rank 0 of a distributed server (its pid is rank 0's, not the launcher's)
-        data["distributed"] = {"ranks": ctx.rank.ranks, "backend": ctx.rank.backend, "mode": ctx.rank.mode}
+        data["distributed"] = ctx.rank.describe()
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
 
@@ -251,7 +249,10 @@ TOOL = Tool(
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "
         "a path in a request must lie inside MLXK_WORKSPACE_HOME.  SIGINT or SIGTERM stops it cleanly "
-        "(exit 0): open streams end with an error event and [DONE]."
+        "(exit 0): open streams end with an error event and [DONE].  "
+        "--ranks N or --hosts HOSTFILE serves the --model split across several processes or machines with "
+        "MLX's own distributed engine (as mlx-run --ranks): rank 0 serves HTTP and every rank takes its batch "
+        "steps; a rank that dies makes the server answer 503 and exit 1 (rank_failed).  See docs/distributed.md."
     ),
     configure=configure,
     run=run,
@@ -267,6 +268,7 @@ TOOL = Tool(
         ("mlxk-serve --model ./bge-small --metrics",
          "serve an embedding model at /v1/embeddings, with Prometheus metrics at /metrics"),
         ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
+        ("mlxk-serve --model ./smollm2 --ranks 3", "one model split across 3 local ranks (tensor parallel)"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
          "serve the network, with a key and one browser origin"),
     ),

@@ -306,7 +306,7 @@ class ShardedModel:
 
     def __init__(self, rank, leader: Leader, cpu=None):
         self.rank = rank
-        self.describe = {"ranks": rank.ranks, "backend": rank.backend, "mode": rank.mode}
+        self.describe = rank.describe()  # {ranks, backend, mode, cast}: /health's distributed
         self.leader = leader
         self.cpu = cpu
         self.path = None

@@ -72,7 +72,7 @@ class BatchScheduler:
         self._rids: dict[object, int] = {}
         self._picker = None  # a LogprobPicker, made for the first request that wants log-probabilities
         # Set by a distributed server: turns each request's sampler into one whose
-        # tokens every rank agrees on (rank 0's, broadcast; see mlxk_bin.serve.lockstep).
+        # tokens every rank agrees on (rank 0's, broadcast to the others inside the step).
         self.sampler_wrap = None
 
     # -- requests -----------------------------------------------------------

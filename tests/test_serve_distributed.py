@@ -155,3 +155,29 @@ def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(smollm2_workspac
     log = server.log()
     assert "Traceback" not in log and "Fatal Python error" not in log, log[-2000:]
     assert wait_for(lambda: not _alive(ranks.values()), timeout=10), "a rank outlived the server"
+
+
+def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s_sigterm(tiny_qwen2):
+    model = str(tiny_qwen2())
+    prompts = PROMPTS[:2]
+    single = start_server(["--model", model])
+    try:
+        client = _client(single)
+        solo = {p: _ask(client, p) for p in prompts}
+    finally:
+        assert single.stop() == 0
+    server = start_server(["--model", model, "--ranks", "2", "--shard", "pipeline"])
+    ranks = {}
+    try:
+        ranks = _rank_pids(server.pid)
+        assert server.data["distributed"]["mode"] == "pipeline" and server.data["pid"] == ranks[0]
+        client = _client(server)
+        assert _stream(client, prompts[0])[0] == solo[prompts[0]]
+        with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
+            assert dict(zip(prompts, pool.map(lambda p: _ask(client, p), prompts))) == solo
+        # SIGTERM on rank 0 itself (not the mlxk-serve that was started): every rank stops, exit 0.
+        os.kill(ranks[0], signal.SIGTERM)
+        assert server.proc.wait(timeout=60) == 0, server.log()[-2000:]
+    finally:
+        server.stop(signal.SIGKILL)
+    assert wait_for(lambda: not _alive(ranks.values()), timeout=10), "a rank outlived the server"

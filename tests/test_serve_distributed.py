@@ -10,9 +10,7 @@ import signal
 import time
 
 import pytest
-from fixtures.server import start_server, wait_for
-
-pytestmark = pytest.mark.slow
+from fixtures.server import RawStream, start_server, wait_for
 
 PROMPTS = ["What is the capital of France?", "Name a colour.", "Say hello.", "What is 2 + 2?"]
 MAX_TOKENS = 6
@@ -96,6 +94,7 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+@pytest.mark.slow
 def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
     single = start_server(["--model", str(smollm2_workspace)])
     try:
@@ -133,6 +132,7 @@ def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
     assert wait_for(lambda: not _alive(ranks.values()), timeout=10), "a rank outlived the server"
 
 
+@pytest.mark.slow
 def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(smollm2_workspace):
     server = start_server(["--model", str(smollm2_workspace), "--ranks", "3"])
     try:
@@ -157,6 +157,23 @@ def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(smollm2_workspac
     assert wait_for(lambda: not _alive(ranks.values()), timeout=10), "a rank outlived the server"
 
 
+def _extras(client, prompt: str) -> dict:
+    """Answers that exercise the scheduler's other decisions: two choices, a seeded sample,
+    a stop string (rank 0 alone sees it: the followers drop the request when told)."""
+    messages = [{"role": "user", "content": prompt}]
+    two = client.chat.completions.create(model=client.model, messages=messages, max_tokens=MAX_TOKENS, n=2,
+                                         temperature=0)
+    seeded = client.chat.completions.create(model=client.model, messages=messages, max_tokens=MAX_TOKENS,
+                                            temperature=1.0, seed=7)
+    first = _ask(client, prompt)
+    stop = first.split()[1] if len(first.split()) > 1 else first[-2:]
+    stopped = client.chat.completions.create(model=client.model, messages=messages, max_tokens=MAX_TOKENS,
+                                             temperature=0, stop=[stop])
+    return {"n": [c.message.content for c in two.choices], "seeded": seeded.choices[0].message.content,
+            "stopped": (stopped.choices[0].message.content, stopped.choices[0].finish_reason)}
+
+
+@pytest.mark.slow
 def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s_sigterm(tiny_qwen2):
     model = str(tiny_qwen2())
     prompts = PROMPTS[:2]
@@ -164,8 +181,10 @@ def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s
     try:
         client = _client(single)
         solo = {p: _ask(client, p) for p in prompts}
+        extras = _extras(client, prompts[0])
     finally:
         assert single.stop() == 0
+    assert extras["stopped"][1] == "stop" and extras["n"] == [solo[prompts[0]]] * 2
     server = start_server(["--model", model, "--ranks", "2", "--shard", "pipeline"])
     ranks = {}
     try:
@@ -175,9 +194,33 @@ def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s
         assert _stream(client, prompts[0])[0] == solo[prompts[0]]
         with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
             assert dict(zip(prompts, pool.map(lambda p: _ask(client, p), prompts))) == solo
+        assert _extras(client, prompts[0]) == extras
+        # A client that walks away mid-stream: its request leaves every rank's batch, and the
+        # ranks stay in step (the next answer is still the single-process one).
+        stream = RawStream.chat(server.port, prompts[1], 2000)
+        assert stream.read_until(b"data: ", timeout=120)
+        stream.close()
+        assert _ask(client, prompts[0]) == solo[prompts[0]]
+        assert server.wait_idle()["active"] == 0
         # SIGTERM on rank 0 itself (not the mlxk-serve that was started): every rank stops, exit 0.
         os.kill(ranks[0], signal.SIGTERM)
         assert server.proc.wait(timeout=60) == 0, server.log()[-2000:]
     finally:
         server.stop(signal.SIGKILL)
     assert wait_for(lambda: not _alive(ranks.values()), timeout=10), "a rank outlived the server"
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["--ranks", "3"], "name it with --model"),
+    (["--ranks", "3", "--model", "M", "--allow-llm-embeddings"], "--allow-llm-embeddings does not run distributed"),
+    (["--ranks", "3", "--model", "M", "--max-models", "2"], "serves its one --model"),
+    (["--shard", "tensor"], "go with --ranks N or --hosts HOSTFILE"),
+])
+def test_what_a_distributed_server_refuses_before_starting(inproc, smollm2_workspace, argv, why):
+    from mlxk_bin.serve import main
+
+    argv = [str(smollm2_workspace) if a == "M" else a for a in argv]
+    result = inproc(main, [*argv, "--json"])
+    assert result.code == 2, result
+    error = result.json()["error"]
+    assert error["type"] == "usage_error" and why in error["message"], error

@@ -137,7 +137,13 @@ def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(smollm2_workspac
     server = start_server(["--model", str(smollm2_workspace), "--ranks", "3"])
     try:
         ranks = _rank_pids(server.pid)
+        stream = RawStream.chat(server.port, "Count from one to a thousand.", 500)
+        assert stream.read_until(b"data: ", timeout=300)  # accepted: its prompt is in every rank's batch
         os.kill(ranks[2], signal.SIGKILL)
+        # The open stream ends at once with the reason and [DONE].
+        received = stream.read_to_end(timeout=60)
+        assert b'"code":"rank_failed"' in received and received.rstrip().endswith(b"0"), received[-500:]
+        assert b"data: [DONE]" in received
         # Until it exits, the server says it cannot serve: 503 for a new request (or, once it has
         # gone, no connection at all).
         try:

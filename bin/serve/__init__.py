@@ -7,6 +7,7 @@ import sys
 import time
 
 from mlxk_bin.serve import distributed
+from mlxk_bin.serve.events import Failed
 from mlxk_bin.serve.lockstep import ShardedModel
 from mlxk_bin.serve.registry import Registry
 from mlxk_bin.serve.serving import Server
@@ -197,6 +198,12 @@ def _watch_ranks(ctx: Context, server, sharded) -> None:
         return
     ctx.log.error("%s", leader.failed.message)
     ctx.out.stderr(f"mlxk-serve: {leader.failed.message}")
+    # Open requests cannot finish (the engine may be stuck in a collective with the lost
+    # rank): they end now with that error, streams with an error event and [DONE].
+    worker = server.state.worker
+    for job in list(worker.open_jobs):
+        job.ticket.events.append(Failed(leader.failed))
+        job.ticket._set()
     gevent.sleep(RANK_FAILED_GRACE_S)
 
 

@@ -134,14 +134,14 @@ class ImageSink:
         self.max_bytes = max_bytes
         self.allow_urls = allow_urls
 
-    def add(self, url, param: str, parts: list | None = None, what: str = "data: image URLs") -> None:
+    def add(self, url, param: str, parts: list | None = None) -> None:
         """One image: a ``data:`` URL (decoded now) or, when allowed, an http(s) URL (fetched later)."""
         if not isinstance(url, str):
             raise _wrong_type(param, "a string", url)
         images = self.req.images
         if url[:8].lower().startswith(("http://", "https://")):
             if not self.allow_urls:
-                raise bad_request(f"only {what} are accepted; this server does not fetch remote URLs (it runs "
+                raise bad_request("only data: image URLs are accepted; this server does not fetch remote URLs (it runs "
                                   "without --allow-image-urls)", param, "invalid_image_url")
             if len(url) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 for c in url):
                 raise bad_request(f"the image URL is malformed or longer than {MAX_URL_CHARS} characters", param,

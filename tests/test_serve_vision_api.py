@@ -223,3 +223,46 @@ def test_images_only_in_user_messages(server, vision_images):
     reply = server.http("POST", "/v1/chat/completions", {"max_tokens": 2, "messages": [
         {"role": "system", "content": [image_part(url)]}, {"role": "user", "content": "Hi"}]})
     assert reply.status == 400 and reply.json()["error"]["param"] == "messages[0].content", reply
+
+
+def test_images_keep_their_slots_with_a_tool_result_image(tiny_vlm, vision_images):
+    """Anthropic: a tool_result's image goes into its tool turn, which comes before the user turn
+    that carried it; the pixels follow the slots' order, not the order the blocks were read in."""
+    from mlxk_bin.serve.anthropic import parse_messages
+    from mlxk_bin.serve.prepare import prepare
+    from mlxk_common.engine import SamplingParams, load_engine
+
+    def block(name, kind):
+        return {"type": "image", "source": {"type": "base64", "media_type": f"image/{kind}",
+                                            "data": base64.b64encode(vision_images[name].read_bytes()).decode()}}
+
+    engine = load_engine(tiny_vlm)
+    body = {"max_tokens": 4, "messages": [
+        {"role": "user", "content": [block("noise.bmp", "bmp"), {"type": "text", "text": "Describe the image."}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "look", "input": {}}]},
+        {"role": "user", "content": [block("green.webp", "webp"),
+                                     {"type": "tool_result", "tool_use_id": "t1", "content": [block("red.png", "png")]},
+                                     {"type": "text", "text": "And these?"}]}]}
+
+    class Job:
+        rid = "test"
+        sampling = SamplingParams(temperature=0.0)
+        request = parse_messages(body, 10**6)
+
+    assert [m["role"] for m in Job.request.messages] == ["user", "assistant", "tool", "user"]
+    [request] = prepare(engine, Job, None)
+    turns = request.prompt_text.split("<|im_start|>")
+    assert [t.count("<|vision_start|>") for t in turns if t.startswith(("user", "tool"))] == [1, 1, 1]
+
+    def grid(name, kind):
+        one = {"max_tokens": 4, "messages": [{"role": "user", "content": [block(name, kind)]}]}
+
+        class Alone(Job):
+            request = parse_messages(one, 10**6)
+
+        return prepare(engine, Alone, None)[0].inputs["image_grid_thw"].tolist()[0]
+
+    # Slots in prompt order: noise (turn 1), red (the tool turn), green (the last user turn).
+    assert grid("red.png", "png") != grid("green.webp", "webp")
+    assert request.inputs["image_grid_thw"].tolist() == [grid("noise.bmp", "bmp"), grid("red.png", "png"),
+                                                         grid("green.webp", "webp")]

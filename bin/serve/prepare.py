@@ -58,7 +58,7 @@ def prepare(engine, job, ceiling: int | None) -> list:
         if len(chunks) > 1:
             preamble = ("\n\n" if number > 1 else "") + chunk_header(number, len(chunks), chunk) + "\n\n"
         if chunk:
-            options["images"] = chunk
+            options["images"] = in_prompt_order(req.messages, chunk)
             if req.exif:  # asked for: the model sees the metadata, the answer starts with its table
                 messages = _with_block(messages, exif_block(chunk))
                 preamble += exif_table(chunk)
@@ -69,6 +69,14 @@ def prepare(engine, job, ceiling: int | None) -> list:
         request.logprobs = getattr(req, "logprobs", None)
         requests.append(request)
     return requests
+
+
+def in_prompt_order(messages: list[dict], images) -> list:
+    """The images in the order their slots come in the prompt (an Anthropic tool result's
+    image comes before the images of the user turn that carried it, as its tool message does)."""
+    where = {p["image"]: n for n, p in enumerate(p for m in messages for p in m.get("parts", ())
+                                                  if p["type"] == "image")}
+    return sorted(images, key=lambda image: where.get(image.index, len(where) + image.index))
 
 
 def engine_messages(messages: list[dict], images) -> list[dict]:

@@ -120,6 +120,7 @@ def test_a_pending_url_holds_up_no_other_request(server, client, image_http):
     image_http.gate.set()
     thread.join(60)
     assert waiting["reply"].status == 200 and waiting["reply"].json()["usage"]["completion_tokens"] == 2
+    assert "Traceback" not in server.log()  # (the failed fetches before were errors, not crashes)
 
 
 # -- the chunk extension -------------------------------------------------------

@@ -183,9 +183,10 @@ def test_anthropic_messages_become_a_chat_request():
     ({"max_tokens": 1, "temperature": 1.5, "messages": [{"role": "user", "content": "x"}]}, 400, "temperature"),
     ({"max_tokens": 1, "system": [{"type": "image"}], "messages": [{"role": "user", "content": "x"}]}, 400,
      "system[0].type"),
-    ({"max_tokens": 1, "tools": [{"name": "f"}], "messages": [{"role": "user", "content": "x"}]}, 422, "tools"),
-    ({"max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "tool_result", "content": "1"}]}]}, 422,
-     "messages[0].content[0].type"),
+    ({"max_tokens": 1, "tools": [{"name": "f"}], "messages": [{"role": "user", "content": "x"}]}, 400,
+     "tools[0].input_schema"),
+    ({"max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "tool_result", "content": "1"}]}]}, 400,
+     "messages[0].content[0].tool_use_id"),
     ({"max_tokens": 1, "messages": [{"role": "user", "content": [
         {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}]}]}, 400,
      "messages[0].content[0].source.type"),

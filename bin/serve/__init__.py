@@ -14,6 +14,7 @@ from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.cpu.path import CpuSettings
 from mlxk_common.engine.distributed import add_distributed_arguments
@@ -46,6 +47,13 @@ def configure(parser):
                      help="allow browsers from these origins ('*' for any); CORS is off by default")
     net.add_argument("--no-ui", action="store_true",
                      help="do not serve the web chat page at / (the API only; / is then 404)")
+    net.add_argument("--allow-image-urls", action="store_true",
+                     help="vision models: fetch http(s) image URLs in requests (image_url parts, Anthropic url "
+                          "sources); without it only data: URLs are accepted.  Lets any client make the server "
+                          "fetch any URL it can reach, so it is off by default (env MLXK2_ALLOW_IMAGE_URLS=1)")
+    net.add_argument("--image-url-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
+                     help="with --allow-image-urls: the time to connect and for each read of an image URL; the "
+                          "whole download gets twice as long (env MLXK2_IMAGE_URL_TIMEOUT; default 10)")
     net.add_argument("--metrics", action="store_true",
                      help="serve GET /metrics in Prometheus text format (behind the API key when one is set); "
                           "off by default")
@@ -123,6 +131,8 @@ def run(ctx: Context):
     api_key = ctx.setting(args.api_key, "MLXK2_API_KEY", None)
     preload = ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None)
     read_timeout = ctx.setting(args.read_timeout, "MLXK2_READ_TIMEOUT", READ_TIMEOUT_S, seconds)
+    allow_image_urls = args.allow_image_urls or env_flag(env.environ, "MLXK2_ALLOW_IMAGE_URLS", False)
+    image_url_timeout = ctx.setting(args.image_url_timeout, "MLXK2_IMAGE_URL_TIMEOUT", 10.0, seconds)
     log = ctx.log
 
     registry = Registry(env.environ)
@@ -136,7 +146,8 @@ def run(ctx: Context):
                         max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
                         version=__version__, web_ui=not args.no_ui,
                         allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
-                        max_n=args.max_n, max_audio=max_audio)
+                        max_n=args.max_n, max_audio=max_audio, allow_image_urls=allow_image_urls,
+                        image_url_timeout=image_url_timeout)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
                     max_queue=args.max_queue, cache_bytes=0 if sharded else args.prompt_cache,
                     max_tokens=max_tokens, cpu=CpuSettings(args.cpu_dtype, environ=env.environ), sharded=sharded)
@@ -266,7 +277,8 @@ TOOL = Tool(
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
+              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK2_ALLOW_IMAGE_URLS", "MLXK2_IMAGE_URL_TIMEOUT",
+              "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
               "MLXK2_LOG_JSON", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",

@@ -46,9 +46,14 @@ async function refreshModels() {
   }
   const select = $('model');
   const wanted = select.value || state.settings.model;
-  clear(select);
-  for (const model of state.models) {
-    select.append(h('option', { value: model.id }, model.loaded ? `${model.id} (loaded)` : model.id));
+  const label = (model) => (model.loaded ? `${model.id} (loaded)` : model.id);
+  const ids = state.models.map((m) => m.id);
+  if (ids.length && ids.join('\n') === [...select.options].map((o) => o.value).join('\n')) {
+    // The same models: relabel in place, so an open list or a choice being made is not swept away.
+    state.models.forEach((model, i) => { select.options[i].textContent = label(model); });
+  } else {
+    clear(select);
+    for (const model of state.models) select.append(h('option', { value: model.id }, label(model)));
   }
   if (!state.models.length) {
     select.append(h('option', { value: '' }, 'no models'));

@@ -10,7 +10,7 @@ import signal
 import time
 
 import pytest
-from fixtures.server import RawStream, start_server, wait_for
+from fixtures.server import RawStream, wait_for
 
 PROMPTS = ["What is the capital of France?", "Name a colour.", "Say hello.", "What is 2 + 2?"]
 MAX_TOKENS = 6
@@ -95,8 +95,8 @@ def _cpu_ticks(pid: int) -> int:
 
 
 @pytest.mark.slow
-def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
-    single = start_server(["--model", str(smollm2_workspace)])
+def test_three_ranks_serve_the_single_process_answers(serve, smollm2_workspace):
+    single = serve("--model", str(smollm2_workspace))
     try:
         client = _client(single)
         solo = {p: _ask(client, p) for p in PROMPTS}
@@ -105,7 +105,7 @@ def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
         assert single.stop() == 0
     assert all(solo.values()), solo
 
-    server = start_server(["--model", str(smollm2_workspace), "--ranks", "3"])
+    server = serve("--model", str(smollm2_workspace), "--ranks", "3")
     ranks = {}
     try:
         ranks = _rank_pids(server.pid)
@@ -133,8 +133,8 @@ def test_three_ranks_serve_the_single_process_answers(smollm2_workspace):
 
 
 @pytest.mark.slow
-def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(smollm2_workspace):
-    server = start_server(["--model", str(smollm2_workspace), "--ranks", "3"])
+def test_a_killed_rank_gives_503_then_the_server_exits_non_zero(serve, smollm2_workspace):
+    server = serve("--model", str(smollm2_workspace), "--ranks", "3")
     try:
         ranks = _rank_pids(server.pid)
         stream = RawStream.chat(server.port, "Count from one to a thousand.", 500)
@@ -180,10 +180,10 @@ def _extras(client, prompt: str) -> dict:
 
 
 @pytest.mark.slow
-def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s_sigterm(tiny_qwen2):
+def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s_sigterm(serve, tiny_qwen2):
     model = str(tiny_qwen2())
     prompts = PROMPTS[:2]
-    single = start_server(["--model", model])
+    single = serve("--model", model)
     try:
         client = _client(single)
         solo = {p: _ask(client, p) for p in prompts}
@@ -191,7 +191,7 @@ def test_two_ranks_pipeline_serve_the_single_process_answers_and_stop_on_rank_0s
     finally:
         assert single.stop() == 0
     assert extras["stopped"][1] == "stop" and extras["n"] == [solo[prompts[0]]] * 2
-    server = start_server(["--model", model, "--ranks", "2", "--shard", "pipeline"])
+    server = serve("--model", model, "--ranks", "2", "--shard", "pipeline")
     ranks = {}
     try:
         ranks = _rank_pids(server.pid)

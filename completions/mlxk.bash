@@ -233,14 +233,16 @@ _mlxk_positional_mlx_run() {
 }
 
 # mlxk-serve: serve models over an OpenAI-compatible HTTP API
-_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --allow-llm-embeddings --exif --host --port --api-key --cors --no-ui --allow-image-urls --image-url-timeout --metrics --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --json --log-level --log-json --version'
-_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --image-url-timeout --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --log-level'
+_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --allow-llm-embeddings --exif --host --port --api-key --cors --no-ui --allow-image-urls --image-url-timeout --metrics --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --hosts --ranks --shard --peer-timeout --json --log-level --log-json --version'
+_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --image-url-timeout --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --hosts --ranks --shard --peer-timeout --log-level'
 _mlxk_many_mlxk_serve='--allow --cors'
 _mlxk_value_mlxk_serve() {
     case $1 in
         --model) _mlxk_models "$2" ;;
         --allow) _mlxk_models "$2" ;;
         --cpu-dtype) _mlxk_match "$2" 'auto' 'float32' 'native' ;;
+        --hosts) _mlxk_paths file "$2" ;;
+        --shard) _mlxk_match "$2" 'tensor' 'pipeline' ;;
         --log-level) _mlxk_match "$2" 'debug' 'info' 'warning' 'error' ;;
     esac
 }

@@ -97,7 +97,7 @@ def make_app(state: State):
         worker = state.worker
         if state.stopping:
             status = "shutting_down"
-        elif not worker.alive:
+        elif not worker.alive or (worker.sharded is not None and worker.sharded.failed is not None):
             status = "error"
         elif state.loading:
             status = "loading"
@@ -116,6 +116,8 @@ def make_app(state: State):
             "uptime_s": round(time.time() - state.settings.started, 1),
             "version": state.settings.version,
         }
+        if worker.sharded is not None:  # one model split across ranks (mlxk-serve --ranks/--hosts)
+            doc["distributed"] = worker.sharded.describe
         bottle.response.status = 200 if status == "ok" else 503
         return _json(doc)
 

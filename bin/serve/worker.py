@@ -109,8 +109,10 @@ class _Resident:
 
 class Worker:
     def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
-                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None):
+                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None, sharded=None):
         self.log = log
+        # A distributed server (rank 0): loads its share of the model and steps on every rank (lockstep.py).
+        self.sharded = sharded
         self.cpu = cpu  # --cpu-dtype and the memory budget (engine/cpu/path.py CpuSettings)
         self.max_models = max_models
         self.max_batch = max_batch
@@ -147,7 +149,13 @@ class Worker:
         """Requests submitted and not yet decoding (the hub's view)."""
         return max(0, len(self.open_jobs) - self.n_active)
 
+    def _check_ranks(self) -> None:
+        failed = self.sharded.failed if self.sharded is not None else None
+        if failed is not None:
+            raise unavailable(failed.message, "rank_failed")
+
     def submit(self, job: Job) -> None:
+        self._check_ranks()
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
         if job.kind in ("generate", "embed") and self.waiting() >= self.max_queue:
@@ -160,6 +168,7 @@ class Worker:
         if len(jobs) == 1:
             self.submit(jobs[0])
             return
+        self._check_ranks()
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
         if self.waiting() + len(jobs) > self.max_queue:
@@ -346,7 +355,10 @@ class Worker:
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
         _import_trio_without_forking()  # mlx-lm's transformers pulls it in too, where it is installed
-        if ref.runtime.model_type == EMBEDDING:
+        if self.sharded is not None:  # one text model, split across ranks; no prompt cache
+            engine = self.sharded.load(ref)
+            sched, cache = self.sharded.scheduler(engine, self.max_batch), PrefixCache(0)
+        elif ref.runtime.model_type == EMBEDDING:
             engine, sched, cache = load_embed_engine(ref), None, None
         else:
             engine = load_engine(ref, cpu=self.cpu)
@@ -511,8 +523,9 @@ class Worker:
             ids = ", ".join(job.rid for job in resident.active)
             self.log.error("generation failed for request(s) %s: %s: %s", ids, type(exc).__name__, exc,
                            exc_info=True)
+            failed = self.sharded.failed if self.sharded is not None else None  # a rank is gone: 503
             for job in resident.active.values():
-                self._post(job, Failed("generation failed"))
+                self._post(job, Failed(failed or "generation failed"))
             resident.active.clear()
             self._unload(resident)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -9,6 +10,7 @@ from mlxk_common import table as t
 from mlxk_common.cli import Context, Tool
 from mlxk_common.inventory.names import validate_reference
 from mlxk_common.inventory.records import build_records, runnable
+from mlxk_common.inventory.splits import split_report
 from mlxk_common.inventory.store import Store, is_explicit_path, is_model_folder, match_path_pattern
 from mlxk_common.output import JSON, NDJSON
 
@@ -22,7 +24,8 @@ def configure(parser):
     parser.add_argument("--health", action="store_true",
                         help="human output: add the Health column (healthy, healthy* = cannot run here, unhealthy)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="human output: full names, Framework and Source columns; with --health "
+                        help="human output: full names, Framework, Source and Split (the rank counts tensor "
+                             "parallel allows, and whether it pipelines: mlx-run/mlxk-serve --ranks) columns; with --health "
                              "Integrity, Runtime and Reason")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only full model names, one per line")
@@ -54,6 +57,8 @@ def run(ctx: Context):
     args = ctx.args
     selected, store = entries(ctx)
     records = build_records(selected)
+    for record in records:
+        record["split"] = _split(record)
     if ctx.mode == NDJSON:
         for record in records:
             ctx.out.record(record)
@@ -74,15 +79,44 @@ def run(ctx: Context):
     return 0
 
 
+def _split(record: dict) -> dict | None:
+    """Whether the model can be split across ranks (mlx-run/mlxk-serve --ranks), from its
+    config.json and mlx-lm's source (no mlx import); None for a model that does not run here."""
+    path = record.get("path")
+    if record.get("health") != "healthy" or not record.get("runtime_compatible") or not path:
+        return None
+    if "text-generation" not in (record.get("capabilities") or []) or "vision" in (record.get("capabilities") or []):
+        return None
+    try:
+        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return split_report(config) if isinstance(config, dict) else None
+
+
+def _split_label(split: dict | None) -> str:
+    if not split:
+        return "-"
+    words = []
+    if split["tensor_ranks"]:
+        ranks = split["tensor_ranks"]
+        words.append(f"tensor {ranks[0]}" + (f"-{ranks[-1]}" if len(ranks) > 1 else ""))
+    if split["pipeline"]:
+        words.append("pipeline")
+    return ", ".join(words) or "no"
+
+
 def human_table(records: list[dict], verbose: bool, health: bool, tty: bool) -> str:
     headers = ["Name", "Hash", "Size", "Modified"]
-    headers += ["Framework", "Type", "Source"] if verbose else ["Type"]
+    headers += ["Framework", "Type", "Source", "Split"] if verbose else ["Type"]
     if health:
         headers += ["Integrity", "Runtime", "Reason"] if verbose else ["Health"]
     rows = []
     for r in records:
         row = [t.display_name(r, verbose), t.short_hash(r), t.size(r.get("size_bytes")), t.age(r.get("last_modified"))]
-        row += [str(r.get("framework") or "-"), t.type_label(r), t.source_label(r)] if verbose else [t.type_label(r)]
+        row += ([str(r.get("framework") or "-"), t.type_label(r), t.source_label(r), _split_label(r.get("split"))]
+                if verbose else [t.type_label(r)])
         if health and verbose:
             healthy = r.get("health") == "healthy"
             runtime = ("yes" if r.get("runtime_compatible") else "no") if healthy else "-"

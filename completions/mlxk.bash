@@ -209,7 +209,7 @@ _mlxk_positional_mlxk_pull() {
 }
 
 # mlx-run: generate text: one-shot, chat, pipes, NDJSON batches
-_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --presence-penalty --frequency-penalty --seed --stop --tools --tool-choice --json-schema --json-object --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --image --chunk --no-exif --max-image --max-images-total --ndjson-in --batch-size --cpu-dtype --audio --language --task --segments --word-timestamps --format --hosts --ranks --shard --peer-timeout --json --ndjson --log-level --log-json --version'
+_mlxk_opts_mlx_run='-h --help -m --model -p --prompt -c --chat --system --no-chat-template --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --presence-penalty --frequency-penalty --seed --stop --tools --tool-choice --json-schema --json-object --stream --logprobs --hide-reasoning -v --verbose --pull --workers --force-resume --token --retries --image --allow-image-urls --chunk --no-exif --max-image --max-images-total --ndjson-in --batch-size --cpu-dtype --audio --language --task --segments --word-timestamps --format --hosts --ranks --shard --peer-timeout --json --ndjson --log-level --log-json --version'
 _mlxk_one_mlx_run='-m --model -p --prompt --system --chat-template-arg --max-input --max-tokens --temperature --top-p --top-k --min-p --repetition-penalty --presence-penalty --frequency-penalty --seed --stop --tools --tool-choice --json-schema --logprobs --workers --token --retries --chunk --max-image --max-images-total --batch-size --cpu-dtype --language --task --format --hosts --ranks --shard --peer-timeout --log-level'
 _mlxk_many_mlx_run='--image --audio'
 _mlxk_value_mlx_run() {
@@ -233,14 +233,16 @@ _mlxk_positional_mlx_run() {
 }
 
 # mlxk-serve: serve models over an OpenAI-compatible HTTP API
-_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --allow-llm-embeddings --exif --host --port --api-key --cors --no-ui --metrics --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --json --log-level --log-json --version'
-_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --log-level'
+_mlxk_opts_mlxk_serve='-h --help --model --max-models --allow --allow-llm-embeddings --exif --host --port --api-key --cors --no-ui --allow-image-urls --image-url-timeout --metrics --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --hosts --ranks --shard --peer-timeout --json --log-level --log-json --version'
+_mlxk_one_mlxk_serve='--model --max-models --host --port --api-key --image-url-timeout --max-tokens --max-queue --max-batch --max-n --max-body --max-image --max-images-total --max-audio --read-timeout --prompt-cache --cpu-dtype --hosts --ranks --shard --peer-timeout --log-level'
 _mlxk_many_mlxk_serve='--allow --cors'
 _mlxk_value_mlxk_serve() {
     case $1 in
         --model) _mlxk_models "$2" ;;
         --allow) _mlxk_models "$2" ;;
         --cpu-dtype) _mlxk_match "$2" 'auto' 'float32' 'native' ;;
+        --hosts) _mlxk_paths file "$2" ;;
+        --shard) _mlxk_match "$2" 'tensor' 'pipeline' ;;
         --log-level) _mlxk_match "$2" 'debug' 'info' 'warning' 'error' ;;
     esac
 }

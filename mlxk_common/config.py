@@ -41,6 +41,8 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_EXIF_METADATA": ("1", "0: do not add EXIF metadata to vision prompts"),
     "MLXK2_MAX_IMAGE": ("20MB", "largest image file mlx-run --image reads"),
     "MLXK2_MAX_IMAGES_TOTAL": ("50MB", "largest total of the images of one mlx-run request"),
+    "MLXK2_ALLOW_IMAGE_URLS": ("0", "1 lets mlx-run and mlxk-serve fetch http(s) image URLs (--allow-image-urls)"),
+    "MLXK2_IMAGE_URL_TIMEOUT": ("10", "seconds mlxk-serve waits to connect to an image URL and for each read"),
     "MLXK2_ENABLE_PIPES": ("1", "0: mlx-run does not read the prompt from stdin"),
     "MLXK2_ENABLE_ALPHA_FEATURES": ("0", "1: enable experimental features"),
     "MLXK2_API_KEY": (None, "bearer token mlxk-serve requires (never printed)"),

@@ -98,6 +98,20 @@ def test_show_says_how_a_model_can_be_split(inproc, smollm2_workspace):
     assert "Split: tensor parallel on 3 ranks; pipeline no" in human.stdout
 
 
+def test_list_says_how_models_can_be_split(inproc, smollm2_workspace, tiny_qwen2):
+    from mlxk_bin.list import main as list_models
+
+    qwen2 = tiny_qwen2()
+    result = inproc(list_models, [str(smollm2_workspace), "--json"])
+    assert result.code == 0, result
+    assert [m["split"] for m in result.json()["data"]["models"]] == [
+        {"tensor": True, "pipeline": False, "tensor_ranks": [3]}]
+    qwen = inproc(list_models, [str(qwen2), "--json"]).json()["data"]["models"][0]["split"]
+    assert qwen == {"tensor": True, "pipeline": True, "tensor_ranks": [2]}  # 2 key/value heads
+    human = inproc(list_models, [str(smollm2_workspace), "--verbose"])
+    assert "Split" in human.stdout.splitlines()[0] and "tensor 3" in human.stdout
+
+
 # -- real ranks -----------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -123,9 +137,13 @@ def test_two_ranks_pipeline_give_the_single_process_answer(tiny_qwen2, mixed):
     options = ["Hello there", *GREEDY, "--max-tokens", "6"]
     single, one = run_json([tiny_qwen2(mixed=False), *options])
     assert single.returncode == 0, single.stderr
-    split, two = run_json([tiny_qwen2(mixed=mixed), *options, "--ranks", "2", "--shard", "pipeline"])
+    split, two = run_json([tiny_qwen2(mixed=mixed), *options, "--ranks", "2", "--shard", "pipeline", "--verbose"])
     assert split.returncode == 0, split.stderr
     assert two["data"]["response"] == one["data"]["response"]
+    # --verbose: each rank's load time, and what the network costs a token.
+    assert "rank 1 (" in split.stderr and "its part loaded in" in split.stderr, split.stderr
+    assert "network: one all-reduce of a token's hidden state takes" in split.stderr
+    assert "a token needs 2 hand-overs and gathers" in split.stderr
     assert two["data"]["distributed"] == {"ranks": 2, "backend": "ring", "mode": "pipeline",
                                           "cast": "float16" if mixed else None}
 

@@ -200,3 +200,26 @@ def test_images_with_models_from_stdin(tiny_vlm, smollm2_workspace, vision_image
     events = [e for e in result.ndjson() if e["event"] in ("result", "error")]
     assert events[0]["event"] == "result" and events[0]["images"][0]["exif"] == EXIF_EXPECTED
     assert events[1]["event"] == "error" and events[1]["error"]["type"] == "capability_not_supported"
+
+
+def test_image_urls_only_with_allow_image_urls(tiny_vlm, vision_images, image_http):
+    url = image_http.url("/blue.jpg")
+    refused = run_inprocess(main, [str(tiny_vlm), "--image", url, *GREEDY, "--json"])
+    assert refused.code == 1 and refused.json()["error"]["reason"] == "url"
+    assert "--allow-image-urls" in refused.json()["error"]["message"]
+    assert "/blue.jpg" not in image_http.hits  # nothing was fetched
+    result, fetched = run_json(tiny_vlm, "--image", url, "--allow-image-urls")
+    assert result.code == 0, result
+    _, local = run_json(tiny_vlm, "--image", vision_images["blue.jpg"])
+    assert fetched["data"]["response"] == local["data"]["response"]
+    assert fetched["data"]["usage"] == local["data"]["usage"]
+    [image] = fetched["data"]["images"]
+    assert image["file"] == "blue.jpg" and image["exif"] == EXIF_EXPECTED
+    assert image["sha256"] == local["data"]["images"][0]["sha256"]
+    # The environment turns it on too; a URL that fails names itself and why.
+    missing = image_http.url("/missing.png")
+    result = run_inprocess(main, [str(tiny_vlm), "--image", missing, *GREEDY, "--json"],
+                           environ=base_env(MLXK2_ALLOW_IMAGE_URLS="1"))
+    error = result.json()["error"]
+    assert result.code == 1 and error["type"] == "invalid_image" and error["reason"] == "http_status"
+    assert missing in error["message"] and "404" in error["message"]

@@ -205,3 +205,23 @@ def test_anthropic_images_count_against_the_total():
     with pytest.raises(ApiError) as info:
         parse_messages(body, IMAGE_LIMIT, IMAGE_LIMIT)
     assert info.value.status == 413 and info.value.code == "payload_too_large"
+
+
+def test_image_parts_keep_their_turn_and_urls_wait_for_the_fetch():
+    png = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\1" * 10).decode()
+    body = {"chunk": 2, "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "A "}, {"type": "image_url", "image_url": {"url": png}},
+                                     {"type": "text", "text": "B"}]},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]}
+    req = parse_common(body, CHAT, IMAGE_LIMIT, allow_urls=True)
+    assert req.chunk == 2 and req.images[1] == b"" and req.image_urls == {
+        1: ("https://example.com/a.png", "messages[2].content[0].image_url.url")}
+    assert req.messages[0] == {"role": "user", "content": "A B", "parts": [
+        {"type": "text", "text": "A "}, {"type": "image", "image": 1}, {"type": "text", "text": "B"}]}
+    assert req.messages[2]["parts"] == [{"type": "image", "image": 2}] and "parts" not in req.messages[1]
+    with pytest.raises(ApiError) as info:  # without --allow-image-urls
+        parse_common(body, CHAT, IMAGE_LIMIT)
+    assert info.value.code == "invalid_image_url" and "--allow-image-urls" in info.value.message
+    for bad in ("ftp://example.com/a.png", "file:///etc/passwd"):
+        assert refused(image(bad)).code == "invalid_image_url"

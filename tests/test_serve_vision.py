@@ -125,6 +125,17 @@ def test_limits_and_bad_images(vision_server, vision_images):
     assert json.loads(ok.body)["usage"]["completion_tokens"] == 2
 
 
+def test_image_urls_are_refused_without_allow_image_urls(vision_server, image_http):
+    url = image_http.url("/red.png?off=1")
+    reply = vision_server.http("POST", "/v1/chat/completions", {"messages": image_message(url), "max_tokens": 2})
+    error = reply.json()["error"]
+    assert reply.status == 400 and error["code"] == "invalid_image_url" and "--allow-image-urls" in error["message"]
+    reply = vision_server.http("POST", "/v1/messages", {"max_tokens": 2, "messages": [
+        {"role": "user", "content": [{"type": "image", "source": {"type": "url", "url": url}}]}]})
+    assert reply.status == 400, reply
+    assert not any("off=1" in hit for hit in image_http.hits)  # the server never asked for it
+
+
 def anthropic_image(path, media_type="image/png"):
     return {"type": "image", "source": {"type": "base64", "media_type": media_type,
                                         "data": base64.b64encode(path.read_bytes()).decode()}}

@@ -305,6 +305,7 @@ def load(ctx: Context, ref: str, settings: Settings, kinds: tuple[str, ...] = (e
         rank.join()
         engine = rank.load(located, settings.cpu)
         ctx.rank_info = {"load_s": round(engine.load_s, 3)}
+        ctx.rank_config = located.config
         return engine, located.name
     located = find(ctx, ref, kinds, images)
     ctx.log.debug("loading %s from %s", located.name, located.path)
@@ -375,6 +376,9 @@ def answer(ctx: Context, engine, name: str, settings: Settings, prompt: str) -> 
     note_finish(ctx, finished, engine.load_s, engine.cpu_path)
     if ctx.rank is not None:
         record["distributed"] = ctx.rank.describe()
+        tps = (finished.timing or {}).get("generation_tps")
+        if tps and getattr(ctx, "rank_info", None) is not None:
+            ctx.rank_info["token_ms"] = round(1000 / tps, 3)  # for --verbose's share of the network
     return record
 
 
@@ -463,7 +467,7 @@ TOOL = Tool(
     ),
     env_vars=("MLXK2_MAX_TOKENS", "MLXK2_MAX_INPUT", "MLXK2_AUDIO_SEGMENTS", "MLXK2_ENABLE_PIPES",
               "MLXK2_PEER_TIMEOUT", "MLXK2_VISION_CHUNK_SIZE", "MLXK2_EXIF_METADATA", "MLXK2_MAX_IMAGE",
-              "MLXK2_MAX_IMAGES_TOTAL", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME",
+              "MLXK2_MAX_IMAGES_TOTAL", "MLXK2_ALLOW_IMAGE_URLS", "HF_HOME", "HF_ENDPOINT", "HF_TOKEN", "MLXK_WORKSPACE_HOME",
               "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS", "NO_COLOR"),
     see_also=("mlxk-serve", "mlxk-list", "mlxk-health"),
 )

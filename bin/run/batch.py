@@ -178,7 +178,8 @@ def _images(engine, obj: dict, vision_settings):
     if getattr(engine, "kind", None) != "vision":
         raise MlxkError("capability_not_supported", "this is a text model; images need a vision model")
     vs = vision_settings
-    return load_images(paths, max_image=vs.max_image, max_request=vs.max_total, exif=vs.exif)
+    return load_images(paths, max_image=vs.max_image, max_request=vs.max_total, exif=vs.exif,
+                       allow_urls=vs.allow_urls)
 
 
 def _with_block(messages, block: str):

@@ -88,4 +88,15 @@ def launch(ctx: Context, located: Located, prompt: str, sampling) -> int:
                     f"{ctx.tool.name}: rank {i} ({run.host(i)}): its part loaded in {info['load_s']:.2f} s; "
                     f"peak memory (RSS) {human_bytes(info.get('peak_rss_bytes') or 0)}"
                 )
+        lead = ranks[0].info
+        if lead.get("collective_ms") is not None and lead.get("collectives_per_token"):
+            per_token = lead["collective_ms"] * lead["collectives_per_token"]
+            what = "all-reduces" if plan.mode == distributed.TENSOR else "hand-overs and gathers"
+            share = (f" of {lead['token_ms']:.1f} ms per generated token ({100 * per_token / lead['token_ms']:.0f} %)"
+                     if lead.get("token_ms") else "")
+            ctx.out.info(
+                f"{ctx.tool.name}: network: one all-reduce of a token's hidden state takes {lead['collective_ms']:.3f} ms "
+                f"(median of 20, measured after the answer); a token needs {lead['collectives_per_token']} {what}: "
+                f"about {per_token:.1f} ms{share}"
+            )
     return 0

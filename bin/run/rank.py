@@ -16,6 +16,7 @@ from mlxk_bin.run import TOOL
 from mlxk_common.cli import Context
 from mlxk_common.engine.sharded import Rank, peer_error
 from mlxk_common.errors import MlxkError
+from mlxk_common.inventory.splits import text_config
 from mlxk_common.iox import GuardedStdout, IOEnv
 from mlxk_common.output import Output
 
@@ -75,6 +76,13 @@ def _run(job: dict, rank: Rank):
     ctx.argv = list(job["argv"])
     ctx.rank = rank
     code = TOOL.run(ctx)
+    info = getattr(ctx, "rank_info", None)
+    if args.verbose and info is not None and rank.group is not None:
+        # --verbose: what the network costs per step, measured by every rank together.
+        config = text_config(getattr(ctx, "rank_config", None) or {})
+        hidden = config.get("hidden_size") if isinstance(config.get("hidden_size"), int) else 4096
+        info["collective_ms"] = round(rank.collective_cost(hidden) * 1000, 4)
+        info["collectives_per_token"] = rank.collectives_per_token(config.get("num_hidden_layers"))
     return (0 if code is None else int(code)), ctx
 
 

@@ -18,7 +18,14 @@ from mlxk_bin.run.output import AnswerPrinter, note_finish, result_record
 from mlxk_common.cli import Context
 from mlxk_common.config import env_flag
 from mlxk_common.engine.exif import exif_block, exif_table
-from mlxk_common.engine.images import DEFAULT_PROMPT, MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, load_images
+from mlxk_common.engine.images import (
+    DEFAULT_PROMPT,
+    MAX_IMAGE_BYTES,
+    MAX_REQUEST_BYTES,
+    chunk_header,
+    chunks_of,
+    load_images,
+)
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import parse_size
 from mlxk_common.output import HUMAN, NDJSON
@@ -31,7 +38,12 @@ def add_arguments(parser, size_type) -> None:
     group.add_argument("--image", nargs="+", action="extend", default=[], metavar="IMG",
                        help="one or more images (paths; '-' reads one image from stdin); JPEG, PNG, WebP, GIF, "
                             "BMP, TIFF, HEIC.  Words after the images that are not files become the prompt "
-                            "(default prompt: \"Describe the image.\").  URLs are refused (no network)")
+                            "(default prompt: \"Describe the image.\").  http(s) URLs only with "
+                            "--allow-image-urls")
+    group.add_argument("--allow-image-urls", action="store_true",
+                       help="fetch http(s) image URLs given to --image (or in --ndjson-in \"images\"): http and "
+                            "https only, at most 5 redirects, 10 s to connect and per read (20 s in all), no more "
+                            "than --max-image; without it URLs are refused: no network (env MLXK2_ALLOW_IMAGE_URLS=1)")
     group.add_argument("--chunk", type=int, metavar="N",
                        help="images per chunk: each chunk is a fresh session with its own KV cache "
                             "(env MLXK2_VISION_CHUNK_SIZE; default 1)")
@@ -52,6 +64,7 @@ class VisionSettings:
         if self.chunk < 1:
             raise MlxkError("usage_error", "--chunk must be at least 1")
         self.exif = not args.no_exif and env_flag(environ, "MLXK2_EXIF_METADATA", True)
+        self.allow_urls = args.allow_image_urls or env_flag(environ, "MLXK2_ALLOW_IMAGE_URLS", False)
         self.max_image = ctx.setting(args.max_image, "MLXK2_MAX_IMAGE", MAX_IMAGE_BYTES, parse_size)
         self.max_total = ctx.setting(args.max_images_total, "MLXK2_MAX_IMAGES_TOTAL", MAX_REQUEST_BYTES, parse_size)
 
@@ -73,11 +86,7 @@ def split_prompt_words(args) -> None:
 
 def read_images(ctx: Context, vs: VisionSettings):
     return load_images(ctx.args.image, stdin=ctx.env.stdin, max_image=vs.max_image, max_request=vs.max_total,
-                       exif=vs.exif)
-
-
-def chunks_of(images, size: int):
-    return [images[i:i + size] for i in range(0, len(images), size)]
+                       exif=vs.exif, allow_urls=vs.allow_urls)
 
 
 def answer_images(ctx: Context, engine, name: str, settings, vs: VisionSettings, prompt: str, images) -> dict:
@@ -86,13 +95,11 @@ def answer_images(ctx: Context, engine, name: str, settings, vs: VisionSettings,
     chunks = chunks_of(images, vs.chunk)
     results = []
     for number, chunk in enumerate(chunks, 1):
-        first, last = chunk[0].index, chunk[-1].index
-        span = f"image {first}" if first == last else f"images {first}–{last}"
         text = (exif_block(chunk) if vs.exif else "") + prompt
         request = settings.prepare(engine, prompt=text, images=chunk)
         printer = None
         if ctx.mode == HUMAN:
-            header = f"Chunk {number}/{len(chunks)}: {span}\n" if len(chunks) > 1 else ""
+            header = chunk_header(number, len(chunks), chunk) + "\n" if len(chunks) > 1 else ""
             table = exif_table(chunk) if vs.exif else ""
             if header or table:
                 ctx.env.stdout.write(("\n" if number > 1 else "") + header + (table + "\n" if table else ""))

@@ -6,13 +6,18 @@ import os
 import sys
 import time
 
+from mlxk_bin.serve import distributed
+from mlxk_bin.serve.events import Failed
+from mlxk_bin.serve.lockstep import ShardedModel
 from mlxk_bin.serve.registry import Registry
 from mlxk_bin.serve.serving import Server
 from mlxk_bin.serve.worker import Worker
 from mlxk_common import __version__
 from mlxk_common.cli import Context, Tool
+from mlxk_common.config import env_flag
 from mlxk_common.engine.cpu import blas
 from mlxk_common.engine.cpu.path import CpuSettings
+from mlxk_common.engine.distributed import add_distributed_arguments
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import COUNT, PORT, SIZE, add_cpu_arguments, arg_type, count, model_arg, parse_size, port
 from mlxk_common.output import JSON
@@ -42,6 +47,13 @@ def configure(parser):
                      help="allow browsers from these origins ('*' for any); CORS is off by default")
     net.add_argument("--no-ui", action="store_true",
                      help="do not serve the web chat page at / (the API only; / is then 404)")
+    net.add_argument("--allow-image-urls", action="store_true",
+                     help="vision models: fetch http(s) image URLs in requests (image_url parts, Anthropic url "
+                          "sources); without it only data: URLs are accepted.  Lets any client make the server "
+                          "fetch any URL it can reach, so it is off by default (env MLXK2_ALLOW_IMAGE_URLS=1)")
+    net.add_argument("--image-url-timeout", type=arg_type(seconds, "seconds"), metavar="SECONDS",
+                     help="with --allow-image-urls: the time to connect and for each read of an image URL; the "
+                          "whole download gets twice as long (env MLXK2_IMAGE_URL_TIMEOUT; default 10)")
     net.add_argument("--metrics", action="store_true",
                      help="serve GET /metrics in Prometheus text format (behind the API key when one is set); "
                           "off by default")
@@ -77,6 +89,7 @@ def configure(parser):
                         help="memory for KV caches of earlier requests, reused when a new prompt starts "
                              "with the same tokens (multi-turn chats); 0 turns it off (default 1GB)")
     add_cpu_arguments(parser)
+    add_distributed_arguments(parser)
 
 
 READ_TIMEOUT_S = 30.0
@@ -91,6 +104,11 @@ def seconds(text: str) -> float:
 
 
 def run(ctx: Context):
+    args = ctx.args
+    if ctx.rank is None and (args.ranks or args.hosts):
+        return distributed.launch(ctx)  # this process starts the ranks; rank 0 serves
+    if ctx.rank is None and (args.shard or args.peer_timeout):
+        raise MlxkError("usage_error", "--shard and --peer-timeout go with --ranks N or --hosts HOSTFILE")
     # gevent must patch the standard library before anything else imports
     # socket, threading or ssl: first thing, and only when really serving.
     # subprocess stays the standard one: libraries start processes while
@@ -103,30 +121,36 @@ def run(ctx: Context):
     from mlxk_bin.serve.app import Settings, State
     from mlxk_bin.serve.transcription import SpeechWorker
 
-    args, env = ctx.args, ctx.env
+    env = ctx.env
+    sharded = None
+    if ctx.rank is not None:  # rank 0 of a distributed server: one model, split; no prompt cache
+        sharded = ShardedModel(ctx.rank, ctx.lockstep, CpuSettings(args.cpu_dtype, environ=env.environ))
     host = ctx.setting(args.host, "MLXK2_HOST", "127.0.0.1")
     bind_port = ctx.setting(args.port, "MLXK2_PORT", 8000, port)
     max_tokens = ctx.setting(args.max_tokens, "MLXK2_MAX_TOKENS", None, count)
     api_key = ctx.setting(args.api_key, "MLXK2_API_KEY", None)
     preload = ctx.setting(args.model, "MLXK2_PRELOAD_MODEL", None)
     read_timeout = ctx.setting(args.read_timeout, "MLXK2_READ_TIMEOUT", READ_TIMEOUT_S, seconds)
+    allow_image_urls = args.allow_image_urls or env_flag(env.environ, "MLXK2_ALLOW_IMAGE_URLS", False)
+    image_url_timeout = ctx.setting(args.image_url_timeout, "MLXK2_IMAGE_URL_TIMEOUT", 10.0, seconds)
     log = ctx.log
 
     registry = Registry(env.environ)
     default = registry.resolve_operator(preload) if preload else None  # fails fast on a bad reference
     if default is not None:
         registry.set_default(default)
-    if args.allow:
-        registry.allow(args.allow)
+    if args.allow or sharded is not None:
+        registry.allow([] if sharded is not None else args.allow)  # distributed: only the model the ranks hold
     max_audio = ctx.setting(args.max_audio, "MLXK2_MAX_AUDIO", 25 * 10**6, parse_size)
     settings = Settings(api_key=api_key, cors=args.cors or (), max_body=args.max_body,
                         max_image=args.max_image, max_images_total=args.max_images_total, exif=args.exif,
                         version=__version__, web_ui=not args.no_ui,
                         allow_llm_embeddings=args.allow_llm_embeddings, metrics=args.metrics,
-                        max_n=args.max_n, max_audio=max_audio)
+                        max_n=args.max_n, max_audio=max_audio, allow_image_urls=allow_image_urls,
+                        image_url_timeout=image_url_timeout)
     worker = Worker(log.getChild("engine"), max_models=args.max_models, max_batch=args.max_batch,
-                    max_queue=args.max_queue, cache_bytes=args.prompt_cache, max_tokens=max_tokens,
-                    cpu=CpuSettings(args.cpu_dtype, environ=env.environ))
+                    max_queue=args.max_queue, cache_bytes=0 if sharded else args.prompt_cache,
+                    max_tokens=max_tokens, cpu=CpuSettings(args.cpu_dtype, environ=env.environ), sharded=sharded)
     speech = SpeechWorker(log.getChild("speech"), max_queue=args.max_queue)
     state = State(settings, worker, registry, log, speech)
     server = Server(state, host, bind_port, read_timeout)
@@ -148,7 +172,10 @@ def run(ctx: Context):
         else:
             ctx.out.stderr("mlxk-serve: ready")
         _announce(ctx, bound_host, bound_port, default, args, max_tokens)
-        server.stop_requested.wait()
+        if sharded is None:
+            server.stop_requested.wait()
+        else:
+            _watch_ranks(ctx, server, sharded)
     except KeyboardInterrupt:  # a signal while the model was loading: still a clean stop
         pass
     except BaseException:
@@ -156,13 +183,39 @@ def run(ctx: Context):
         raise
     stopped = server.shutdown()
     ctx.out.stderr(f"mlxk-serve: stopped; {state.metrics.summary()}")
-    if not stopped:
+    if not stopped and ctx.rank is None:
         # The engine thread is stuck in a long MLX call: do not let
-        # interpreter shutdown race it.
+        # interpreter shutdown race it (a rank ends with os._exit anyway).
         env.stdout.flush()
         env.stderr.flush()
         os._exit(0)
     return 0
+
+
+RANK_FAILED_GRACE_S = 2.0  # a rank died: answer 503 this long (a balancer notices), then exit non-zero
+
+
+def _watch_ranks(ctx: Context, server, sharded) -> None:
+    """Rank 0 of a distributed server: serve until a signal or until a rank is gone
+    (its control connection ends, or a step loses a peer); then new requests get
+    503 for a moment and the server stops, and the rank exits with rank_failed."""
+    import gevent
+
+    leader = sharded.leader
+    while not server.stop_requested.wait(0.25):
+        if leader.check() is not None:
+            break
+    if leader.check() is None:  # a signal, with every rank alive (one that died was checked just now)
+        return
+    ctx.log.error("%s", leader.failed.message)
+    ctx.out.stderr(f"mlxk-serve: {leader.failed.message}")
+    # Open requests cannot finish (the engine may be stuck in a collective with the lost
+    # rank): they end now with that error, streams with an error event and [DONE].
+    worker = server.state.worker
+    for job in list(worker.open_jobs):
+        job.ticket.events.append(Failed(leader.failed))
+        job.ticket._set()
+    gevent.sleep(RANK_FAILED_GRACE_S)
 
 
 def _url(host: str, port_: int) -> str:
@@ -188,6 +241,8 @@ def _announce(ctx: Context, host: str, port_: int, default, args, max_tokens) ->
     data = {"host": host, "port": port_, "url": url, "model": default.name if default else None,
             "max_models": args.max_models, "max_tokens": max_tokens, "auth": auth, "cors": args.cors or [],
             "pid": os.getpid()}
+    if ctx.rank is not None:  # rank 0 of a distributed server (its pid is rank 0's, not the launcher's)
+        data["distributed"] = ctx.rank.describe()
     if ctx.mode == JSON:
         ctx.out.envelope(data, indent=False)
 
@@ -212,14 +267,18 @@ TOOL = Tool(
         "prompt cache reuses the shared beginning of prompts.  GET / is a web chat page (--no-ui turns it "
         "off).  Requests name models as mlx-run does; "
         "a path in a request must lie inside MLXK_WORKSPACE_HOME.  SIGINT or SIGTERM stops it cleanly "
-        "(exit 0): open streams end with an error event and [DONE]."
+        "(exit 0): open streams end with an error event and [DONE].  "
+        "--ranks N or --hosts HOSTFILE serves the --model split across several processes or machines with "
+        "MLX's own distributed engine (as mlx-run --ranks): rank 0 serves HTTP and every rank takes its batch "
+        "steps; a rank that dies makes the server answer 503 and exit 1 (rank_failed).  See docs/distributed.md."
     ),
     configure=configure,
     run=run,
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
-              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
+              "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK2_ALLOW_IMAGE_URLS", "MLXK2_IMAGE_URL_TIMEOUT",
+              "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
               "MLXK2_LOG_JSON", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
@@ -228,6 +287,7 @@ TOOL = Tool(
         ("mlxk-serve --model ./bge-small --metrics",
          "serve an embedding model at /v1/embeddings, with Prometheus metrics at /metrics"),
         ("curl -s http://127.0.0.1:8000/v1/models | jq -r '.data[].id'", "the models a running server offers"),
+        ("mlxk-serve --model ./smollm2 --ranks 3", "one model split across 3 local ranks (tensor parallel)"),
         ("MLXK2_API_KEY=secret mlxk-serve --host 0.0.0.0 --cors https://app.example",
          "serve the network, with a key and one browser origin"),
     ),

@@ -9,8 +9,9 @@ in Anthropic's shapes: a ``message`` object, or the event stream
 reasoning becomes ``thinking`` blocks before the ``text`` block.  Errors are
 ``{"type": "error", "error": {"type", "message"}}``.
 
-Image blocks (base64 sources) are decoded into ``GenRequest.images``
-exactly as OpenAI ``image_url`` parts are, so a vision model reads them
+Image blocks (base64 sources, and url sources on a server run with
+``--allow-image-urls``) go into ``GenRequest.images`` exactly as OpenAI
+``image_url`` parts do, each in the turn it came in, so a vision model reads them
 (through the same prepare step, EXIF included) and a text model refuses
 them with 422.
 
@@ -36,6 +37,7 @@ from mlxk_bin.serve.schemas import (
     CHAT,
     MAX_MODEL_CHARS,
     GenRequest,
+    ImageSink,
     _bool,
     _image,
     _number,
@@ -45,6 +47,7 @@ from mlxk_bin.serve.schemas import (
     _type_name,
     _unsupported,
     _wrong_type,
+    check_images_total,
 )
 from mlxk_bin.serve.tools import read_tools
 from mlxk_common.jsonio import dumps
@@ -68,7 +71,8 @@ def event(name: str, data: dict) -> bytes:
 
 # -- the request ------------------------------------------------------------
 
-def parse_messages(body, max_image_bytes: int, max_images_total: int | None = None) -> GenRequest:
+def parse_messages(body, max_image_bytes: int, max_images_total: int | None = None,
+                   allow_urls: bool = False) -> GenRequest:
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
     req = GenRequest(CHAT)
@@ -82,13 +86,11 @@ def parse_messages(body, max_image_bytes: int, max_images_total: int | None = No
         raise bad_request("'max_tokens' is required", "max_tokens", "missing_required_parameter")
     req.max_tokens = _number(body, "max_tokens", 1, 2**31 - 1, integer=True)
     _tools(body, req)
-    messages = _system(body.get("system"), req.images, max_image_bytes)
-    messages += _turns(body.get("messages"), req.images, max_image_bytes)
+    sink = ImageSink(req, max_image_bytes, allow_urls)
+    messages = _system(body.get("system"), sink)
+    messages += _turns(body.get("messages"), sink)
     req.messages = messages
-    total = sum(len(image) for image in req.images)
-    if max_images_total is not None and total > max_images_total:
-        raise ApiError(413, f"the request's images add up to {total} bytes, over {max_images_total}",
-                       param="messages", code="payload_too_large", limit_bytes=max_images_total)
+    check_images_total(req, max_images_total)
     # Anthropic's temperature, top_p and top_k, and the OpenAI route's extensions (min_p,
     # repetition_penalty, seed) with the same checks; Anthropic's temperature ends at 1.
     _number(body, "temperature", 0, 1)
@@ -152,18 +154,18 @@ def _tool(tool, where: str) -> dict:
     return {"type": "function", "function": fn}
 
 
-def _system(value, images: list, max_image_bytes: int) -> list[dict]:
+def _system(value, sink: ImageSink) -> list[dict]:
     if value is None:
         return []
     if isinstance(value, str):
         return [{"role": "system", "content": value}] if value else []
     if not isinstance(value, list):
         raise _wrong_type("system", "a string or an array of text blocks", value)
-    text = _blocks(value, "system", images, max_image_bytes, text_only=True)
+    text = _blocks(value, "system", sink, text_only=True)
     return [{"role": "system", "content": text}] if text else []
 
 
-def _turns(value, images: list, max_image_bytes: int) -> list[dict]:
+def _turns(value, sink: ImageSink) -> list[dict]:
     if value is None:
         raise bad_request("'messages' is required", "messages", "missing_required_parameter")
     if not isinstance(value, list):
@@ -183,26 +185,31 @@ def _turns(value, images: list, max_image_bytes: int) -> list[dict]:
         if isinstance(content, str):
             out.append({"role": role, "content": content})
         elif isinstance(content, list):
-            calls, results = [], []
-            text = _blocks(content, f"{param}.content", images, max_image_bytes, calls=calls, results=results)
+            calls, results, parts = [], [], []
+            text = _blocks(content, f"{param}.content", sink, calls=calls, results=results, parts=parts)
             if (role == "user" and calls) or (role == "assistant" and results):
                 kind = "tool_use" if calls else "tool_result"
                 raise bad_request(f"'{kind}' blocks belong to {'assistant' if calls else 'user'} messages",
                                   f"{param}.content")
+            images = any(part["type"] == "image" for part in parts)
+            if images and role != "user":
+                raise bad_request("image blocks belong to user messages", f"{param}.content")
             out += results  # the tool messages answer the calls of the turn before, ahead of any text
             if calls:
                 out.append({"role": role, "content": text, "tool_calls": calls})
-            elif text or not results:
-                out.append({"role": role, "content": text})
+            elif text or images or not results:
+                out.append({"role": role, "content": text, **({"parts": parts} if images else {})})
         else:
             raise _wrong_type(f"{param}.content", "a string or an array of content blocks", content)
     return out
 
 
-def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_only: bool = False,
-            calls: list | None = None, results: list | None = None) -> str:
-    """The blocks' text; images into ``images``, ``tool_use`` blocks into ``calls`` (OpenAI
-    ``tool_calls``) and ``tool_result`` blocks into ``results`` (``tool`` messages)."""
+def _blocks(blocks: list, param: str, sink: ImageSink, text_only: bool = False,
+            calls: list | None = None, results: list | None = None, parts: list | None = None) -> str:
+    """The blocks' text; images into ``sink`` (and, in order with the text, ``parts``),
+    ``tool_use`` blocks into ``calls`` (OpenAI ``tool_calls``) and ``tool_result`` blocks into
+    ``results`` (``tool`` messages)."""
+    parts = [] if parts is None else parts
     texts = []
     for j, block in enumerate(blocks):
         where = f"{param}[{j}]"
@@ -211,16 +218,17 @@ def _blocks(blocks: list, param: str, images: list, max_image_bytes: int, text_o
         kind = block.get("type")
         if kind == "text":
             texts.append(_string(block.get("text"), f"{where}.text"))
+            parts.append({"type": "text", "text": texts[-1]})
         elif text_only:
             raise bad_request(f"'{where}.type' must be 'text'", f"{where}.type")
         elif kind == "image":
-            images.append(_image_block(block.get("source"), f"{where}.source", max_image_bytes))
+            _image_block(block.get("source"), f"{where}.source", sink, parts)
         elif kind in ("thinking", "redacted_thinking"):
             continue  # earlier reasoning is not fed back, as the chat templates do
         elif kind == "tool_use" and calls is not None:
             calls.append(_tool_use(block, where))
         elif kind == "tool_result" and results is not None:
-            results.append(_tool_result(block, where, images, max_image_bytes))
+            results.append(_tool_result(block, where, sink))
         elif kind in ("tool_use", "tool_result", "server_tool_use", "document", "search_result"):
             raise _unsupported(f"content blocks of type {kind!r} are not supported", f"{where}.type")
         else:
@@ -239,28 +247,39 @@ def _tool_use(block: dict, where: str) -> dict:
             "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}}
 
 
-def _tool_result(block: dict, where: str, images: list, max_image_bytes: int) -> dict:
+def _tool_result(block: dict, where: str, sink: ImageSink) -> dict:
     call_id = _string(block.get("tool_use_id"), f"{where}.tool_use_id", 256)
     content = block.get("content", "")
+    parts = []
     if isinstance(content, list):
-        content = _blocks(content, f"{where}.content", images, max_image_bytes)
+        content = _blocks(content, f"{where}.content", sink, parts=parts)
     elif not isinstance(content, str):
         raise _wrong_type(f"{where}.content", "a string or an array of content blocks", content)
     if block.get("is_error") is True:
         content = "Error: " + content  # the templates have no error flag: the model reads it in the text
+        parts.insert(0, {"type": "text", "text": "Error: "})
+    if any(part["type"] == "image" for part in parts):
+        return {"role": "tool", "tool_call_id": call_id, "content": content, "parts": parts}
     return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
-def _image_block(source, param: str, max_image_bytes: int) -> bytes:
-    """A base64 image source, decoded and checked as an OpenAI data: URL is."""
+def _image_block(source, param: str, sink: ImageSink, parts: list) -> None:
+    """A base64 image source, decoded and checked as an OpenAI data: URL is; a url source
+    fetched as an OpenAI http(s) image URL is (only with --allow-image-urls)."""
     if not isinstance(source, dict):
         raise _wrong_type(param, "an object", source)
-    if source.get("type") != "base64":
-        raise bad_request("only base64 image sources are accepted; this server never fetches remote URLs",
-                          f"{param}.type", "invalid_image_url")
+    kind = source.get("type")
+    if kind == "url" and sink.allow_urls:
+        sink.add(source.get("url"), f"{param}.url", parts)
+        return
+    if kind != "base64":
+        raise bad_request("only base64 image sources are accepted; this server does not fetch remote URLs "
+                          "(it runs without --allow-image-urls)" if kind == "url" else
+                          "image sources must be of type base64 (or url)", f"{param}.type", "invalid_image_url")
     media = _string(source.get("media_type"), f"{param}.media_type", 100)
     data = _string(source.get("data"), f"{param}.data")
-    return _image(f"data:{media};base64,{data}", param, max_image_bytes)
+    sink.req.images.append(_image(f"data:{media};base64,{data}", param, sink.max_bytes))
+    parts.append({"type": "image", "image": len(sink.req.images)})
 
 
 # -- the answer -------------------------------------------------------------
@@ -294,7 +313,7 @@ class Messages(Generation):
 
     def parse(self, body):
         settings = self.state.settings
-        return parse_messages(body, settings.max_image, settings.max_images_total)
+        return parse_messages(body, settings.max_image, settings.max_images_total, settings.allow_image_urls)
 
     def start_response(self, model) -> None:
         self.id = "msg_" + uuid.uuid4().hex[:24]

@@ -30,7 +30,8 @@ class Settings:
 
     def __init__(self, *, api_key=None, cors=(), max_body=50 * 10**6, max_image=20 * 10**6,
                  max_images_total=50 * 10**6, exif=False, version="0",
-                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8, max_audio=25 * 10**6):
+                 web_ui=True, allow_llm_embeddings=False, metrics=False, max_n=8, max_audio=25 * 10**6,
+                 allow_image_urls=False, image_url_timeout=10.0):
         self.api_key = api_key
         self.allow_llm_embeddings = allow_llm_embeddings
         self.metrics = metrics
@@ -41,6 +42,8 @@ class Settings:
         self.max_image = max_image
         self.max_images_total = max_images_total
         self.exif = exif
+        self.allow_image_urls = allow_image_urls  # fetch http(s) image URLs (off: clients could aim the server anywhere)
+        self.image_url_timeout = image_url_timeout
         self.max_audio = max_audio
         self.version = version
         self.started = time.time()
@@ -94,7 +97,7 @@ def make_app(state: State):
         worker = state.worker
         if state.stopping:
             status = "shutting_down"
-        elif not worker.alive:
+        elif not worker.alive or (worker.sharded is not None and worker.sharded.failed is not None):
             status = "error"
         elif state.loading:
             status = "loading"
@@ -113,6 +116,8 @@ def make_app(state: State):
             "uptime_s": round(time.time() - state.settings.started, 1),
             "version": state.settings.version,
         }
+        if worker.sharded is not None:  # one model split across ranks (mlxk-serve --ranks/--hosts)
+            doc["distributed"] = worker.sharded.describe
         bottle.response.status = 200 if status == "ok" else 503
         return _json(doc)
 

@@ -29,6 +29,7 @@ _STATUS: dict[str, tuple[int, str]] = {
     "capability_not_supported": (422, INVALID),
     "unhealthy": (422, INVALID),
     "interrupted": (503, "service_unavailable"),
+    "rank_failed": (503, "service_unavailable"),  # a distributed server lost a rank: it stops, a supervisor restarts it
     "internal_error": (500, "server_error"),
 }
 # Codes clients know from OpenAI for the same situations.

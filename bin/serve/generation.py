@@ -20,6 +20,7 @@ from mlxk_bin.serve.bridge import Ticket
 from mlxk_bin.serve.errors import ApiError, bad_request, from_mlxk, internal, unavailable
 from mlxk_bin.serve.events import FINAL, GONE, Done
 from mlxk_bin.serve.guards import parse_json, read_body, watch_disconnect
+from mlxk_bin.serve.image_urls import fetch_images
 from mlxk_bin.serve.logprobs import chat_logprobs, completion_logprobs
 from mlxk_bin.serve.openai_shapes import Shaper, usage
 from mlxk_bin.serve.schemas import CHAT, parse_common
@@ -93,7 +94,8 @@ class Generation:
     def parse(self, body):
         """The request body (parsed JSON) as a validated ``GenRequest``."""
         settings = self.state.settings
-        return parse_common(body, self.kind, settings.max_image, settings.max_images_total)
+        return parse_common(body, self.kind, settings.max_image, settings.max_images_total,
+                            settings.allow_image_urls)
 
     def api_error(self, error) -> ApiError:
         """An engine error (``MlxkError`` or an internal message) as the client's error."""
@@ -115,6 +117,7 @@ class Generation:
         model = self.state.registry.for_request(req.model)
         self._check_capabilities(req, model)
         sampling = _sampling(req.sampling)
+        fetch_images(req, settings)  # --allow-image-urls: here, in this greenlet, before queueing
         self.model = model
         import gevent
         import gevent.event

@@ -146,7 +146,8 @@ class Responses(Generation):
     def parse(self, body):
         chat = to_chat(body)
         self.body = body
-        return parse_common(chat, CHAT, self.state.settings.max_image)
+        settings = self.state.settings
+        return parse_common(chat, CHAT, settings.max_image, settings.max_images_total, settings.allow_image_urls)
 
     def start_response(self, model) -> None:
         self.shaper = ResponseShaper(self.body, model.name)

@@ -3,8 +3,12 @@
 Every check names the offending parameter (``param``) the way OpenAI does
 (``messages[2].content``), so a client sees exactly what it got wrong.  Any
 value that gets past these checks is safe to hand to the engine: numbers are
-in range, strings are strings, images are decoded ``data:`` URLs within size.
-Unknown fields are ignored, as OpenAI-compatible servers do.
+in range, strings are strings, images are decoded ``data:`` URLs within size
+(or, with ``--allow-image-urls``, ``http(s)`` URLs the request's greenlet
+fetches before queueing: ``image_urls.fetch_images``).  A message with images
+keeps the order of its text and image parts (``parts``), so each image goes
+into the turn it was sent in.  Unknown fields are ignored, as OpenAI-compatible
+servers do.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ MAX_MODEL_CHARS = 1024
 MAX_TOKEN_ID = 2**31 - 1
 MAX_TOP_LOGPROBS = 20
 MAX_N = 128  # the schema's ceiling; the server's --max-n is the real one
+MAX_CHUNK = 10_000  # the "chunk" extension: images per session
+MAX_URL_CHARS = 8192
 IMAGE_TYPES = ("png", "jpeg", "jpg", "gif", "webp", "bmp", "tiff")
 _DATA_URL = r"(?i)^data:image/([a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*);base64,"
 
@@ -33,14 +39,18 @@ class GenRequest:
 
     __slots__ = ("kind", "model", "messages", "prompt", "images", "max_tokens", "sampling", "stop",
                  "stream", "include_usage", "template_kwargs", "logprobs", "n", "exif", "tools", "tool_choice",
-                 "parallel_tool_calls", "response_format")
+                 "parallel_tool_calls", "response_format", "image_urls", "chunk")
 
     def __init__(self, kind: str):
         self.kind = kind
         self.model: str | None = None
-        self.messages: list[dict] | None = None  # [{"role", "content": str}]
+        # [{"role", "content": str}]; a message with images also has "parts": [{"type": "text", "text"} |
+        # {"type": "image", "image": N}] in the order they came (N: 1-based index into ``images``)
+        self.messages: list[dict] | None = None
         self.prompt: str | list[int] | None = None
-        self.images: list[bytes] = []
+        self.images: list[bytes] = []  # b"" while a remote URL is still to be fetched
+        self.image_urls: dict[int, tuple[str, str]] = {}  # 0-based index -> (http(s) URL, param) to fetch
+        self.chunk: int | None = None  # the "chunk" extension: images per session (None: all in one)
         self.max_tokens: int | None = None
         self.sampling: dict = {}  # only the keys the client set
         self.stop: list[str] = []
@@ -116,7 +126,43 @@ def _unsupported(message: str, param: str) -> ApiError:
     return ApiError(422, message, param=param, code="capability_not_supported")
 
 
-def parse_common(body, kind: str, max_image_bytes: int, max_images_total: int | None = None) -> GenRequest:
+class ImageSink:
+    """Where the images of a request go while its messages are read."""
+
+    def __init__(self, req: GenRequest, max_bytes: int, allow_urls: bool = False):
+        self.req = req
+        self.max_bytes = max_bytes
+        self.allow_urls = allow_urls
+
+    def add(self, url, param: str, parts: list | None = None) -> None:
+        """One image: a ``data:`` URL (decoded now) or, when allowed, an http(s) URL (fetched later)."""
+        if not isinstance(url, str):
+            raise _wrong_type(param, "a string", url)
+        images = self.req.images
+        if url[:8].lower().startswith(("http://", "https://")):
+            if not self.allow_urls:
+                raise bad_request("only data: image URLs are accepted; this server does not fetch remote URLs (it runs "
+                                  "without --allow-image-urls)", param, "invalid_image_url")
+            if len(url) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 for c in url):
+                raise bad_request(f"the image URL is malformed or longer than {MAX_URL_CHARS} characters", param,
+                                  "invalid_image_url")
+            self.req.image_urls[len(images)] = (url, param)
+            images.append(b"")
+        else:
+            images.append(_image(url, param, self.max_bytes))
+        if parts is not None:
+            parts.append({"type": "image", "image": len(images)})
+
+
+def check_images_total(req: GenRequest, limit: int | None) -> None:
+    total = sum(len(image) for image in req.images)
+    if limit is not None and total > limit:
+        raise ApiError(413, f"the request's images add up to {total} bytes, over {limit}",
+                       param="messages", code="payload_too_large", limit_bytes=limit)
+
+
+def parse_common(body, kind: str, max_image_bytes: int, max_images_total: int | None = None,
+                 allow_urls: bool = False) -> GenRequest:
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not {_type_name(body)}", None, "invalid_type")
     req = GenRequest(kind)
@@ -128,11 +174,10 @@ def parse_common(body, kind: str, max_image_bytes: int, max_images_total: int | 
         req.model = model
 
     if kind == CHAT:
-        req.messages = _messages(body.get("messages"), req.images, max_image_bytes)
-        total = sum(len(image) for image in req.images)
-        if max_images_total is not None and total > max_images_total:
-            raise ApiError(413, f"the request's images add up to {total} bytes, over {max_images_total}",
-                           param="messages", code="payload_too_large", limit_bytes=max_images_total)
+        sink = ImageSink(req, max_image_bytes, allow_urls)
+        req.messages = _messages(body.get("messages"), sink)
+        check_images_total(req, max_images_total)
+        req.chunk = _number(body, "chunk", 1, MAX_CHUNK, integer=True)
     else:
         req.prompt = _prompt(body.get("prompt"))
 
@@ -272,7 +317,7 @@ def _unsupported_features(body: dict, kind: str) -> None:
 
 # -- chat messages ----------------------------------------------------------
 
-def _messages(value, images: list, max_image_bytes: int) -> list[dict]:
+def _messages(value, sink: ImageSink) -> list[dict]:
     if value is None:
         raise bad_request("'messages' is required", "messages", "missing_required_parameter")
     if not isinstance(value, list):
@@ -291,12 +336,18 @@ def _messages(value, images: list, max_image_bytes: int) -> list[dict]:
         if role not in ROLES:
             raise bad_request(f"'{param}.role' must be one of {', '.join(ROLES)}, not {role[:40]!r}",
                               f"{param}.role")
-        content = _content(message.get("content"), f"{param}.content", images, max_image_bytes)
+        parts = []
+        content = _content(message.get("content"), f"{param}.content", sink, parts)
         if content is None and role == "tool":
             content = ""
         if content is None and role != "assistant":
             raise bad_request(f"'{param}.content' is required", f"{param}.content", "missing_required_parameter")
         entry = {"role": "system" if role == "developer" else role, "content": content or ""}
+        if any(part["type"] == "image" for part in parts):
+            if role != "user":  # as OpenAI: a chat template places images in user turns only
+                raise bad_request(f"'{param}.content' may hold image_url parts only in a user message, not "
+                                  f"in a {role} message", f"{param}.content")
+            entry["parts"] = parts
         name = message.get("name")
         if name is not None:
             entry["name"] = _string(name, f"{param}.name", 256)
@@ -306,7 +357,7 @@ def _messages(value, images: list, max_image_bytes: int) -> list[dict]:
     return out
 
 
-def _content(value, param: str, images: list, max_image_bytes: int) -> str | None:
+def _content(value, param: str, sink: ImageSink, parts: list) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if not isinstance(value, list):
@@ -319,8 +370,10 @@ def _content(value, param: str, images: list, max_image_bytes: int) -> str | Non
         kind = part.get("type")
         if kind == "text":
             texts.append(_string(part.get("text"), f"{where}.text"))
+            parts.append({"type": "text", "text": texts[-1]})
         elif kind == "image_url":
-            images.append(_image(part.get("image_url"), f"{where}.image_url", max_image_bytes))
+            value = part.get("image_url")
+            sink.add(value.get("url") if isinstance(value, dict) else value, f"{where}.image_url.url", parts)
         elif kind in ("input_audio", "file", "audio_url"):
             raise _unsupported(f"content parts of type {kind!r} are not supported", f"{where}.type")
         else:
@@ -329,33 +382,31 @@ def _content(value, param: str, images: list, max_image_bytes: int) -> str | Non
     return "".join(texts)
 
 
-def _image(value, param: str, max_bytes: int) -> bytes:
-    url = value.get("url") if isinstance(value, dict) else value
-    if not isinstance(url, str):
-        raise _wrong_type(f"{param}.url", "a string", url)
+def _image(url: str, param: str, max_bytes: int) -> bytes:
+    """A ``data:image/...;base64,`` URL's bytes (``param`` names it in errors)."""
     match = re.match(_DATA_URL, url[:256])
     if not match:
         if url[:5].lower() == "data:":
-            raise bad_request("image data: URLs must look like data:image/png;base64,...", f"{param}.url",
+            raise bad_request("image data: URLs must look like data:image/png;base64,...", param,
                               "invalid_image_url")
-        raise bad_request("only data: image URLs are accepted; this server never fetches remote URLs",
-                          f"{param}.url", "invalid_image_url")
+        raise bad_request("image URLs must be data: URLs (or http(s) URLs on a server run with "
+                          "--allow-image-urls)", param, "invalid_image_url")
     if match.group(1).lower() not in IMAGE_TYPES:
-        raise ApiError(400, f"image type image/{match.group(1)[:20]} is not supported", param=f"{param}.url",
+        raise ApiError(400, f"image type image/{match.group(1)[:20]} is not supported", param=param,
                        code="unsupported_media")
     payload = url[match.end():]
     # 4 base64 characters carry 3 bytes: refuse oversized images before decoding them.
     if len(payload) // 4 * 3 > max_bytes + 3:
-        raise ApiError(413, f"image is larger than {max_bytes} bytes", param=f"{param}.url",
+        raise ApiError(413, f"image is larger than {max_bytes} bytes", param=param,
                        code="payload_too_large", limit_bytes=max_bytes)
     try:
         data = binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError):
-        raise bad_request("image data is not valid base64", f"{param}.url", "invalid_image_url") from None
+        raise bad_request("image data is not valid base64", param, "invalid_image_url") from None
     if not data:
-        raise bad_request("image data is empty", f"{param}.url", "invalid_image_url")
+        raise bad_request("image data is empty", param, "invalid_image_url")
     if len(data) > max_bytes:
-        raise ApiError(413, f"image is larger than {max_bytes} bytes", param=f"{param}.url",
+        raise ApiError(413, f"image is larger than {max_bytes} bytes", param=param,
                        code="payload_too_large", limit_bytes=max_bytes)
     return data
 

@@ -45,7 +45,7 @@ class Job:
     once into the prompt cache for all of them."""
 
     __slots__ = ("rid", "model", "request", "sampling", "ticket", "cancelled", "cached", "kind", "index", "group",
-                 "__weakref__")
+                 "chunks", "used", "__weakref__")
 
     def __init__(self, rid: str, model: Located, request=None, sampling=None, kind: str = "generate",
                  ticket: Ticket | None = None, index: int = 0):
@@ -59,6 +59,10 @@ class Job:
         self.kind = kind
         self.index = index
         self.group: tuple[Job, ...] | None = None
+        # Engine side, a request with image chunks: the chunks still to run (each a fresh
+        # session, one after the other in this job's slot) and the tokens the done ones used.
+        self.chunks: deque = deque()
+        self.used = (0, 0)  # prompt, completion tokens of the chunks done
 
 
 def _import_trio_without_forking() -> None:
@@ -105,8 +109,10 @@ class _Resident:
 
 class Worker:
     def __init__(self, log, *, max_models: int = 1, max_batch: int = 32, max_queue: int = 256,
-                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None):
+                 cache_bytes: int = 10**9, max_tokens: int | None = None, cpu=None, sharded=None):
         self.log = log
+        # A distributed server (rank 0): loads its share of the model and steps on every rank (lockstep.py).
+        self.sharded = sharded
         self.cpu = cpu  # --cpu-dtype and the memory budget (engine/cpu/path.py CpuSettings)
         self.max_models = max_models
         self.max_batch = max_batch
@@ -143,7 +149,13 @@ class Worker:
         """Requests submitted and not yet decoding (the hub's view)."""
         return max(0, len(self.open_jobs) - self.n_active)
 
+    def _check_ranks(self) -> None:
+        failed = self.sharded.failed if self.sharded is not None else None
+        if failed is not None:
+            raise unavailable(failed.message, "rank_failed")
+
     def submit(self, job: Job) -> None:
+        self._check_ranks()
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
         if job.kind in ("generate", "embed") and self.waiting() >= self.max_queue:
@@ -156,6 +168,7 @@ class Worker:
         if len(jobs) == 1:
             self.submit(jobs[0])
             return
+        self._check_ranks()
         if self.stopping or not self.alive:
             raise unavailable(SHUTDOWN_MESSAGE if self.stopping else "the engine is not running", "shutting_down")
         if self.waiting() + len(jobs) > self.max_queue:
@@ -342,7 +355,10 @@ class Worker:
     def _load(self, ref: Located) -> _Resident:
         start = time.perf_counter()
         _import_trio_without_forking()  # mlx-lm's transformers pulls it in too, where it is installed
-        if ref.runtime.model_type == EMBEDDING:
+        if self.sharded is not None:  # one text model, split across ranks; no prompt cache
+            engine = self.sharded.load(ref)
+            sched, cache = self.sharded.scheduler(engine, self.max_batch), PrefixCache(0)
+        elif ref.runtime.model_type == EMBEDDING:
             engine, sched, cache = load_embed_engine(ref), None, None
         else:
             engine = load_engine(ref, cpu=self.cpu)
@@ -401,8 +417,10 @@ class Worker:
             if resident is None or len(resident.active) + need > self.max_batch:
                 break  # first come, first served: the rest wait behind it
             pending.popleft()
-            request = self._prepare(job, resident)
-            if request is not None:
+            requests = self._prepare(job, resident)
+            if requests:
+                request = requests[0]
+                job.chunks.extend(requests[1:])
                 resident.active[job] = job  # holds its slot from now on
                 starting.setdefault(resident, []).append((job, request))
         for resident, started in starting.items():
@@ -472,7 +490,8 @@ class Worker:
             if resident.active.get(job) is job:
                 self._submit(job, request, resident)
 
-    def _submit(self, job: Job, request, resident: _Resident) -> None:
+    def _submit(self, job: Job, request, resident: _Resident, chunk: bool = False) -> None:
+        """Start ``request`` in the batch; ``chunk``: the next chunk of a job already accepted."""
         try:
             cache, cached = resident.cache.lookup(request.prompt_tokens)
             resident.sched.submit(request, job, cache=cache,
@@ -480,10 +499,15 @@ class Worker:
                                   return_cache=resident.cache.enabled)
         except Exception as exc:  # noqa: BLE001 - this request fails, the others go on
             resident.active.pop(job, None)
+            job.chunks.clear()
             self.log.error("request %s could not start: %s: %s", job.rid, type(exc).__name__, exc, exc_info=True)
             self._post(job, Failed("the request could not start"))
             return
         resident.last_used = time.monotonic()
+        if chunk:
+            if request.preamble:
+                self._post(job, Text(request.preamble, ""))
+            return
         job.cached = cached
         tools = getattr(job.request, "tools", None) and job.request.tool_choice != "none"
         tool_format = getattr(resident.engine, "tool_format", None) if tools else None
@@ -499,8 +523,9 @@ class Worker:
             ids = ", ".join(job.rid for job in resident.active)
             self.log.error("generation failed for request(s) %s: %s: %s", ids, type(exc).__name__, exc,
                            exc_info=True)
+            failed = self.sharded.failed if self.sharded is not None else None  # a rank is gone: 503
             for job in resident.active.values():
-                self._post(job, Failed("generation failed"))
+                self._post(job, Failed(failed or "generation failed"))
             resident.active.clear()
             self._unload(resident)
             return
@@ -511,14 +536,18 @@ class Worker:
             if event.kind == "delta":
                 self._post(job, Text(event.content, event.reasoning, event.logprobs))
                 continue
+            if job.chunks:  # a chunk of its images is done: the next one starts, a fresh session
+                job.used = (job.used[0] + event.prompt_tokens, job.used[1] + event.completion_tokens)
+                self._submit(job, job.chunks.popleft(), resident, chunk=True)
+                continue
             del resident.active[event.rid]
             if event.prompt_cache is not None:
                 try:
                     resident.cache.store(event.cache_tokens, event.prompt_cache)
                 except Exception as exc:  # noqa: BLE001 - an optimisation: the answer is complete anyway
                     self.log.warning("keeping a prompt cache failed: %s: %s", type(exc).__name__, exc)
-            self._post(job, Done(event.finish_reason, event.prompt_tokens, event.completion_tokens, job.cached,
-                                 event.stop_sequence))
+            self._post(job, Done(event.finish_reason, job.used[0] + event.prompt_tokens,
+                                 job.used[1] + event.completion_tokens, job.cached, event.stop_sequence))
 
     def _cancel(self, job: Job) -> None:
         try:

@@ -71,6 +71,9 @@ class BatchScheduler:
         self._live: dict[int, _Live] = {}
         self._rids: dict[object, int] = {}
         self._picker = None  # a LogprobPicker, made for the first request that wants log-probabilities
+        # Set by a distributed server: turns each request's sampler into one whose
+        # tokens every rank agrees on (rank 0's, broadcast to the others inside the step).
+        self.sampler_wrap = None
 
     # -- requests -----------------------------------------------------------
     def submit(self, request: GenerationRequest, rid=None, *, cache=None, cache_tokens=None,
@@ -88,12 +91,15 @@ class BatchScheduler:
             if done >= len(tokens) or list(tokens[:done]) != list(cache_tokens):
                 raise ValueError("cache_tokens must be a proper prefix of the prompt")
             tokens = tokens[done:]
+        sampler = make_sampler(request.sampling, engine.vocab_size)
+        if self.sampler_wrap is not None:
+            sampler = self.sampler_wrap(sampler)
         uid = self._gen.insert(
             [list(tokens)],
             max_tokens=[request.max_tokens],
             caches=[cache] if cache is not None else None,
             all_tokens=[list(cache_tokens)] if cache is not None else None,
-            samplers=[make_sampler(request.sampling, engine.vocab_size)],
+            samplers=[sampler],
             logits_processors=[request.logits_processors()],
         )[0]
         if rid is None:
@@ -134,14 +140,19 @@ class BatchScheduler:
         return len(self._live)
 
     # -- the work -------------------------------------------------------------
-    def step(self) -> list:
+    def next_chunk(self) -> int:
+        """The prompt tokens per sequence the next step will process (the pacer's choice)."""
+        return self.pacer.chunk(min(self._prefill_rows, self.prefilling))
+
+    def step(self, chunk: int | None = None) -> list:
         """One scheduling step: prompt processing and/or one decoded token per
-        active request.  Returns the events, in order."""
+        active request.  Returns the events, in order.  ``chunk``: the prompt
+        tokens per sequence of this step (default ``next_chunk()``; the ranks
+        of a distributed server all take rank 0's)."""
         if not self._live:
             return []
         gen = self._gen
-        rows = min(self._prefill_rows, self.prefilling)
-        chunk = gen.prefill_step_size = self.pacer.chunk(rows)
+        chunk = gen.prefill_step_size = self.next_chunk() if chunk is None else chunk
         with gen.stats() as stats:
             _, responses = gen.next()
         self.pacer.record(stats.prompt_tokens, stats.prompt_time, chunk)

@@ -3,9 +3,10 @@
 ``load_images(sources, ...)`` turns paths, ``-`` (stdin bytes) or raw bytes into
 ``ImageInput`` records: the decoded RGB picture (EXIF orientation applied,
 first frame of a GIF), its sha256, size and EXIF summary.  Every failure is
-``invalid_image`` naming the file: not found, a URL (no network), not an
-image, an unsupported format, truncated, or over the per-image / per-request
-byte limits.  Only Pillow (and pillow-heif for HEIC, when installed) is
+``invalid_image`` naming the file: not found, a URL (no network, unless
+``allow_urls``: then ``image_fetch`` fetches http(s) URLs), not an image, an
+unsupported format, truncated, or over the per-image / per-request byte
+limits.  Only Pillow (and pillow-heif for HEIC, when installed) is
 imported, never mlx-vlm: a bad image fails in milliseconds.
 """
 
@@ -16,6 +17,7 @@ import io
 import os
 
 from mlxk_common.engine.exif import read_exif
+from mlxk_common.engine.image_fetch import fetch_image
 from mlxk_common.errors import MlxkError
 from mlxk_common.progress import human_bytes
 
@@ -51,8 +53,9 @@ def _invalid(file: str, why: str, **details) -> MlxkError:
     return MlxkError("invalid_image", f"{file}: {why}", file=file, **details)
 
 
-def read_source(source: str, stdin=None, max_image: int = MAX_IMAGE_BYTES) -> tuple[str, bytes]:
-    """(name to show, bytes) of a path or '-'; URLs are refused (no network)."""
+def read_source(source: str, stdin=None, max_image: int = MAX_IMAGE_BYTES,
+                allow_urls: bool = False) -> tuple[str, bytes]:
+    """(name to show, bytes) of a path or '-'; http(s) URLs only when ``allow_urls``."""
     if source == "-":
         raw = getattr(stdin, "buffer", stdin)
         data = raw.read(max_image + 1) if raw is not None else b""
@@ -63,9 +66,11 @@ def read_source(source: str, stdin=None, max_image: int = MAX_IMAGE_BYTES) -> tu
                            limit_bytes=max_image)
         return "-", data
     lowered = source.lower()
+    if allow_urls and lowered.startswith(("http://", "https://")):
+        return source, fetch_image(source, max_image)
     if lowered.startswith(("http://", "https://", "ftp://", "data:")):
-        raise _invalid(source, "URLs are not fetched (no network); download the image and give its path",
-                       reason="url")
+        raise _invalid(source, "URLs are not fetched (no network); download the image and give its path, "
+                       "or allow http(s) URLs with --allow-image-urls", reason="url")
     try:
         size = os.stat(source).st_size
         if size > max_image:
@@ -115,20 +120,33 @@ def decode(file: str, data: bytes, index: int = 1, exif: bool = True) -> ImageIn
 
 
 def load_images(sources, *, stdin=None, max_image: int = MAX_IMAGE_BYTES, max_request: int = MAX_REQUEST_BYTES,
-                exif: bool = True) -> list[ImageInput]:
+                exif: bool = True, allow_urls: bool = False) -> list[ImageInput]:
     """Read, check and decode every image of one request, in order."""
     if sum(1 for s in sources if s == "-") > 1:
         raise MlxkError("usage_error", "'-' (an image on stdin) can be given once")
     total = 0
     images = []
     for index, source in enumerate(sources, 1):
-        file, data = read_source(source, stdin, max_image)
+        file, data = read_source(source, stdin, max_image, allow_urls)
         total += len(data)
         if total > max_request:
             raise _invalid(file, f"the images add up to over {human_bytes(max_request)} (--max-images-total)",
                            reason="request_too_large", limit_bytes=max_request)
         images.append(decode(file, data, index, exif))
     return images
+
+
+def chunks_of(images: list, size: int | None) -> list[list]:
+    """The images ``size`` at a time (all in one chunk when ``size`` is None)."""
+    size = size or max(1, len(images))
+    return [images[i:i + size] for i in range(0, len(images), size)]
+
+
+def chunk_header(number: int, total: int, chunk) -> str:
+    """``Chunk 2/5: images 3–4``: which images a chunk's answer belongs to (mlx-run's and the server's)."""
+    first, last = chunk[0].index, chunk[-1].index
+    span = f"image {first}" if first == last else f"images {first}–{last}"
+    return f"Chunk {number}/{total}: {span}"
 
 
 def _looks_heic(data: bytes) -> bool:

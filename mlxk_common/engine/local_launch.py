@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,9 +52,23 @@ def main(argv: list[str] | None = None) -> int:
                 proc.stdin.close()
             except OSError:
                 pass  # it ended already: its exit status says why
+        threading.Thread(target=_orphan_guard, args=(ranks,), daemon=True).start()
         return _wait(ranks)
     finally:
         os.unlink(f.name)
+
+
+def _orphan_guard(ranks: dict) -> None:
+    """The launching tool keeps this stdin open while it watches; its end (the tool
+    was killed) must not leave the ranks running with no one to stop them."""
+    try:  # the raw descriptor: a buffered read would hold stdin's lock at interpreter exit
+        while os.read(sys.stdin.fileno(), 65536):
+            pass
+    except (OSError, ValueError):
+        pass
+    for _, proc in ranks.values():
+        if proc.poll() is None:
+            proc.terminate()
 
 
 def _wait(ranks: dict) -> int:

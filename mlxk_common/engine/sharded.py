@@ -111,6 +111,29 @@ class Rank:
         self.group = group
         self.report(event="ready")
 
+    def collective_cost(self, size: int, dtype: str = "float16", reps: int = 20) -> float:
+        """Median seconds of one all-reduce of ``size`` elements (one token's hidden state) on
+        this group: what tensor parallelism pays twice per layer per token.  Every rank must
+        call it at the same point."""
+        import mlx.core as mx
+
+        x = mx.ones((1, max(1, size)), dtype=getattr(mx, dtype, mx.float16))
+        times = []
+        for i in range(reps + 3):
+            start = time.perf_counter()
+            mx.eval(mx.distributed.all_sum(x, group=self.group))
+            if i >= 3:  # the first ones set up the connections' buffers
+                times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    def collectives_per_token(self, layers: int | None) -> int | None:
+        """Collectives one generated token costs: tensor parallel, an all-reduce after the
+        attention and after the MLP of every layer; pipeline, one hand-over per rank boundary
+        and the final all-gather of the output."""
+        if self.mode == TENSOR:
+            return 2 * layers if layers else None
+        return self.ranks
+
     def load(self, located, cpu=None):
         """This rank's share of the model, as a ``TextEngine`` (the same checks as a plain load)."""
         import mlx.core as mx

@@ -126,21 +126,24 @@ def answer_images(ctx: Context, engine, name: str, settings, vs: VisionSettings,
             raise
         if printer is not None:
             printer.end()
-        note_finish(ctx, finished, engine.load_s if number == 1 else None)
+        first = number == 1
+        note_finish(ctx, finished, engine.load_s if first else None, engine.cpu_path if first else None)
         record = result_record(name, prompt, finished, settings.hide_reasoning)
         results.append({"chunk": number, "images": [i.index for i in chunk],
                         "files": [i.file for i in chunk], **{k: record[k] for k in (
                             "response", "reasoning", "finish_reason", "usage", "timing")}})
-    return combined(name, prompt, images, results, engine.load_s)
+    return combined(name, prompt, images, results, engine.load_s, engine.cpu_path)
 
 
-def combined(name, prompt, images, results, load_s) -> dict:
+def combined(name, prompt, images, results, load_s, cpu_path=None) -> dict:
     """The result record: the last chunk's fields at the top for one chunk; joined for several."""
     usage = {k: sum(r["usage"][k] for r in results) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
     response = "\n\n".join(r["response"] for r in results)
     reasons = [r["reasoning"] for r in results if r["reasoning"]]
     reasoning = "\n\n".join(reasons) if reasons else None
     first = results[0]["timing"]
+    if cpu_path is not None:  # on a CPU device: which path ran and why, as for text (engine/cpu/path.py)
+        first = {**first, "cpu": cpu_path}
     return {"model": name, "prompt": prompt, "response": response, "reasoning": reasoning,
             "reasoning_content": reasoning, "finish_reason": results[-1]["finish_reason"], "usage": usage,
             "timing": {"load_s": round(load_s, 3), **first}, "images": [i.record() for i in images],

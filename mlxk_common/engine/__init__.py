@@ -96,7 +96,7 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
     models load with mlx-lm, vision models with mlx-vlm (vision.py; they answer
     text-only requests too), speech-to-text models (audio) with mlx-audio
     (speech.py).  ``cpu`` (``--cpu-dtype`` and the memory budget) matters for
-    text models on a CPU device only (Whisper always runs in float32 on a CPU).
+    text and vision models on a CPU device only (Whisper always runs in float32 on a CPU).
     """
     located = as_located(model)
     located.require_config()
@@ -107,7 +107,7 @@ def load_engine(model, kind: str | None = None, cpu: CpuSettings | None = None):
         raise MlxkError("capability_not_supported", f"{name} is a {actual} model, not {wanted}",
                         kind=actual, requested=wanted)
     if actual == VISION:
-        return load_vision_engine(located)  # text-only prompts run on it too
+        return load_vision_engine(located, cpu)  # text-only prompts run on it too
     if wanted == AUDIO and actual == AUDIO:
         return load_speech_engine(located)  # mlx-audio loads here, only for audio
     if wanted != TEXT or actual != TEXT:

@@ -18,6 +18,8 @@ import copy
 import os
 import time
 
+from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu.path import CpuSettings, apply
 from mlxk_common.engine.loader import token_budget
 from mlxk_common.engine.prompting import ROLES
 from mlxk_common.engine.reasoning import detect_markers, starts_in_reasoning
@@ -45,7 +47,9 @@ class VisionRequest(GenerationRequest):
         self.preamble = preamble  # text the answer starts with (the server's EXIF table), not generated
 
 
-def load_vision_engine(info: Located) -> VisionEngine:
+def load_vision_engine(info: Located, cpu: CpuSettings | None = None) -> VisionEngine:
+    """Load with mlx-vlm; on a CPU device the whole model (language model and vision
+    tower) then takes the text engine's CPU path (cpu/path.py: float32, OpenBLAS)."""
     name = os.path.basename(info.path)
     if not backend_installed("mlx_vlm"):
         raise MlxkError("capability_not_supported", f"{name} is a vision model and mlx-vlm is not installed",
@@ -55,6 +59,7 @@ def load_vision_engine(info: Located) -> VisionEngine:
                         path=str(info.path), reason=f"model_type '{info.architecture}' not supported by mlx-vlm",
                         runtime_compatible=False)
     start = time.perf_counter()
+    blas.ensure()  # a no-op when the tool already did it at start-up; must precede mlx's import
     try:
         from mlx_vlm.utils import load
 
@@ -63,7 +68,9 @@ def load_vision_engine(info: Located) -> VisionEngine:
         message = " ".join(str(exc).split())[:300]
         raise MlxkError("unhealthy", f"cannot load {name}: {type(exc).__name__}" + (f": {message}" if message else ""),
                         path=str(info.path)) from None
-    return VisionEngine(info, model, processor, time.perf_counter() - start)
+    # The vision tower casts the pixel values to its own weights' dtype (float32 on the CPU path).
+    cpu_path = apply(model, cpu)
+    return VisionEngine(info, model, processor, time.perf_counter() - start, cpu_path)
 
 
 class VisionEngine:
@@ -71,13 +78,13 @@ class VisionEngine:
 
     kind = VISION
 
-    def __init__(self, info: Located, model, processor, load_s: float = 0.0):
+    def __init__(self, info: Located, model, processor, load_s: float = 0.0, cpu_path: dict | None = None):
         self.info = info
         self.model = model
         self.processor = processor
         self.tokenizer = processor.tokenizer if hasattr(processor, "tokenizer") else processor
         self.load_s = load_s
-        self.cpu_path = None  # mlx-vlm's model runs as it comes (the CPU path is the text engine's)
+        self.cpu_path = cpu_path  # on a CPU device: which path runs and why (cpu/path.py); else None
         self.context_length = info.context_length
         eos = set(info.eos_ids())
         if getattr(self.tokenizer, "eos_token_id", None) is not None:
@@ -181,7 +188,7 @@ class VisionEngine:
         processors = make_logits_processors(params) or None
         stream = TextStream(self.detokenizer(), request.stop, request.markers, request.in_reasoning)
         eos = self.eos_ids
-        finish, sampled, produced, t_first = "length", 0, 0, None
+        finish, sampled, produced, t_first, t_last = "length", 0, 0, None, None
         t_start = time.perf_counter()
         with wired_limit(self.model, [generation_stream]):
             steps = generate_step(input_ids, self.model, pixel_values, mask, max_tokens=request.max_tokens,
@@ -190,8 +197,9 @@ class VisionEngine:
             try:
                 for token, _ in steps:
                     token = int(token)
+                    t_last = time.perf_counter()
                     if t_first is None:
-                        t_first = time.perf_counter()
+                        t_first = t_last
                     sampled += 1
                     if token in eos:
                         finish = "stop"
@@ -205,7 +213,9 @@ class VisionEngine:
                         break
             finally:
                 steps.close()
-        t_end = time.perf_counter()
+        # The rates end at the last token's arrival, as mlx-vlm's and mlx-lm's do: closing the
+        # loop waits for the step generate_step had already started past it, which no one uses.
+        t_end = t_last if sampled > 1 else time.perf_counter()
         content, reasoning = stream.finish()
         if content or reasoning:
             yield Delta(rid, content, reasoning)

@@ -23,10 +23,13 @@ import os
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
+from mlxk_common.engine import whisper_cpu
 from mlxk_common.engine.audio import SAMPLE_RATE
 from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.whisper_greedy import GreedyWhisper
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO
 
@@ -58,10 +61,13 @@ def load_speech_engine(located) -> SpeechEngine:
     if getattr(model, "_processor", None) is None or not hasattr(model, "generate"):
         raise MlxkError("unhealthy", f"{path.name}: no Whisper processor (preprocessor_config.json and "
                         "tokenizer files)", path=str(path))
+    encode = None
     if mx.default_device() == mx.cpu:
         _to_float32(model)
         _numpy_softmax(model)
+        encode = partial(whisper_cpu.encode, model)
     mx.eval(model.parameters())
+    GreedyWhisper(model, encode).install()
     _hook_progress()
     return SpeechEngine(located, model, time.perf_counter() - start)
 

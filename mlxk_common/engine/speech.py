@@ -61,13 +61,13 @@ def load_speech_engine(located) -> SpeechEngine:
     if getattr(model, "_processor", None) is None or not hasattr(model, "generate"):
         raise MlxkError("unhealthy", f"{path.name}: no Whisper processor (preprocessor_config.json and "
                         "tokenizer files)", path=str(path))
-    encode = None
+    encode = decoder_state = None
     if mx.default_device() == mx.cpu:
         _to_float32(model)
         _numpy_softmax(model)
-        encode = partial(whisper_cpu.encode, model)
+        encode, decoder_state = partial(whisper_cpu.encode, model), whisper_cpu.DecoderState
     mx.eval(model.parameters())
-    GreedyWhisper(model, encode).install()
+    GreedyWhisper(model, encode, decoder_state).install()
     _hook_progress()
     return SpeechEngine(located, model, time.perf_counter() - start)
 

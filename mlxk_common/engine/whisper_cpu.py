@@ -57,10 +57,15 @@ def _numpy(array):
 
 def gelu(array):
     """GELU (erf form) of a freshly computed float32 MLX array, in place; returns it."""
+    view, result = _numpy(array)
+    gelu_numpy(view.reshape(-1))
+    return result()
+
+
+def gelu_numpy(flat):
+    """GELU (erf form) of a 1-D float32 NumPy array, in place."""
     import numpy as np
 
-    view, result = _numpy(array)
-    flat = view.reshape(-1)
     f32 = np.float32
     for start in range(0, flat.size, BLOCK):
         x = flat[start : start + BLOCK]
@@ -81,7 +86,6 @@ def gelu(array):
         # x >= 0: x * (1 - erfc/2); x < 0: x * erfc/2
         np.subtract(f32(1), p, out=p, where=x >= 0)
         x *= p
-    return result()
 
 
 def softmax(array):
@@ -137,3 +141,136 @@ def encode(model, mel):
     x = enc.ln_post(x)
     mx.eval(x)
     return x
+
+
+class DecoderState:
+    """mlx-audio's ``TextDecoder`` over one window, token by token, in NumPy on
+    views of the model's float32 weights: a token's step is some forty small
+    products and norms, and each MLX operation costs tens of microseconds to
+    schedule on the CPU, more than the arithmetic; NumPy and one BLAS call per
+    product cost a few.  The cross-attention keys and values are laid out once
+    per window, the self-attention cache is preallocated.
+
+        state = DecoderState(model.decoder, features)
+        rows = state.step(tokens, rows=(0, -1))   # NumPy logits at those positions
+    """
+
+    def __init__(self, decoder, features):
+        import mlx.core as mx
+        import numpy as np
+
+        from mlxk_common.engine.cpu import blas
+
+        def view(a):
+            mx.eval(a)
+            return np.array(a, copy=False) if a.dtype == mx.float32 else np.array(a, dtype=np.float32)
+
+        def linear(m):
+            return view(m.weight), (view(m.bias) if "bias" in m else None)
+
+        def norm(m):
+            return view(m.weight), view(m.bias), m.eps
+
+        self.matvec = blas.matvec()
+        blocks = decoder.blocks
+        self.heads = blocks[0].attn.n_head
+        self.embed = view(decoder.token_embedding.weight)
+        n_ctx, n_state = decoder.positional_embedding.shape
+        self.positions = view(decoder.positional_embedding)
+        self.mask = view(decoder._mask)
+        self.norm = norm(decoder.ln)
+        self.size = n_state // self.heads
+        scale = self.size**-0.25
+        self.scale = np.float32(scale)
+        ctx = features.shape[1]
+        self.layers = []
+        for block in blocks:
+            cross = block.cross_attn
+            k = cross.key(features)[0].reshape(ctx, self.heads, -1).transpose(1, 2, 0) * scale
+            v = cross.value(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2)
+            self.layers.append(
+                {
+                    "attn_ln": norm(block.attn_ln),
+                    "query": linear(block.attn.query),
+                    "key": linear(block.attn.key),
+                    "value": linear(block.attn.value),
+                    "out": linear(block.attn.out),
+                    "cross_ln": norm(block.cross_attn_ln),
+                    "cross_query": linear(cross.query),
+                    "cross_out": linear(cross.out),
+                    "cross_k": np.ascontiguousarray(view(k)),
+                    "cross_v": np.ascontiguousarray(view(v)),
+                    "mlp_ln": norm(block.mlp_ln),
+                    "mlp1": linear(block.mlp1),
+                    "mlp2": linear(block.mlp2),
+                    "keys": np.zeros((self.heads, n_ctx, self.size), np.float32),
+                    "values": np.zeros((self.heads, n_ctx, self.size), np.float32),
+                }
+            )
+        self.offset = 0
+
+    def _linear(self, params, x):
+        weight, bias = params
+        if x.shape[0] == 1 and self.matvec is not None:
+            y = self.matvec(weight, x[0])[None]
+        else:
+            y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def _norm(params, x):
+        import numpy as np
+
+        weight, bias, eps = params
+        centred = x - x.mean(axis=-1, keepdims=True)
+        var = np.mean(centred * centred, axis=-1, keepdims=True)
+        centred /= np.sqrt(var + np.float32(eps))
+        centred *= weight
+        centred += bias
+        return centred
+
+    def _attend(self, q, keys, values, mask=None):
+        """q (L, n_state); keys (heads, size, T); values (heads, T, size) -> (L, n_state)."""
+        import numpy as np
+
+        length = q.shape[0]
+        scores = q.reshape(length, self.heads, self.size).transpose(1, 0, 2) @ keys
+        if mask is not None:
+            scores += mask
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        return (scores @ values).transpose(1, 0, 2).reshape(length, -1)
+
+    def step(self, tokens, rows=None):
+        """Feed ``tokens`` (ids) at the current offset; the logits (NumPy, one row per
+        position in ``rows``, default the last)."""
+        import numpy as np
+
+        length, start = len(tokens), self.offset
+        end = start + length
+        x = self.embed[tokens] + self.positions[start:end]
+        mask = self.mask[start:end, :end] if length > 1 else None
+        for layer in self.layers:
+            h = self._norm(layer["attn_ln"], x)
+            q = self._linear(layer["query"], h) * self.scale
+            k = self._linear(layer["key"], h) * self.scale
+            v = self._linear(layer["value"], h)
+            layer["keys"][:, start:end] = k.reshape(length, self.heads, self.size).transpose(1, 0, 2)
+            layer["values"][:, start:end] = v.reshape(length, self.heads, self.size).transpose(1, 0, 2)
+            keys = layer["keys"][:, :end].transpose(0, 2, 1)
+            x = x + self._linear(layer["out"], self._attend(q, keys, layer["values"][:, :end], mask))
+            h = self._norm(layer["cross_ln"], x)
+            q = self._linear(layer["cross_query"], h) * self.scale
+            x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"]))
+            h = self._linear(layer["mlp1"], self._norm(layer["mlp_ln"], x))
+            gelu_numpy(h.reshape(-1))
+            x = x + self._linear(layer["mlp2"], h)
+        self.offset = end
+        x = self._norm(self.norm, x)
+        picked = x[list(rows) if rows is not None else [length - 1]]
+        if self.matvec is not None:
+            return np.stack([self.matvec(self.embed, row) for row in picked])
+        return picked @ self.embed.T

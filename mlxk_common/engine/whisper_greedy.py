@@ -50,11 +50,12 @@ class _Rules:
 class GreedyWhisper:
     """Installed on a loaded mlx-audio Whisper: ``model.decode`` becomes ``self.decode``."""
 
-    def __init__(self, model, encode=None):
+    def __init__(self, model, encode=None, decoder_state=None):
         from mlx_audio.stt.models.whisper.decoding import decode as mlx_audio_decode
 
         self.model = model
         self.encode = encode or model.encoder
+        self.decoder_state = decoder_state or _DecoderState
         self.fallback = mlx_audio_decode
         self._rules: dict = {}
 
@@ -131,7 +132,7 @@ class GreedyWhisper:
         features = self.encode(mel[None].astype(dtype))
         if features.dtype != dtype:
             raise TypeError(f"audio_features has an incorrect dtype: {features.dtype}")
-        state = _DecoderState(model.decoder, features)
+        state = self.decoder_state(model.decoder, features)
 
         tokens = self.initial_tokens(rules, options)
         sample_begin = len(tokens)

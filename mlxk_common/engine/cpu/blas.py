@@ -123,3 +123,42 @@ def prepared_copy(source: str, environ) -> tuple[str, bool]:
         f.write(data)
     os.replace(temp, target)
     return target, info["shim"]
+
+
+def matvec():
+    """``y = W @ x`` for a row-major float32 matrix and vector (NumPy arrays) through
+    the OpenBLAS that serves MLX (its threads), or None when that is not loaded.
+    For code that runs a model step by step on the CPU: one C call, no graph."""
+    global _matvec
+    if _matvec is None:
+        _matvec = _make_matvec()
+    return _matvec or None
+
+
+_matvec = None
+
+
+def _make_matvec():
+    state = status()
+    if state.get("blas") != "openblas" or not state.get("library"):
+        return False
+    import ctypes
+
+    import numpy as np
+
+    gemv = ctypes.CDLL(state["library"]).cblas_sgemv
+    c_int, c_float, ptr = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+    gemv.argtypes = [c_int, c_int, c_int, c_int, c_float, ptr, c_int, ptr, c_int, c_float, ptr, c_int]
+    gemv.restype = None
+
+    def run(weight, x, out=None):
+        rows, cols = weight.shape
+        if not weight.flags.c_contiguous or weight.dtype != np.float32 or x.shape != (cols,):
+            raise ValueError("matvec takes a row-major float32 matrix and a matching vector")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if out is None:
+            out = np.empty(rows, np.float32)
+        gemv(101, 111, rows, cols, 1.0, weight.ctypes.data, cols, x.ctypes.data, 1, 0.0, out.ctypes.data, 1)
+        return out
+
+    return run

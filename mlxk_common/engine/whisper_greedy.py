@@ -58,9 +58,28 @@ class GreedyWhisper:
         self.decoder_state = decoder_state or _DecoderState
         self.fallback = mlx_audio_decode
         self._rules: dict = {}
+        self._last = None  # (mel as NumPy, its features): word timestamps re-read the window just decoded
 
     def install(self) -> None:
         self.model.decode = self.decode
+        self.model.forward_with_cross_qk = self.forward_with_cross_qk
+
+    def features(self, mel):
+        """The encoder's output for ``mel`` (1, frames, n_mels); the last window's again if it is the same."""
+        import numpy as np
+
+        key = np.array(mel)
+        last = self._last
+        if last is not None and last[0].shape == key.shape and np.array_equal(last[0], key):
+            return last[1]
+        features = self.encode(mel)
+        self._last = (key, features)
+        return features
+
+    def forward_with_cross_qk(self, mel, tokens):
+        """mlx-audio's ``Model.forward_with_cross_qk`` (word timestamps' alignment), on this encoder."""
+        logits, _, cross_qk = self.model.decoder(tokens, self.features(mel))
+        return logits, cross_qk
 
     def handles(self, mel, options) -> bool:
         return (
@@ -129,7 +148,7 @@ class GreedyWhisper:
         rules = self.rules(options)
         dims = model.dims
         dtype = mx.float16 if options.fp16 else mx.float32
-        features = self.encode(mel[None].astype(dtype))
+        features = self.features(mel[None].astype(dtype))
         if features.dtype != dtype:
             raise TypeError(f"audio_features has an incorrect dtype: {features.dtype}")
         state = self.decoder_state(model.decoder, features)

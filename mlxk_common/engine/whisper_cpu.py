@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+from mlxk_common.engine.cpu import blas
+
 BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
 _INV_SQRT2 = 1 / math.sqrt(2)
 # erfc(z) = t * exp(-z*z + P(t)), t = 1 / (1 + z/2), z >= 0 (Numerical Recipes, erfcc)
@@ -124,8 +126,6 @@ def attention(attn, x):
     import mlx.core as mx
     import numpy as np
 
-    from mlxk_common.engine.cpu import blas
-
     gemm = blas.gemm()
     n_batch, n_ctx, n_state = x.shape
     heads = attn.n_head
@@ -180,8 +180,6 @@ class DecoderState:
     def __init__(self, decoder, features):
         import mlx.core as mx
         import numpy as np
-
-        from mlxk_common.engine.cpu import blas
 
         def view(a):
             mx.eval(a)

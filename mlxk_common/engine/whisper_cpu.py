@@ -192,6 +192,7 @@ class DecoderState:
             return view(m.weight), view(m.bias), m.eps
 
         self.matvec = blas.matvec()
+        self.gemm = blas.gemm()  # not NumPy's matmul: its own OpenBLAS would run its own threads
         blocks = decoder.blocks
         self.heads = blocks[0].attn.n_head
         self.embed = view(decoder.token_embedding.weight)
@@ -206,7 +207,7 @@ class DecoderState:
         self.layers = []
         for block in blocks:
             cross = block.cross_attn
-            k = cross.key(features)[0].reshape(ctx, self.heads, -1).transpose(1, 2, 0) * scale
+            k = cross.key(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2) * scale
             v = cross.value(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2)
             self.layers.append(
                 {
@@ -230,11 +231,15 @@ class DecoderState:
         self.offset = 0
 
     def _linear(self, params, x):
+        import numpy as np
+
         weight, bias = params
         if x.shape[0] == 1 and self.matvec is not None:
             y = self.matvec(weight, x[0])[None]
         else:
-            y = x @ weight.T
+            y = self.gemm(
+                np.ascontiguousarray(x), weight, np.empty((x.shape[0], weight.shape[0]), np.float32), trans_b=True
+            )
         if bias is not None:
             y += bias
         return y
@@ -252,17 +257,22 @@ class DecoderState:
         return centred
 
     def _attend(self, q, keys, values, mask=None):
-        """q (L, n_state); keys (heads, size, T); values (heads, T, size) -> (L, n_state)."""
+        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state), a head at a time."""
         import numpy as np
 
-        length = q.shape[0]
-        scores = q.reshape(length, self.heads, self.size).transpose(1, 0, 2) @ keys
-        if mask is not None:
-            scores += mask
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        return (scores @ values).transpose(1, 0, 2).reshape(length, -1)
+        length, size = q.shape[0], self.size
+        out = np.empty_like(q)
+        scores = np.empty((length, keys.shape[1]), np.float32)
+        for h in range(self.heads):
+            cols = slice(h * size, (h + 1) * size)
+            self.gemm(q[:, cols], keys[h], scores, trans_b=True)
+            if mask is not None:
+                scores += mask
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            self.gemm(scores, values[h], out[:, cols])
+        return out
 
     def step(self, tokens, rows=None):
         """Feed ``tokens`` (ids) at the current offset; the logits (NumPy, one row per
@@ -280,8 +290,8 @@ class DecoderState:
             v = self._linear(layer["value"], h)
             layer["keys"][:, start:end] = k.reshape(length, self.heads, self.size).transpose(1, 0, 2)
             layer["values"][:, start:end] = v.reshape(length, self.heads, self.size).transpose(1, 0, 2)
-            keys = layer["keys"][:, :end].transpose(0, 2, 1)
-            x = x + self._linear(layer["out"], self._attend(q, keys, layer["values"][:, :end], mask))
+            attended = self._attend(q, layer["keys"][:, :end], layer["values"][:, :end], mask)
+            x = x + self._linear(layer["out"], attended)
             h = self._norm(layer["cross_ln"], x)
             q = self._linear(layer["cross_query"], h) * self.scale
             x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"]))

@@ -15,6 +15,13 @@ The CPU path: MLX's Linux CPU backend computes float16 matmuls in scalar code
 and sends float32 ones to BLAS, so on a CPU device the model runs in float32
 (the same transcript, many times faster, more so with the fast BLAS that
 ``engine.cpu.blas`` loads before mlx.core).  On Metal or CUDA it stays float16.
+
+mlx-audio's ``Model.generate`` runs the windows (seeking, segments, word
+timestamps); each window's greedy decoding is the engine's own
+(``engine.whisper_greedy``: the same rules and tokens, without mlx-audio's
+per-token waste), and on the CPU the encoder and the decoder's token steps run
+in ``engine.whisper_cpu`` (NumPy for what MLX's CPU backend computes one
+element at a time, BLAS for the products).  docs/cpu.md has the numbers.
 """
 
 from __future__ import annotations

@@ -257,21 +257,22 @@ class DecoderState:
         return centred
 
     def _attend(self, q, keys, values, mask=None):
-        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state), a head at a time."""
+        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state): the
+        products a head at a time, the softmax over all heads at once."""
         import numpy as np
 
         length, size = q.shape[0], self.size
         out = np.empty_like(q)
-        scores = np.empty((length, keys.shape[1]), np.float32)
+        scores = np.empty((self.heads, length, keys.shape[1]), np.float32)
         for h in range(self.heads):
-            cols = slice(h * size, (h + 1) * size)
-            self.gemm(q[:, cols], keys[h], scores, trans_b=True)
-            if mask is not None:
-                scores += mask
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            self.gemm(scores, values[h], out[:, cols])
+            self.gemm(q[:, h * size : (h + 1) * size], keys[h], scores[h], trans_b=True)
+        if mask is not None:
+            scores += mask
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        for h in range(self.heads):
+            self.gemm(scores[h], values[h], out[:, h * size : (h + 1) * size])
         return out
 
     def step(self, tokens, rows=None):

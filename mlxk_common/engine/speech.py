@@ -17,9 +17,9 @@ and sends float32 ones to BLAS, so on a CPU device the model runs in float32
 ``engine.cpu.blas`` loads before mlx.core).  On Metal or CUDA it stays float16.
 
 mlx-audio's ``Model.generate`` runs the windows (seeking, segments, word
-timestamps); each window's greedy decoding is the engine's own
+timestamps); on the CPU each window's greedy decoding is the engine's own
 (``engine.whisper_greedy``: the same rules and tokens, without mlx-audio's
-per-token waste), and on the CPU the encoder and the decoder's token steps run
+per-token waste), with the encoder and the decoder's token steps
 in ``engine.whisper_cpu`` (NumPy for what MLX's CPU backend computes one
 element at a time, BLAS for the products).  docs/cpu.md has the numbers.
 """
@@ -68,13 +68,14 @@ def load_speech_engine(located) -> SpeechEngine:
     if getattr(model, "_processor", None) is None or not hasattr(model, "generate"):
         raise MlxkError("unhealthy", f"{path.name}: no Whisper processor (preprocessor_config.json and "
                         "tokenizer files)", path=str(path))
-    encode = decoder_state = None
-    if mx.default_device() == mx.cpu:
+    on_cpu = mx.default_device() == mx.cpu
+    if on_cpu:
         _to_float32(model)
         _numpy_softmax(model)
-        encode, decoder_state = partial(whisper_cpu.encode, model), whisper_cpu.DecoderState
     mx.eval(model.parameters())
-    GreedyWhisper(model, encode, decoder_state).install()
+    if on_cpu:
+        # The engine's own window loop; on Metal/CUDA (untested there) mlx-audio's stays.
+        GreedyWhisper(model, partial(whisper_cpu.encode, model), whisper_cpu.DecoderState).install()
     _hook_progress()
     return SpeechEngine(located, model, time.perf_counter() - start)
 

@@ -57,7 +57,7 @@ w, c = time.perf_counter(), time.process_time()
 result = engine.transcribe(samples)
 from mlxk_common.engine.speech import cpu_blas
 done(load_s, time.perf_counter() - w, time.process_time() - c, result["text"],
-     {"dtype": engine.dtype, "blas": cpu_blas().get("blas", "reference")})
+     {"dtype": engine.dtype, "blas": cpu_blas().get("blas", "reference"), "threads": cpu_blas().get("threads")})
 """
 
 MLX_AUDIO_CHILD = CHILD_PRELUDE + r"""
@@ -85,32 +85,44 @@ done(load_s, time.perf_counter() - w, time.process_time() - c, text)
 
 
 PROFILE_CHILD = CHILD_PRELUDE + r"""
-# Where mlxk's time goes, per clip: the log-mel spectrogram, the encoder (one
-# 30-second window each), and the rest of the transcription (the decoder's
-# token loop, timestamps, text), each in CPU seconds.
+# Where mlxk's time goes, per clip, in CPU seconds: the log-mel spectrogram,
+# the encoder (every 30-second window it ran), the decoder's token steps, and
+# the rest (logit rules, timestamps, text, the window loop).
 from mlxk_common.engine.speech import cpu_blas
 cpu_blas()  # before mlx.core, as the tools do
 import mlx.core as mx
 from mlxk_common.engine import load_engine
 from mlxk_common.engine.audio import decode
-from mlx_audio.stt.models.whisper.audio import N_FRAMES, log_mel_spectrogram, pad_or_trim
+from mlx_audio.stt.models.whisper.audio import log_mel_spectrogram
 engine = load_engine(args["mlx"])
-model = engine.model
+greedy = engine.model.decode.__self__  # engine.whisper_greedy.GreedyWhisper
+parts = {"encoder_s": 0.0, "decoder_s": 0.0, "windows": 0, "tokens": 0}
+encode, state = greedy.encode, greedy.decoder_state
+def timed_encode(mel):
+    c = time.process_time()
+    out = encode(mel)
+    mx.eval(out)
+    parts["encoder_s"] += time.process_time() - c
+    parts["windows"] += 1
+    return out
+class TimedState(state):
+    def step(self, *a, **k):
+        c = time.process_time()
+        out = super().step(*a, **k)
+        parts["decoder_s"] += time.process_time() - c
+        parts["tokens"] += 1
+        return out
+greedy.encode, greedy.decoder_state = timed_encode, TimedState
 samples = decode(open(args["clip"], "rb").read(), args["clip"])
+engine.transcribe(samples[: 16000 * 2])  # warm-up
+parts.update(encoder_s=0.0, decoder_s=0.0, windows=0, tokens=0)
 c = time.process_time()
-mel = log_mel_spectrogram(mx.array(samples), n_mels=model.dims.n_mels, padding=0)
-mx.eval(mel)
+mx.eval(log_mel_spectrogram(mx.array(samples), n_mels=engine.model.dims.n_mels, padding=16000 * 30))
 mel_s = time.process_time() - c
-windows = max(1, -(-mel.shape[0] // N_FRAMES))
-window = pad_or_trim(mel[:N_FRAMES], N_FRAMES, axis=-2).astype(model.dtype)[None]
-mx.eval(model.encoder(window))  # warm-up
-c = time.process_time()
-mx.eval(model.encoder(window))
-encoder_s = (time.process_time() - c) * windows
 c = time.process_time()
 engine.transcribe(samples)
 total = time.process_time() - c
-done(0, 0, total, "", {"mel_s": mel_s, "encoder_s": encoder_s, "windows": windows})
+done(0, 0, total, "", {"mel_s": mel_s, **parts})
 """
 
 
@@ -173,10 +185,13 @@ def main() -> int:
                                                         "and a minute of it)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="faster-whisper's cpu_threads")
+    parser.add_argument("--mlxk-threads", default="1,2",
+                        help="mlxk's BLAS threads (MLXK2_CPU_THREADS), a row each (default 1,2)")
     parser.add_argument("--skip-mlx-audio", action="store_true", help="mlx-audio as it comes is very slow on CPU")
     parser.add_argument("--mlx-audio-clips", type=int, default=1,
                         help="clips mlx-audio as it comes runs on (the first N; default 1)")
     args = parser.parse_args()
+    args.mlxk_threads = [int(t) for t in args.mlxk_threads.split(",") if t.strip()]
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     tmp = Path(tempfile.mkdtemp(prefix="audio-bench-"))
@@ -190,10 +205,12 @@ def main() -> int:
         subprocess.run([str(Path(sys.executable).parent / "mlxk-convert"), args.ct2, args.mlx, "--from-ct2"],
                        check=True, stdout=subprocess.DEVNULL)
     clips = args.clip or default_clips(tmp)
-    engines = [("mlxk", MLXK_CHILD, {}), ("faster-whisper f32", FASTER_WHISPER_CHILD, {"compute": "float32"}),
-               ("faster-whisper int8", FASTER_WHISPER_CHILD, {"compute": "int8"})]
+    engines = [(f"mlxk, {t} thread{'s' if t > 1 else ''}", MLXK_CHILD, {"mlxk_threads": t})
+               for t in args.mlxk_threads]
+    engines += [("faster-whisper f32", FASTER_WHISPER_CHILD, {"compute": "float32"}),
+                ("faster-whisper int8", FASTER_WHISPER_CHILD, {"compute": "int8"})]
     if not args.skip_mlx_audio:
-        engines.insert(1, ("mlx-audio as it comes", MLX_AUDIO_CHILD, {}))
+        engines.insert(len(args.mlxk_threads), ("mlx-audio as it comes", MLX_AUDIO_CHILD, {}))
     reference = words(SCRIPT)
     print(f"# {len(clips)} clip(s), {args.runs} interleaved rounds, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
@@ -205,30 +222,36 @@ def main() -> int:
                 if name.startswith("mlx-audio") and index >= args.mlx_audio_clips:
                     continue
                 run_args = {"mlx": args.mlx, "ct2": args.ct2, "clip": clip, "threads": args.threads, **extra}
-                results[name].append(measured(code, run_args, env))
-        repeats = round(len(words(results["mlxk"][0]["text"])) / len(reference)) or 1
+                child_env = {**env, "MLXK2_CPU_THREADS": str(extra["mlxk_threads"])} if "mlxk_threads" in extra else env
+                results[name].append(measured(code, run_args, child_env))
+        first = results[engines[0][0]][0]
+        repeats = round(len(words(first["text"])) / len(reference)) or 1
         print(f"\n## {Path(clip).name}: {seconds:.2f} s of audio\n")
-        print("| engine | RTF | CPU s / audio s | load s | peak RSS MB | WER | notes |")
-        print("|---|---|---|---|---|---|---|")
-        base = None
+        print("| engine | RTF | RTF / faster-whisper f32 | CPU s / audio s | load s | peak RSS MB | WER | notes |")
+        print("|---|---|---|---|---|---|---|---|")
+        fw = results.get("faster-whisper f32")
+        fw_rtf = statistics.median(r["wall_s"] for r in fw) / seconds if fw else None
         for name, _, _ in engines:
             runs = results[name]
             if not runs:
                 continue
             rtf = statistics.median(r["wall_s"] for r in runs) / seconds
             cpu = statistics.median(r["cpu_s"] for r in runs) / seconds
-            base = base or rtf
             error = statistics.median(wer(reference * repeats, words(r["text"])) for r in runs)
-            note = f"{r['dtype']}, {r['blas']} BLAS" if "dtype" in (r := runs[0]) else ""
-            print(f"| {name} | {rtf:.3f} | {cpu:.3f} | {statistics.median(r['load_s'] for r in runs):.2f} | "
+            note = f"{r['dtype']}, {r['blas']} BLAS x{r.get('threads')}" if "dtype" in (r := runs[0]) else ""
+            ratio = f"{rtf / fw_rtf:.2f}" if fw_rtf else ""
+            print(f"| {name} | {rtf:.3f} | {ratio} | {cpu:.3f} | {statistics.median(r['load_s'] for r in runs):.2f} | "
                   f"{statistics.median(r['rss_mb'] for r in runs):.0f} | {error:.3f} | {note} |")
         texts = {name: results[name][0]["text"] for name, _, _ in engines if results[name]}
         same = len({" ".join(words(t)) for t in texts.values()}) == 1
         print(f"\nsame transcript (case and punctuation ignored) from every engine: {same}")
-        p = measured(PROFILE_CHILD, {"mlx": args.mlx, "clip": clip}, env)
-        rest = p["cpu_s"] - p["mel_s"] - p["encoder_s"]
-        print(f"mlxk CPU seconds: mel {p['mel_s']:.2f}, encoder {p['encoder_s']:.2f} ({p['windows']} window(s)), "
-              f"decoder loop and the rest {rest:.2f}, of {p['cpu_s']:.2f}")
+        for threads in args.mlxk_threads:
+            p = measured(PROFILE_CHILD, {"mlx": args.mlx, "clip": clip}, {**env, "MLXK2_CPU_THREADS": str(threads)})
+            rest = p["cpu_s"] - p["mel_s"] - p["encoder_s"] - p["decoder_s"]
+            print(f"mlxk CPU seconds ({threads} BLAS thread(s)): mel {p['mel_s']:.2f}, encoder {p['encoder_s']:.2f} "
+                  f"({p['windows']} window(s), {p['encoder_s'] / max(1, p['windows']):.2f} each), decoder steps "
+                  f"{p['decoder_s']:.2f} ({p['tokens']} steps, {1000 * p['decoder_s'] / max(1, p['tokens']):.1f} ms "
+                  f"each), the rest {rest:.2f}, of {p['cpu_s']:.2f}")
         if not same:
             for name, text in texts.items():
                 print(f"  {name}: {text[:200]}")

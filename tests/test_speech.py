@@ -8,6 +8,7 @@ import json
 import re
 import struct
 import subprocess
+import sys
 
 import pytest
 from fixtures.tooling import base_env, executable, run_cli
@@ -182,3 +183,53 @@ def test_three_minutes_transcribed_whole(whisper_tiny_en, speech):
     ends = [s["end"] for s in final["segments"]]
     assert ends == sorted(ends) and ends[-1] > 170
     assert sum(e["event"] == "segment" for e in events) == len(final["segments"])
+
+
+# -- the fast CPU path against mlx-audio's own, same weights ------------------------------
+
+_AGAINST_MLX_AUDIO = r"""
+import json, sys
+from mlxk_common.engine.speech import cpu_blas
+cpu_blas()  # before mlx.core, as the tools do
+import mlx.core as mx
+import numpy as np
+from mlx_audio.stt.models.whisper.audio import N_FRAMES, log_mel_spectrogram, pad_or_trim
+from mlx_audio.stt.models.whisper.decoding import DecodingOptions, decode as mlx_audio_decode
+from mlxk_common.engine import load_engine
+from mlxk_common.engine.audio import decode
+from mlxk_common.engine.whisper_greedy import _DecoderState
+engine = load_engine(sys.argv[1])
+model = engine.model
+samples = decode(open(sys.argv[2], "rb").read(), sys.argv[2])
+mel = pad_or_trim(log_mel_spectrogram(mx.array(samples), n_mels=80, padding=0), N_FRAMES, axis=-2)
+ours = model.decode.__self__
+features, reference = np.array(ours.encode(mel[None])), np.array(model.encoder(mel[None]))
+tokens = [ours.rules(DecodingOptions(language="en")).sot, 50363, 15496, 11]
+logits = [np.array(model.decoder(mx.array([tokens]), mx.array(reference))[0][0, -1])]
+for state in (_DecoderState, ours.decoder_state):
+    logits.append(state(model.decoder, mx.array(reference)).step(tokens)[-1])
+options = DecodingOptions(language="en", temperature=0.0, fp16=False)
+theirs, mine = mlx_audio_decode(model, mel, options), model.decode(mel, options)
+print(json.dumps({
+    "features": float(np.abs(features - reference).max() / np.abs(reference).max()),
+    "logits": [float(np.abs(x - logits[0]).max() / np.abs(logits[0]).max()) for x in logits[1:]],
+    "tokens": [theirs.tokens, mine.tokens], "text": mine.text,
+    "avg_logprob": [theirs.avg_logprob, mine.avg_logprob], "no_speech": [theirs.no_speech_prob, mine.no_speech_prob]}))
+"""
+
+
+@pytest.mark.slow
+def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech):
+    """The engine's own encoder (GELU and softmax in NumPy), decoder steps and
+    greedy window loop (engine.whisper_cpu, engine.whisper_greedy) against
+    mlx-audio's encoder, decoder and DecodingTask on one window of the real
+    tiny.en: equal to float32 rounding, the same tokens."""
+    proc = subprocess.run([sys.executable, "-c", _AGAINST_MLX_AUDIO, str(whisper_tiny_en), str(speech["wav"])],
+                          capture_output=True, text=True, env=base_env(), timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["features"] < 1e-3, out  # relative to the largest feature, after 4 layers
+    assert all(err < 1e-5 for err in out["logits"]), out
+    assert out["tokens"][0] == out["tokens"][1] and words(out["text"]) == EXPECTED
+    assert out["avg_logprob"][1] == pytest.approx(out["avg_logprob"][0], abs=1e-3)  # float64 log-sums here
+    assert out["no_speech"][1] == pytest.approx(out["no_speech"][0], abs=1e-5)

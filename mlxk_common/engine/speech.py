@@ -15,6 +15,13 @@ The CPU path: MLX's Linux CPU backend computes float16 matmuls in scalar code
 and sends float32 ones to BLAS, so on a CPU device the model runs in float32
 (the same transcript, many times faster, more so with the fast BLAS that
 ``engine.cpu.blas`` loads before mlx.core).  On Metal or CUDA it stays float16.
+
+mlx-audio's ``Model.generate`` runs the windows (seeking, segments, word
+timestamps); on the CPU each window's greedy decoding is the engine's own
+(``engine.whisper_greedy``: the same rules and tokens, without mlx-audio's
+per-token waste), with the encoder and the decoder's token steps
+in ``engine.whisper_cpu`` (NumPy for what MLX's CPU backend computes one
+element at a time, BLAS for the products).  docs/cpu.md has the numbers.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ import os
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
+from mlxk_common.engine import whisper_cpu
 from mlxk_common.engine.audio import SAMPLE_RATE
 from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.whisper_greedy import GreedyWhisper
 from mlxk_common.errors import MlxkError
 from mlxk_common.inventory.located import AUDIO
 
@@ -58,10 +68,14 @@ def load_speech_engine(located) -> SpeechEngine:
     if getattr(model, "_processor", None) is None or not hasattr(model, "generate"):
         raise MlxkError("unhealthy", f"{path.name}: no Whisper processor (preprocessor_config.json and "
                         "tokenizer files)", path=str(path))
-    if mx.default_device() == mx.cpu:
+    on_cpu = mx.default_device() == mx.cpu
+    if on_cpu:
         _to_float32(model)
         _numpy_softmax(model)
     mx.eval(model.parameters())
+    if on_cpu:
+        # The engine's own window loop; on Metal/CUDA (untested there) mlx-audio's stays.
+        GreedyWhisper(model, partial(whisper_cpu.encode, model), whisper_cpu.DecoderState).install()
     _hook_progress()
     return SpeechEngine(located, model, time.perf_counter() - start)
 

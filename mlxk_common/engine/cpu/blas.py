@@ -123,3 +123,107 @@ def prepared_copy(source: str, environ) -> tuple[str, bool]:
         f.write(data)
     os.replace(temp, target)
     return target, info["shim"]
+
+
+def matvec():
+    """``y = W @ x`` for a row-major float32 matrix and vector (NumPy arrays) through
+    the OpenBLAS that serves MLX (its threads), or None when that is not loaded.
+    For code that runs a model step by step on the CPU: one C call, no graph."""
+    global _matvec
+    if _matvec is None:
+        _matvec = _make_matvec()
+    return _matvec or None
+
+
+_matvec = None
+
+
+def _make_matvec():
+    state = status()
+    if state.get("blas") != "openblas" or not state.get("library"):
+        return False
+    import ctypes
+
+    import numpy as np
+
+    gemv = ctypes.CDLL(state["library"]).cblas_sgemv
+    c_int, c_float, ptr = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+    gemv.argtypes = [c_int, c_int, c_int, c_int, c_float, ptr, c_int, ptr, c_int, c_float, ptr, c_int]
+    gemv.restype = None
+
+    def run(weight, x, out=None):
+        rows, cols = weight.shape
+        if not weight.flags.c_contiguous or weight.dtype != np.float32 or x.shape != (cols,):
+            raise ValueError("matvec takes a row-major float32 matrix and a matching vector")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if out is None:
+            out = np.empty(rows, np.float32)
+        gemv(101, 111, rows, cols, 1.0, weight.ctypes.data, cols, x.ctypes.data, 1, 0.0, out.ctypes.data, 1)
+        return out
+
+    return run
+
+
+def gemm():
+    """``out = alpha * a @ b`` (``b.T`` with ``trans_b``) for float32 NumPy matrices
+    whose rows may be strided (a head's columns of a wider matrix), through the
+    OpenBLAS that serves MLX, writing into ``out``; NumPy's matmul when that
+    library is not loaded."""
+    global _gemm
+    if _gemm is None:
+        _gemm = _make_gemm()
+    return _gemm
+
+
+_gemm = None
+
+
+def _make_gemm():
+    import numpy as np
+
+    state = status()
+    if state.get("blas") != "openblas" or not state.get("library"):
+
+        def fallback(a, b, out, trans_b=False, alpha=1.0):
+            np.matmul(a, b.T if trans_b else b, out=out)
+            if alpha != 1.0:
+                out *= np.float32(alpha)
+            return out
+
+        return fallback
+    import ctypes
+
+    mm = ctypes.CDLL(state["library"]).cblas_sgemm
+    c_int, c_float, ptr = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+    mm.argtypes = [c_int] * 6 + [c_float, ptr, c_int, ptr, c_int, c_float, ptr, c_int]
+    mm.restype = None
+
+    def lead(m):
+        if m.dtype != np.float32 or m.ndim != 2 or m.strides[1] != 4 or m.strides[0] % 4:
+            raise ValueError("gemm takes float32 matrices with contiguous rows")
+        return max(1, m.strides[0] // 4)
+
+    def run(a, b, out, trans_b=False, alpha=1.0):
+        rows, inner = a.shape
+        cols = out.shape[1]
+        if out.shape[0] != rows or b.shape != ((cols, inner) if trans_b else (inner, cols)):
+            raise ValueError("gemm: shapes do not match")
+        mm(
+            101,
+            111,
+            112 if trans_b else 111,
+            rows,
+            cols,
+            inner,
+            alpha,
+            a.ctypes.data,
+            lead(a),
+            b.ctypes.data,
+            lead(b),
+            0.0,
+            out.ctypes.data,
+            lead(out),
+        )
+        return out
+
+    return run

@@ -1,0 +1,307 @@
+"""Whisper's audio encoder on MLX's CPU backend, float32.
+
+MLX's Linux CPU backend runs matmuls through BLAS (fast) but computes
+transcendental functions (``exp``, ``erf``, ``tanh``) one element at a time:
+on a 30-second window the GELUs (``erf``) and the attention softmaxes
+(``exp``) took two thirds of the encoder's CPU time.  Here they run in NumPy,
+vectorised, *in place* on the evaluated MLX buffers (no copies: an evaluated
+``mx.array`` exposes its memory as a writable NumPy view, and each buffer
+touched is one just made, used by nothing else), in row blocks that stay in
+the cache.  The matmuls, layer norms and adds stay in MLX, unchanged.
+
+GELU is ``x/2 * erfc(-x/sqrt 2)`` with Numerical Recipes' Chebyshev ``erfc``
+(fractional error below 1.2e-7 everywhere, so float32 rounding, tails
+included); the softmax is the usual max-shifted one.  Same transcript, the
+encoder's output equal to MLX's own to float32 rounding (tests/test_speech.py).
+
+    features = encode(model, mel)     # mel (1, 3000, n_mels) -> (1, 1500, n_state), evaluated
+"""
+
+from __future__ import annotations
+
+import math
+
+from mlxk_common.engine.cpu import blas
+
+BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
+_INV_SQRT2 = 1 / math.sqrt(2)
+# erfc(z) = t * exp(-z*z + P(t)), t = 1 / (1 + z/2), z >= 0 (Numerical Recipes, erfcc)
+_ERFC = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
+
+
+def _numpy(array):
+    """(NumPy array, MLX array): a writable view of an evaluated row-contiguous
+    float32 MLX array and that array; else a copy and the array to make of it."""
+    import mlx.core as mx
+    import numpy as np
+
+    mx.eval(array)
+    try:
+        view = np.array(array, copy=False)
+    except ValueError:
+        view = None
+    if view is not None and view.flags.c_contiguous and view.flags.writeable and view.dtype == np.float32:
+        return view, lambda: array
+    copy = np.array(array, dtype=np.float32)
+    return copy, lambda: mx.array(copy)
+
+
+def gelu(array):
+    """GELU (erf form) of a freshly computed float32 MLX array, in place; returns it."""
+    view, result = _numpy(array)
+    gelu_numpy(view.reshape(-1))
+    return result()
+
+
+def gelu_numpy(flat):
+    """GELU (erf form) of a 1-D float32 NumPy array, in place:
+    ``max(x, 0) - |x| * erfc(|x| / sqrt 2) / 2``, block by block into
+    preallocated scratch (a fresh temporary per operation cost more than the
+    arithmetic: each is a new mapping of fresh pages)."""
+    import numpy as np
+
+    f32 = np.float32
+    size = min(BLOCK, flat.size)
+    a_, t_, p_, w_ = (np.empty(size, np.float32) for _ in range(4))
+    for start in range(0, flat.size, BLOCK):
+        x = flat[start : start + BLOCK]
+        n = x.size
+        a, t, p, w = a_[:n], t_[:n], p_[:n], w_[:n]
+        np.abs(x, out=a)
+        np.multiply(a, f32(0.5 * _INV_SQRT2), out=t)  # z / 2, z = |x| / sqrt 2
+        t += f32(1)
+        np.reciprocal(t, out=t)
+        np.multiply(t, f32(_ERFC[-1]), out=p)
+        for c in _ERFC[-2:0:-1]:
+            p += f32(c)
+            p *= t
+        p += f32(_ERFC[0])
+        np.multiply(a, a, out=w)
+        w *= f32(-0.5)  # -z*z
+        p += w
+        np.exp(p, out=p)
+        p *= t  # erfc(z)
+        p *= a
+        p *= f32(0.5)  # |x| * erfc(z) / 2
+        np.maximum(x, f32(0), out=w)
+        np.subtract(w, p, out=x)
+
+
+def softmax(array):
+    """Softmax over the last axis of a freshly computed float32 MLX array, in place; returns it."""
+    import numpy as np
+
+    view, result = _numpy(array)
+    rows = view.reshape(-1, view.shape[-1])
+    step = max(1, BLOCK // rows.shape[1])
+    for start in range(0, rows.shape[0], step):
+        s = rows[start : start + step]
+        s -= s.max(axis=-1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=-1, keepdims=True)
+    return result()
+
+
+ROWS = 256  # query rows per block: 256 x 1500 float32 scores (1.5 MB) stay in L2 through their softmax
+
+
+def attention(attn, x):
+    """mlx-audio's encoder self-attention (``MultiHeadAttention`` without mask or
+    cache) in NumPy over the MLX projections, one head and ``ROWS`` queries at a
+    time, so that each block of scores stays in the cache from its product
+    through its softmax to its product with the values (MLX's CPU matmul over a
+    batch of heads was 3x slower than the same products one by one, and its
+    ``exp`` is scalar).  Products through the OpenBLAS that serves MLX."""
+    import mlx.core as mx
+    import numpy as np
+
+    gemm = blas.gemm()
+    n_batch, n_ctx, n_state = x.shape
+    heads = attn.n_head
+    size = n_state // heads
+    alpha = size**-0.5  # mlx-audio scales q and k each by size**-0.25
+    q, k, v = (_numpy(m(x))[0] for m in (attn.query, attn.key, attn.value))
+    out = np.empty((n_batch, n_ctx, n_state), np.float32)
+    scores = np.empty((ROWS, n_ctx), np.float32)
+    for b in range(n_batch):
+        for h in range(heads):
+            cols = slice(h * size, (h + 1) * size)
+            keys, values = k[b, :, cols], v[b, :, cols]
+            for start in range(0, n_ctx, ROWS):
+                rows = slice(start, min(start + ROWS, n_ctx))
+                s = scores[: rows.stop - rows.start]
+                gemm(q[b, rows, cols], keys, s, trans_b=True, alpha=alpha)
+                s -= s.max(axis=-1, keepdims=True)
+                np.exp(s, out=s)
+                s /= s.sum(axis=-1, keepdims=True)
+                gemm(s, values, out[b, rows, cols])
+    return attn.out(mx.array(out))
+
+
+def encode(model, mel):
+    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy."""
+    import mlx.core as mx
+
+    enc = model.encoder
+    x = gelu(enc.conv1(mel))
+    x = gelu(enc.conv2(x))
+    x = x + enc._positional_embedding
+    for block in enc.blocks:
+        x = x + attention(block.attn, block.attn_ln(x))
+        x = x + block.mlp2(gelu(block.mlp1(block.mlp_ln(x))))
+    x = enc.ln_post(x)
+    mx.eval(x)
+    return x
+
+
+class DecoderState:
+    """mlx-audio's ``TextDecoder`` over one window, token by token, in NumPy on
+    views of the model's float32 weights: a token's step is some forty small
+    products and norms, and each MLX operation costs tens of microseconds to
+    schedule on the CPU, more than the arithmetic; NumPy and one BLAS call per
+    product cost a few.  The cross-attention keys and values are laid out once
+    per window, the self-attention cache is preallocated.
+
+        state = DecoderState(model.decoder, features)
+        rows = state.step(tokens, rows=(0, -1))   # NumPy logits at those positions
+    """
+
+    def __init__(self, decoder, features):
+        import mlx.core as mx
+        import numpy as np
+
+        def view(a):
+            mx.eval(a)
+            return np.array(a, copy=False) if a.dtype == mx.float32 else np.array(a, dtype=np.float32)
+
+        def linear(m):
+            return view(m.weight), (view(m.bias) if "bias" in m else None)
+
+        def norm(m):
+            return view(m.weight), view(m.bias), m.eps
+
+        self.matvec = blas.matvec()
+        self.gemm = blas.gemm()  # not NumPy's matmul: its own OpenBLAS would run its own threads
+        blocks = decoder.blocks
+        self.heads = blocks[0].attn.n_head
+        self.embed = view(decoder.token_embedding.weight)
+        n_ctx, n_state = decoder.positional_embedding.shape
+        self.positions = view(decoder.positional_embedding)
+        self.mask = view(decoder._mask)
+        self.norm = norm(decoder.ln)
+        self.size = n_state // self.heads
+        scale = self.size**-0.25
+        self.scale = np.float32(scale)
+        ctx = features.shape[1]
+        self.layers = []
+        for block in blocks:
+            cross = block.cross_attn
+            k = cross.key(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2) * scale
+            v = cross.value(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2)
+            self.layers.append(
+                {
+                    "attn_ln": norm(block.attn_ln),
+                    "query": linear(block.attn.query),
+                    "key": linear(block.attn.key),
+                    "value": linear(block.attn.value),
+                    "out": linear(block.attn.out),
+                    "cross_ln": norm(block.cross_attn_ln),
+                    "cross_query": linear(cross.query),
+                    "cross_out": linear(cross.out),
+                    "cross_k": np.ascontiguousarray(view(k)),
+                    "cross_v": np.ascontiguousarray(view(v)),
+                    "mlp_ln": norm(block.mlp_ln),
+                    "mlp1": linear(block.mlp1),
+                    "mlp2": linear(block.mlp2),
+                    "keys": np.zeros((self.heads, n_ctx, self.size), np.float32),
+                    "values": np.zeros((self.heads, n_ctx, self.size), np.float32),
+                }
+            )
+        self.offset = 0
+
+    def _linear(self, params, x):
+        import numpy as np
+
+        weight, bias = params
+        if x.shape[0] == 1 and self.matvec is not None:
+            y = self.matvec(weight, x[0])[None]
+        else:
+            y = self.gemm(
+                np.ascontiguousarray(x), weight, np.empty((x.shape[0], weight.shape[0]), np.float32), trans_b=True
+            )
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def _norm(params, x):
+        import numpy as np
+
+        weight, bias, eps = params
+        centred = x - x.mean(axis=-1, keepdims=True)
+        var = np.mean(centred * centred, axis=-1, keepdims=True)
+        centred /= np.sqrt(var + np.float32(eps))
+        centred *= weight
+        centred += bias
+        return centred
+
+    def _attend(self, q, keys, values, mask=None):
+        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state): the
+        products a head at a time, the softmax over all heads at once."""
+        import numpy as np
+
+        length, size = q.shape[0], self.size
+        out = np.empty_like(q)
+        scores = np.empty((self.heads, length, keys.shape[1]), np.float32)
+        for h in range(self.heads):
+            self.gemm(q[:, h * size : (h + 1) * size], keys[h], scores[h], trans_b=True)
+        if mask is not None:
+            scores += mask
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        for h in range(self.heads):
+            self.gemm(scores[h], values[h], out[:, h * size : (h + 1) * size])
+        return out
+
+    def step(self, tokens, rows=None):
+        """Feed ``tokens`` (ids) at the current offset; the logits (NumPy, one row per
+        position in ``rows``, default the last)."""
+        import numpy as np
+
+        length, start = len(tokens), self.offset
+        end = start + length
+        x = self.embed[tokens] + self.positions[start:end]
+        mask = self.mask[start:end, :end] if length > 1 else None
+        for layer in self.layers:
+            h = self._norm(layer["attn_ln"], x)
+            q = self._linear(layer["query"], h) * self.scale
+            k = self._linear(layer["key"], h) * self.scale
+            v = self._linear(layer["value"], h)
+            layer["keys"][:, start:end] = k.reshape(length, self.heads, self.size).transpose(1, 0, 2)
+            layer["values"][:, start:end] = v.reshape(length, self.heads, self.size).transpose(1, 0, 2)
+            attended = self._attend(q, layer["keys"][:, :end], layer["values"][:, :end], mask)
+            x = x + self._linear(layer["out"], attended)
+            h = self._norm(layer["cross_ln"], x)
+            q = self._linear(layer["cross_query"], h) * self.scale
+            x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"]))
+            h = self._linear(layer["mlp1"], self._norm(layer["mlp_ln"], x))
+            gelu_numpy(h.reshape(-1))
+            x = x + self._linear(layer["mlp2"], h)
+        self.offset = end
+        x = self._norm(self.norm, x)
+        picked = x[list(rows) if rows is not None else [length - 1]]
+        if self.matvec is not None:
+            return np.stack([self.matvec(self.embed, row) for row in picked])
+        return picked @ self.embed.T

@@ -20,6 +20,8 @@ Columns: real-time factor (transcription wall seconds / audio seconds), CPU
 seconds per audio second (all threads), load seconds, peak RSS, and word error
 rate against the script (case and punctuation ignored).
 
+faster-whisper comes with the ``bench`` extra (``pip install -e '.[bench]'``).
+
 usage: python bench/audio_speed.py [--ct2 DIR] [--mlx DIR] [--clip FILE]... [--runs 3]
            [--skip-mlx-audio] [--threads 2]
 """

@@ -69,8 +69,9 @@ def _last_row_module():
     return LastRow
 
 
-def token_steps(model, prompt, cache, *, max_tokens: int, sampler, logits_processors=None,
-                prefill_step: int = PREFILL_STEP):
+def token_steps(
+    model, prompt, cache, *, max_tokens: int, sampler, logits_processors=None, prefill_step: int = PREFILL_STEP
+):
     """Yield ``(token id, log-probabilities)`` like ``generate_step``.
 
     ``prompt``: an mx.array of the token ids still to process (at least one);
@@ -101,7 +102,7 @@ def token_steps(model, prompt, cache, *, max_tokens: int, sampler, logits_proces
     with mx.stream(generation_stream):
         start, total = 0, len(prompt)
         while total - start > prefill_step:
-            model(prompt[start:start + prefill_step][None], cache=cache)
+            model(prompt[start : start + prefill_step][None], cache=cache)
             mx.eval([c.state for c in cache])
             start += prefill_step
             mx.clear_cache()

@@ -36,7 +36,7 @@ build machine's CPU (``-march=native``).  Where the CPU reports AMX
 (Xeon Sapphire Rapids and later) but the virtual machine does not enable
 its tile state, that build dies with an illegal instruction (SIGILL) on
 its first computation.  Build it with AMX off instead (needs a C/C++
-compiler and cmake; about 15 minutes on 2 busy cores):
+compiler and cmake; it takes tens of minutes on 2 busy cores):
 
     CFLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" CXXFLAGS="$CFLAGS" \
         pip install --no-binary llama-cpp-python llama-cpp-python

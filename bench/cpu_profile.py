@@ -16,7 +16,9 @@ loaded machine).  Then the parts of the eval:
   bytes read;
 * the machine's single-thread read bandwidth (numpy sum over 1 GB).
 
-usage: python bench/cpu_profile.py MODEL [--cpu-dtype auto] [--steps 32] [--long 512]
+usage: python bench/cpu_profile.py MODEL [--cpu-dtype auto] [--cpu-memory SIZE] [--steps 32] [--long 512]
+
+(``--cpu-memory 1kB`` keeps a quantized model quantized: the quantized path.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sys
 import time
 
 from mlxk_common.engine.cpu import blas
+from mlxk_common.options import parse_size
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:
@@ -44,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model")
     parser.add_argument("--cpu-dtype", default=None)
+    parser.add_argument("--cpu-memory", default=None, help="the float32 budget (default: half the available memory)")
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--long", type=int, default=512)
     args = parser.parse_args()
@@ -54,7 +58,8 @@ def main() -> int:
 
     from mlxk_common.engine import CpuSettings, load_engine
 
-    engine = load_engine(args.model, cpu=CpuSettings(args.cpu_dtype))
+    memory = parse_size(args.cpu_memory) if args.cpu_memory else None
+    engine = load_engine(args.model, cpu=CpuSettings(args.cpu_dtype, memory))
     model = engine.model
     print(
         f"BLAS: {state['blas']} (shim {state['shim']}, threads {state['threads']}); "
@@ -175,9 +180,11 @@ def main() -> int:
             wq.nbytes + s.nbytes + b.nbytes,
         )
     print(f"\none row x a {n}x{k} matrix (weight bytes read / CPU time):")
+    rates = {}
     for name, (fn, nbytes) in kernels.items():
         mx.eval(fn())
         wall, cpu = timed(lambda fn=fn: mx.eval(fn()), 9)
+        rates[name] = (nbytes / (n * k), nbytes / cpu)  # bytes per weight, bytes per CPU second
         print(f"  {name:<18} {cpu * 1e3:8.2f} ms CPU  {nbytes / cpu / 1e9:6.1f} GB/s  ({nbytes / 1e6:.1f} MB)")
 
     import numpy as np
@@ -193,6 +200,20 @@ def main() -> int:
         f"-> bound {bandwidth / f32:.1f} tokens/s; measured {1 / short['cpu']:.1f} per CPU second "
         f"({(1 / short['cpu']) / (bandwidth / f32):.2f}x the bound)"
     )
+    # Each path's bound: the bytes its products read per token at the lesser of
+    # its kernel's rate (measured on a matrix that sits in cache) and memory's.
+    weights = f32 / 4
+    print(
+        f"\nbound by path ({weights / 1e6:.0f}M weights in the products; CPU time; this run's path: "
+        f"{engine.cpu_path['path'] if engine.cpu_path else 'n/a'}, {1 / short['cpu']:.1f} tokens per CPU second):"
+    )
+    for name, (per_weight, rate) in rates.items():
+        nbytes = weights * per_weight
+        limit = min(rate, bandwidth)
+        print(
+            f"  {name:<18} {nbytes / 1e6:7.0f} MB/token at {limit / 1e9:5.1f} GB/s "
+            f"({'kernel' if rate < bandwidth else 'memory'}) -> {limit / nbytes:6.1f} tokens/s"
+        )
     return 0
 
 

@@ -29,6 +29,22 @@ into --work).
 usage: python bench/cpu_speed.py [--models smollm2,smollm2-bf16,random-0.5b] [--runs 3]
            [--max-tokens 48] [--threads 1,2] [--work DIR] [--skip-llama] [--prompt TEXT] [--raw]
            [--no-warmup]
+
+llama.cpp for the comparison: llama-cpp-python is not a dependency of mlxk.
+On PyPI it is a source package, and its build compiles llama.cpp for the
+build machine's CPU (``-march=native``).  Where the CPU reports AMX
+(Xeon Sapphire Rapids and later) but the virtual machine does not enable
+its tile state, that build dies with an illegal instruction (SIGILL) on
+its first computation.  Build it with AMX off instead (needs a C/C++
+compiler and cmake; it takes tens of minutes on 2 busy cores):
+
+    CFLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" CXXFLAGS="$CFLAGS" \
+        pip install --no-binary llama-cpp-python llama-cpp-python
+
+(``-DGGML_NATIVE=OFF`` in ``CMAKE_ARGS`` with the instruction sets named one
+by one works too, but is easy to get slower.)  The bench first runs
+llama.cpp once on SmolLM2; if that crashes, the llama.cpp rows are skipped
+with this advice instead of failing the bench.
 """
 
 from __future__ import annotations
@@ -146,6 +162,26 @@ def run_llama(gguf: Path, prompt_file: Path, max_tokens: int, threads: int, env:
         "rss_mb": rss,
         "tokens": data["tokens"],
     }
+
+
+def llama_probe(gguf: Path, env: dict) -> str | None:
+    """None when llama-cpp-python runs here; else the note that skips its rows."""
+    prompt_file = Path(tempfile.mkdtemp(prefix="cpu-speed-")) / "prompt.txt"
+    prompt_file.write_text("Hello", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", LLAMA_CHILD, str(gguf), str(prompt_file), "1", "1"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode == 0:
+        return None
+    why = (
+        "illegal instruction: built with AMX on a machine without it?"
+        if proc.returncode == -4
+        else (f"exit status {proc.returncode}")
+    )
+    return f"llama.cpp: skipped (llama-cpp-python crashed, {why}; see this script's docstring for a build that works)"
 
 
 # -- the models ---------------------------------------------------------------------
@@ -349,7 +385,9 @@ def main() -> int:
         try:
             import llama_cpp  # noqa: F401
         except ImportError:
-            note = "llama.cpp: skipped (llama-cpp-python is not installed: pip install llama-cpp-python)"
+            note = "llama.cpp: skipped (llama-cpp-python is not installed: see this script's docstring)"
+        else:
+            note = llama_probe(gguf, env)
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start")
     bandwidth = read_bandwidth()

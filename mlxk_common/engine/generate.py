@@ -1,9 +1,10 @@
 """Single-request streaming generation at mlx-lm's own speed.
 
-Drives ``mlx_lm.generate.generate_step`` directly (the loop inside
-``stream_generate``) and adds per token only what ``stream_generate`` does
-anyway: one detokenizer step.  Stop strings and the reasoning split run only
-for requests that have them, and only on tokens that produced text.
+Drives ``steps.token_steps`` (mlx-lm's ``generate_step``, the loop inside
+``stream_generate``, with the first token handed out sooner) and adds per
+token only what ``stream_generate`` does anyway: one detokenizer step.
+Stop strings and the reasoning split run only for requests that have them,
+and only on tokens that produced text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from mlxk_common.engine.logprobs import LogprobPicker, Trail
 from mlxk_common.engine.request import Delta, Finished, GenerationRequest, timing
 from mlxk_common.engine.sampling import make_sampler
+from mlxk_common.engine.steps import token_steps
 from mlxk_common.engine.textstream import TextStream
 from mlxk_common.errors import MlxkError
 
@@ -27,7 +29,8 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
     away, Ctrl-C) stops the computation after the step in flight.
     """
     import mlx.core as mx
-    from mlx_lm.generate import generate_step, generation_stream, wired_limit
+    from mlx_lm.generate import generation_stream, wired_limit
+    from mlx_lm.models.cache import make_prompt_cache
 
     model, tokenizer = engine.model, engine.tokenizer
     eos = engine.eos_ids
@@ -47,8 +50,10 @@ def generate(engine, request: GenerationRequest, rid=None, prompt_cache=None, co
     t_first = None
     t_start = time.perf_counter()
     with wired_limit(model, [generation_stream]):
-        steps = generate_step(prompt, model, max_tokens=request.max_tokens, sampler=sampler,
-                              logits_processors=processors or None, prompt_cache=prompt_cache)
+        if prompt_cache is None:
+            prompt_cache = make_prompt_cache(model)
+        steps = token_steps(model, prompt, prompt_cache, max_tokens=request.max_tokens, sampler=sampler,
+                            logits_processors=processors or None)
         try:
             check_nan = engine.check_nan
             for token, logprobs in steps:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu import blas, pool
 
 BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
 _INV_SQRT2 = 1 / math.sqrt(2)
@@ -150,8 +150,13 @@ def attention(attn, x):
 
 
 def encode(model, mel):
-    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy."""
+    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy;
+    over our own threads (``encode_split``) when two or more are configured."""
     import mlx.core as mx
+
+    parts = pool.pool()
+    if parts is not None and mel.shape[0] == 1:
+        return encode_split(model, mel, parts)
 
     enc = model.encoder
     x = gelu(enc.conv1(mel))
@@ -229,6 +234,15 @@ class DecoderState:
                 }
             )
         self.offset = 0
+        # With threads of our own: the logits projection (the embedding, 51,864 x 384:
+        # 80 MB read per token, most of a step) in one row range per thread.
+        self.parts = pool.pool() if self.matvec is not None else None
+        self.vocab = self.parts.split(self.embed.shape[0]) if self.parts else None
+
+    def _logits(self, row, out):
+        embed, matvec = self.embed, self.matvec
+        self.parts.run([lambda a=a, b=b: matvec(embed[a:b], row, out[a:b]) for a, b in self.vocab])
+        return out
 
     def _linear(self, params, x):
         import numpy as np
@@ -302,6 +316,131 @@ class DecoderState:
         self.offset = end
         x = self._norm(self.norm, x)
         picked = x[list(rows) if rows is not None else [length - 1]]
+        if self.parts is not None:
+            out = np.empty((len(picked), self.embed.shape[0]), np.float32)
+            return np.stack([self._logits(np.ascontiguousarray(row), out[i]) for i, row in enumerate(picked)])
         if self.matvec is not None:
             return np.stack([self.matvec(self.embed, row) for row in picked])
         return picked @ self.embed.T
+
+
+# -- two or more threads of our own (engine.cpu.pool) ----------------------------------------
+
+
+def _view(a):
+    import mlx.core as mx
+    import numpy as np
+
+    mx.eval(a)
+    return np.array(a, copy=False) if a.dtype == mx.float32 else np.array(a, dtype=np.float32)
+
+
+def _linear_params(m):
+    return _view(m.weight), (_view(m.bias) if "bias" in m else None)
+
+
+def _norm_params(m):
+    return _view(m.weight), _view(m.bias), m.eps
+
+
+def _layer_norm(params, x, out):
+    """LayerNorm of the rows of ``x`` into ``out`` (may be ``x``)."""
+    import numpy as np
+
+    weight, bias, eps = params
+    np.subtract(x, x.mean(axis=-1, keepdims=True), out=out)
+    var = np.mean(out * out, axis=-1, keepdims=True)
+    var += np.float32(eps)
+    np.sqrt(var, out=var)
+    out /= var
+    out *= weight
+    out += bias
+    return out
+
+
+def _dense(gemm, params, x, out):
+    weight, bias = params
+    gemm(x, weight, out, trans_b=True)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def gelu_split(array, parts):
+    """``gelu`` with the rows in ``parts.size`` ranges, one per thread."""
+    view, result = _numpy(array)
+    flat = view.reshape(-1)
+    parts.run([lambda a=a, b=b: gelu_numpy(flat[a:b]) for a, b in parts.split(flat.size)])
+    return result()
+
+
+def encode_split(model, mel, parts):
+    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``): after the
+    convolutions, each layer in two phases, each thread on its own range of the 1500
+    positions: (1) layer norm and the query/key/value products; (2) once every
+    position's keys and values exist, attention (all heads, a block of queries at a
+    time), the output product, and the MLP.  Products through ``blas.gemm`` at one
+    OpenBLAS thread each."""
+    import mlx.core as mx
+    import numpy as np
+
+    gemm = blas.gemm()
+    enc = model.encoder
+    x = gelu_split(enc.conv1(mel), parts)
+    x = gelu_split(enc.conv2(x), parts)
+    x = x + enc._positional_embedding
+    n_batch, n_ctx, n_state = x.shape
+    hidden = np.array(x, dtype=np.float32).reshape(n_batch * n_ctx, n_state)  # our own copy, written in place
+    if n_batch != 1:
+        raise ValueError("encode_split runs one window at a time")
+    q, k, v = (np.empty((n_ctx, n_state), np.float32) for _ in range(3))
+    ranges = parts.split(n_ctx)
+    for block in enc.blocks:
+        attn = block.attn
+        heads = attn.n_head
+        size = n_state // heads
+        alpha = np.float32(size**-0.5)
+        p = {
+            "attn_ln": _norm_params(block.attn_ln),
+            "query": _linear_params(attn.query),
+            "key": _linear_params(attn.key),
+            "value": _linear_params(attn.value),
+            "out": _linear_params(attn.out),
+            "mlp_ln": _norm_params(block.mlp_ln),
+            "mlp1": _linear_params(block.mlp1),
+            "mlp2": _linear_params(block.mlp2),
+        }
+
+        def project(a, b, p=p):
+            h = _layer_norm(p["attn_ln"], hidden[a:b], np.empty((b - a, n_state), np.float32))
+            for name, dest in (("query", q), ("key", k), ("value", v)):
+                _dense(gemm, p[name], h, dest[a:b])
+
+        def rest(a, b, p=p, heads=heads, size=size, alpha=alpha):
+            scores = np.empty((ROWS, n_ctx), np.float32)
+            att = np.empty((ROWS, n_state), np.float32)
+            tmp = np.empty((ROWS, n_state), np.float32)
+            wide = np.empty((ROWS, p["mlp1"][0].shape[0]), np.float32)
+            for start in range(a, b, ROWS):
+                stop = min(start + ROWS, b)
+                n = stop - start
+                s = scores[:n]
+                for h in range(heads):
+                    cols = slice(h * size, (h + 1) * size)
+                    gemm(q[start:stop, cols], k[:, cols], s, trans_b=True, alpha=alpha)
+                    s -= s.max(axis=-1, keepdims=True)
+                    np.exp(s, out=s)
+                    s /= s.sum(axis=-1, keepdims=True)
+                    gemm(s, v[:, cols], att[:n, cols])
+                rows = hidden[start:stop]
+                rows += _dense(gemm, p["out"], att[:n], tmp[:n])
+                h = _layer_norm(p["mlp_ln"], rows, tmp[:n])
+                m = _dense(gemm, p["mlp1"], h, wide[:n])
+                gelu_numpy(m.reshape(-1))
+                rows += _dense(gemm, p["mlp2"], m, tmp[:n])
+
+        parts.run([lambda a=a, b=b: project(a, b) for a, b in ranges])
+        parts.run([lambda a=a, b=b: rest(a, b) for a, b in ranges])
+    out = enc.ln_post(mx.array(hidden.reshape(n_batch, n_ctx, n_state)))
+    mx.eval(out)
+    return out

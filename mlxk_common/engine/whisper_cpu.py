@@ -429,17 +429,34 @@ def _dense(gemm, params, x, out):
     return out
 
 
-def gelu_split(array, parts):
-    """``gelu`` with the rows in ``parts.size`` ranges, one per thread."""
-    view, result = _numpy(array)
-    flat = view.reshape(-1)
-    parts.run([lambda a=a, b=b: gelu_numpy(flat[a:b]) for a, b in parts.split(flat.size)])
-    return result()
+def _conv_gelu(gemm, parts, x, conv, stride):
+    """GELU of mlx-audio's ``Conv1d`` (kernel 3, padding 1) over ``x`` (frames, channels):
+    one product of the frames' windows (im2col, copied per thread: a strided view's
+    rows would overlap, which BLAS refuses) by the weight as (out, 3 * channels)."""
+    import numpy as np
+
+    frames, channels = x.shape
+    padded = np.zeros((frames + 2, channels), np.float32)
+    padded[1:-1] = x
+    count = (frames - 1) // stride + 1
+    windows = np.lib.stride_tricks.as_strided(
+        padded, (count, 3 * channels), (stride * channels * 4, 4), writeable=False
+    )
+    weight = _view(conv.weight).reshape(conv.weight.shape[0], -1)
+    bias = _view(conv.bias) if "bias" in conv else None
+    out = np.empty((count, weight.shape[0]), np.float32)
+
+    def part(a, b):
+        _dense(gemm, (weight, bias), np.ascontiguousarray(windows[a:b]), out[a:b])
+        gelu_numpy(out[a:b].reshape(-1))
+
+    parts.run([lambda a=a, b=b: part(a, b) for a, b in parts.split(count)])
+    return out
 
 
 def encode_split(model, mel, parts):
-    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``): after the
-    convolutions, each layer in two phases, each thread on its own range of the 1500
+    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``): the two
+    convolutions (with their GELUs) split by frames, then each layer in two phases, each thread on its own range of the 1500
     positions: (1) layer norm and the query/key/value products; (2) once every
     position's keys and values exist, attention (all heads, a block of queries at a
     time), the output product, and the MLP.  Products through ``blas.gemm`` at one
@@ -449,13 +466,12 @@ def encode_split(model, mel, parts):
 
     gemm = blas.gemm()
     enc = model.encoder
-    x = gelu_split(enc.conv1(mel), parts)
-    x = gelu_split(enc.conv2(x), parts)
-    x = x + enc._positional_embedding
-    n_batch, n_ctx, n_state = x.shape
-    hidden = np.array(x, dtype=np.float32).reshape(n_batch * n_ctx, n_state)  # our own copy, written in place
-    if n_batch != 1:
+    if mel.shape[0] != 1:
         raise ValueError("encode_split runs one window at a time")
+    x = _conv_gelu(gemm, parts, _view(mel)[0], enc.conv1, 1)
+    hidden = _conv_gelu(gemm, parts, x, enc.conv2, 2)  # our own array, written in place from here on
+    hidden += _view(enc._positional_embedding)
+    n_batch, (n_ctx, n_state) = 1, hidden.shape
     q, k, v = (np.empty((n_ctx, n_state), np.float32) for _ in range(3))
     ranges = parts.split(n_ctx)
     for block in enc.blocks:

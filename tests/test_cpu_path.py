@@ -112,6 +112,40 @@ def test_threads_follow_the_environment(tmp_path):
     assert probe(XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_THREADS="2")["state"]["threads"] == 2
 
 
+POOL_PROBE = textwrap.dedent("""
+    import ctypes, json
+    from mlxk_common.engine.cpu import blas, pool
+    blas.ensure()
+    lib = ctypes.CDLL(blas.status()["library"])
+    before = lib.openblas_get_num_threads()
+    parts = pool.pool()
+    out = {"before": before, "size": parts and parts.size, "after": lib.openblas_get_num_threads()}
+    if parts:
+        import threading
+        out["ranges"] = parts.split(1500)
+        out["results"] = parts.run([lambda: threading.get_ident(), lambda: threading.get_ident()])
+        out["main"] = threading.get_ident()
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_our_own_threads_keep_openblas_at_one(tmp_path, threads):
+    """With 2+ threads configured, engine.cpu.pool splits the work itself (Whisper on the CPU):
+    OpenBLAS goes to one thread, the first part runs on the caller, the other on a worker."""
+    proc = subprocess.run([sys.executable, "-c", POOL_PROBE], capture_output=True, text=True, timeout=300,
+                          check=False, env=base_env(XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_THREADS=threads))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["before"] == int(threads)
+    if threads == "1":
+        assert out["size"] is None and out["after"] == 1
+        return
+    assert out["size"] == 2 and out["after"] == 1
+    assert out["ranges"] == [[0, 750], [750, 1500]]
+    assert out["results"][0] == out["main"] != out["results"][1]
+
+
 def test_patch_refuses_a_library_without_the_prefixed_names():
     import os
 

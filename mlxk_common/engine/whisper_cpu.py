@@ -235,68 +235,12 @@ class DecoderState:
             )
         self.offset = 0
         # With threads of our own: the logits projection (the embedding, 51,864 x 384:
-        # 80 MB read per token, most of a step) in one row range per thread.
+        # 80 MB read per token, most of a step) in one row range per thread.  The
+        # layers' products stay on this thread: splitting the cross-attention by heads
+        # and the MLP by hidden units (eight more hand-offs a token) added CPU time and
+        # no wall time here.
         self.parts = pool.pool() if self.matvec is not None else None
         self.vocab = self.parts.split(self.embed.shape[0]) if self.parts else None
-        if self.parts is not None:
-            self._split_layers()
-
-    def _split_layers(self):
-        """Per thread, its heads of the cross-attention and its share of the MLP's
-        hidden units (mlp1's rows, mlp2's columns as a contiguous copy)."""
-        import numpy as np
-
-        self.head_ranges = self.parts.split(self.heads)
-        for layer in self.layers:
-            (w1, b1), (w2, _) = layer["mlp1"], layer["mlp2"]
-            layer["mlp_parts"] = [
-                (w1[a:b], b1[a:b] if b1 is not None else None, np.ascontiguousarray(w2[:, a:b]))
-                for a, b in self.parts.split(w1.shape[0])
-            ]
-
-    def _attend_split(self, q, keys, values):
-        """``_attend`` for one query row, the heads in one range per thread."""
-        import numpy as np
-
-        size, gemm = self.size, self.gemm
-        out = np.empty_like(q)
-        scores = np.empty((self.heads, 1, keys.shape[1]), np.float32)
-
-        def heads(a, b):
-            for h in range(a, b):
-                cols = slice(h * size, (h + 1) * size)
-                s = scores[h]
-                gemm(q[:, cols], keys[h], s, trans_b=True)
-                s -= s.max()
-                np.exp(s, out=s)
-                s /= s.sum()
-                gemm(s, values[h], out[:, cols])
-
-        self.parts.run([lambda a=a, b=b: heads(a, b) for a, b in self.head_ranges])
-        return out
-
-    def _mlp_split(self, layer, h):
-        """mlp2(gelu(mlp1(h))) for one row, each thread on its share of the hidden units:
-        the partial products of mlp2 summed (float32 rounding, not bit for bit)."""
-        import numpy as np
-
-        matvec, row = self.matvec, np.ascontiguousarray(h[0])
-
-        def part(w1, b1, w2):
-            m = matvec(w1, row)
-            if b1 is not None:
-                m += b1
-            gelu_numpy(m)
-            return matvec(w2, m)
-
-        partial = self.parts.run([lambda p=p: part(*p) for p in layer["mlp_parts"]])
-        y = partial[0]
-        for extra in partial[1:]:
-            y += extra
-        bias = layer["mlp2"][1]
-        if bias is not None:
-            y += bias
-        return y[None]
 
     def _logits(self, row, out):
         embed, matvec = self.embed, self.matvec
@@ -368,10 +312,6 @@ class DecoderState:
             x = x + self._linear(layer["out"], attended)
             h = self._norm(layer["cross_ln"], x)
             q = self._linear(layer["cross_query"], h) * self.scale
-            if self.parts is not None and length == 1:
-                x = x + self._linear(layer["cross_out"], self._attend_split(q, layer["cross_k"], layer["cross_v"]))
-                x = x + self._mlp_split(layer, self._norm(layer["mlp_ln"], x))
-                continue
             x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"]))
             h = self._linear(layer["mlp1"], self._norm(layer["mlp_ln"], x))
             gelu_numpy(h.reshape(-1))

@@ -20,6 +20,7 @@ encoder's output equal to MLX's own to float32 rounding (tests/test_speech.py).
 from __future__ import annotations
 
 import math
+import threading
 
 from mlxk_common.engine.cpu import blas, pool
 
@@ -240,7 +241,7 @@ class DecoderState:
         # and the MLP by hidden units (eight more hand-offs a token) added CPU time and
         # no wall time here.
         self.parts = pool.pool() if self.matvec is not None else None
-        self.vocab = self.parts.split(self.embed.shape[0]) if self.parts else None
+        self.vocab = self.parts.chunks(self.embed.shape[0]) if self.parts else None
 
     def _logits(self, row, out):
         embed, matvec = self.embed, self.matvec
@@ -369,6 +370,20 @@ def _dense(gemm, params, x, out):
     return out
 
 
+_scratch = threading.local()  # per thread: buffers reused across tasks and windows (fresh pages cost faults)
+
+
+def _buffer(name, rows, cols):
+    """A (rows, cols) float32 scratch array of this thread's, reused from call to call."""
+    import numpy as np
+
+    buffers = _scratch.__dict__
+    held = buffers.get(name)
+    if held is None or held.size < rows * cols:
+        held = buffers[name] = np.empty(rows * cols, np.float32)
+    return held[: rows * cols].reshape(rows, cols)
+
+
 def _conv_gelu(gemm, parts, x, conv, stride):
     """GELU of mlx-audio's ``Conv1d`` (kernel 3, padding 1) over ``x`` (frames, channels):
     one product of the frames' windows (im2col, copied per thread: a strided view's
@@ -390,7 +405,7 @@ def _conv_gelu(gemm, parts, x, conv, stride):
         _dense(gemm, (weight, bias), np.ascontiguousarray(windows[a:b]), out[a:b])
         gelu_numpy(out[a:b].reshape(-1))
 
-    parts.run([lambda a=a, b=b: part(a, b) for a, b in parts.split(count)])
+    parts.run([lambda a=a, b=b: part(a, b) for a, b in parts.chunks(count)])
     return out
 
 
@@ -413,7 +428,7 @@ def encode_split(model, mel, parts):
     hidden += _view(enc._positional_embedding)
     n_batch, (n_ctx, n_state) = 1, hidden.shape
     q, k, v = (np.empty((n_ctx, n_state), np.float32) for _ in range(3))
-    ranges = parts.split(n_ctx)
+    ranges = parts.chunks(n_ctx)
     for block in enc.blocks:
         attn = block.attn
         heads = attn.n_head
@@ -431,15 +446,15 @@ def encode_split(model, mel, parts):
         }
 
         def project(a, b, p=p):
-            h = _layer_norm(p["attn_ln"], hidden[a:b], np.empty((b - a, n_state), np.float32))
+            h = _layer_norm(p["attn_ln"], hidden[a:b], _buffer("h", b - a, n_state))
             for name, dest in (("query", q), ("key", k), ("value", v)):
                 _dense(gemm, p[name], h, dest[a:b])
 
         def rest(a, b, p=p, heads=heads, size=size, alpha=alpha):
-            scores = np.empty((ROWS, n_ctx), np.float32)
-            att = np.empty((ROWS, n_state), np.float32)
-            tmp = np.empty((ROWS, n_state), np.float32)
-            wide = np.empty((ROWS, p["mlp1"][0].shape[0]), np.float32)
+            scores = _buffer("scores", ROWS, n_ctx)
+            att = _buffer("att", ROWS, n_state)
+            tmp = _buffer("tmp", ROWS, n_state)
+            wide = _buffer("wide", ROWS, p["mlp1"][0].shape[0])
             for start in range(a, b, ROWS):
                 stop = min(start + ROWS, b)
                 n = stop - start

@@ -9,7 +9,7 @@ projection), each run on a thread of this pool with single-threaded BLAS:
 ctypes' foreign calls and NumPy's ufuncs on large arrays release the GIL.
 
     parts = pool()                      # None with one thread configured
-    parts.run([f, g])                   # f on this thread, g on a worker; waits for both
+    parts.run([f, g, h])                # each on whichever thread is free first; waits for all
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import threading
 
 from mlxk_common.engine.cpu import blas
 
+CHUNKS = 3  # tasks per thread in a split: a thread that gets no core leaves its share to the others
 _pool = None
 _lock = threading.Lock()
 
@@ -32,18 +33,40 @@ class Pool:
         self._executor = ThreadPoolExecutor(max_workers=size - 1, thread_name_prefix="mlxk-cpu")
 
     def run(self, tasks) -> list:
-        """Call each of ``tasks`` (no arguments), the first on this thread; their results, in order."""
+        """Call each of ``tasks`` (no arguments); their results, in order.  This thread
+        and the workers take the next task from a shared queue until none is left, so
+        when another process holds a core the tasks go to whichever thread runs (a
+        worker that never started is cancelled): a busy machine costs little more
+        than one thread would, not a wait at every hand-off."""
         tasks = list(tasks)
-        futures = [self._executor.submit(t) for t in tasks[1:]]
+        results = [None] * len(tasks)
+        order = iter(range(len(tasks)))
+        lock = threading.Lock()
+
+        def drain():
+            while True:
+                with lock:
+                    i = next(order, None)
+                if i is None:
+                    return
+                results[i] = tasks[i]()
+
+        futures = [self._executor.submit(drain) for _ in range(min(self.size, len(tasks)) - 1)]
         try:
-            first = tasks[0]() if tasks else None
+            drain()
         finally:
-            rest = [f.result() for f in futures]
-        return [first, *rest] if tasks else []
+            for f in futures:
+                if not f.cancel():
+                    f.result()
+        return results
 
     def split(self, count: int) -> list[tuple[int, int]]:
         """``count`` items in ``size`` contiguous ranges, as even as can be."""
         return ranges(count, self.size)
+
+    def chunks(self, count: int) -> list[tuple[int, int]]:
+        """``count`` items in ``CHUNKS`` ranges per thread, for ``run``'s shared queue."""
+        return ranges(count, CHUNKS * self.size)
 
 
 def ranges(count: int, parts: int) -> list[tuple[int, int]]:

@@ -58,8 +58,11 @@ samples = decode(open(args["clip"], "rb").read(), args["clip"])
 w, c = time.perf_counter(), time.process_time()
 result = engine.transcribe(samples)
 from mlxk_common.engine.speech import cpu_blas
+from mlxk_common.engine.cpu.pool import pool
+own = pool()  # Whisper's own threads (OpenBLAS then at one), with MLXK2_CPU_THREADS >= 2
 done(load_s, time.perf_counter() - w, time.process_time() - c, result["text"],
-     {"dtype": engine.dtype, "blas": cpu_blas().get("blas", "reference"), "threads": cpu_blas().get("threads")})
+     {"dtype": engine.dtype, "blas": cpu_blas().get("blas", "reference"),
+      "threads": 1 if own else cpu_blas().get("threads"), "own_threads": own.size if own else 1})
 """
 
 MLX_AUDIO_CHILD = CHILD_PRELUDE + r"""
@@ -188,7 +191,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="faster-whisper's cpu_threads")
     parser.add_argument("--mlxk-threads", default="1,2",
-                        help="mlxk's BLAS threads (MLXK2_CPU_THREADS), a row each (default 1,2)")
+                        help="mlxk's threads (MLXK2_CPU_THREADS), a row each (default 1,2)")
     parser.add_argument("--skip-mlx-audio", action="store_true", help="mlx-audio as it comes is very slow on CPU")
     parser.add_argument("--mlx-audio-clips", type=int, default=1,
                         help="clips mlx-audio as it comes runs on (the first N; default 1)")
@@ -241,6 +244,8 @@ def main() -> int:
             cpu = statistics.median(r["cpu_s"] for r in runs) / seconds
             error = statistics.median(wer(reference * repeats, words(r["text"])) for r in runs)
             note = f"{r['dtype']}, {r['blas']} BLAS x{r.get('threads')}" if "dtype" in (r := runs[0]) else ""
+            if r.get("own_threads", 1) > 1:
+                note += f", {r['own_threads']} threads of its own"
             ratio = f"{rtf / fw_rtf:.2f}" if fw_rtf else ""
             print(f"| {name} | {rtf:.3f} | {ratio} | {cpu:.3f} | {statistics.median(r['load_s'] for r in runs):.2f} | "
                   f"{statistics.median(r['rss_mb'] for r in runs):.0f} | {error:.3f} | {note} |")
@@ -250,7 +255,7 @@ def main() -> int:
         for threads in args.mlxk_threads:
             p = measured(PROFILE_CHILD, {"mlx": args.mlx, "clip": clip}, {**env, "MLXK2_CPU_THREADS": str(threads)})
             rest = p["cpu_s"] - p["mel_s"] - p["encoder_s"] - p["decoder_s"]
-            print(f"mlxk CPU seconds ({threads} BLAS thread(s)): mel {p['mel_s']:.2f}, encoder {p['encoder_s']:.2f} "
+            print(f"mlxk CPU seconds (MLXK2_CPU_THREADS={threads}): mel {p['mel_s']:.2f}, encoder {p['encoder_s']:.2f} "
                   f"({p['windows']} window(s), {p['encoder_s'] / max(1, p['windows']):.2f} each), decoder steps "
                   f"{p['decoder_s']:.2f} ({p['tokens']} steps, {1000 * p['decoder_s'] / max(1, p['tokens']):.1f} ms "
                   f"each), the rest {rest:.2f}, of {p['cpu_s']:.2f}")

@@ -49,7 +49,7 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_DEBUG": ("0", "1: show Python tracebacks for errors"),
     "MLXK2_CPU_DTYPE": ("auto", "CPU weights: auto, float32 or native (--cpu-dtype)"),
     "MLXK2_CPU_MEMORY": (None, "memory float32 weights may add on a CPU (default: half the available memory)"),
-    "MLXK2_CPU_THREADS": ("1", "OpenBLAS threads on a CPU (else OPENBLAS_NUM_THREADS)"),
+    "MLXK2_CPU_THREADS": ("1", "CPU threads: OpenBLAS's (else OPENBLAS_NUM_THREADS); Whisper's own at 2+"),
     "MLXK2_CPU_BLAS": ("1", "0: keep MLX's own reference BLAS on Linux (no OpenBLAS)"),
     "NO_COLOR": (None, "any value: no colour in human output"),
 }

@@ -112,6 +112,48 @@ def test_threads_follow_the_environment(tmp_path):
     assert probe(XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_THREADS="2")["state"]["threads"] == 2
 
 
+POOL_PROBE = textwrap.dedent("""
+    import ctypes, json
+    from mlxk_common.engine.cpu import blas, pool
+    blas.ensure()
+    lib = ctypes.CDLL(blas.status()["library"])
+    before = lib.openblas_get_num_threads()
+    parts = pool.pool()
+    out = {"before": before, "size": parts and parts.size, "after": lib.openblas_get_num_threads()}
+    if parts:
+        import threading
+        out["ranges"], out["chunks"] = parts.split(1500), parts.chunks(1500)
+        both = threading.Barrier(2, timeout=30)  # passes only if two threads run tasks at once
+        def task(i):
+            both.wait()
+            return i, threading.get_ident()
+        done = parts.run([lambda i=i: task(i) for i in range(2)])
+        out["order"] = [i for i, _ in done]
+        out["threads"] = len({t for _, t in done})
+        out["many"] = parts.run([lambda i=i: i * i for i in range(20)])
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_our_own_threads_keep_openblas_at_one(tmp_path, threads):
+    """With 2+ threads configured, engine.cpu.pool splits the work itself (Whisper on the CPU):
+    OpenBLAS goes to one thread; the caller and a worker take the tasks, results in order."""
+    proc = subprocess.run([sys.executable, "-c", POOL_PROBE], capture_output=True, text=True, timeout=300,
+                          check=False, env=base_env(XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_THREADS=threads))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["before"] == int(threads)
+    if threads == "1":
+        assert out["size"] is None and out["after"] == 1
+        return
+    assert out["size"] == 2 and out["after"] == 1
+    assert out["ranges"] == [[0, 750], [750, 1500]]
+    assert out["chunks"] == [[i * 250, (i + 1) * 250] for i in range(6)]
+    assert out["order"] == [0, 1] and out["threads"] == 2
+    assert out["many"] == [i * i for i in range(20)]
+
+
 def test_patch_refuses_a_library_without_the_prefixed_names():
     import os
 

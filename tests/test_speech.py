@@ -219,13 +219,17 @@ print(json.dumps({
 
 
 @pytest.mark.slow
-def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads):
     """The engine's own encoder (GELU and softmax in NumPy), decoder steps and
     greedy window loop (engine.whisper_cpu, engine.whisper_greedy) against
     mlx-audio's encoder, decoder and DecodingTask on one window of the real
-    tiny.en: equal to float32 rounding, the same tokens."""
+    tiny.en: equal to float32 rounding, the same tokens.  With two threads the
+    encoder's layers and the logits projection are split over threads of our own
+    (engine.cpu.pool)."""
     proc = subprocess.run([sys.executable, "-c", _AGAINST_MLX_AUDIO, str(whisper_tiny_en), str(speech["wav"])],
-                          capture_output=True, text=True, env=base_env(), timeout=600, check=False)
+                          capture_output=True, text=True, env=base_env(MLXK2_CPU_THREADS=threads), timeout=600,
+                          check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["features"] < 1e-3, out  # relative to the largest feature, after 4 layers

@@ -20,8 +20,9 @@ encoder's output equal to MLX's own to float32 rounding (tests/test_speech.py).
 from __future__ import annotations
 
 import math
+import threading
 
-from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu import blas, pool
 
 BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
 _INV_SQRT2 = 1 / math.sqrt(2)
@@ -150,8 +151,13 @@ def attention(attn, x):
 
 
 def encode(model, mel):
-    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy."""
+    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy;
+    over our own threads (``encode_split``) when two or more are configured."""
     import mlx.core as mx
+
+    parts = pool.pool()
+    if parts is not None and mel.shape[0] == 1:
+        return encode_split(model, mel, parts)
 
     enc = model.encoder
     x = gelu(enc.conv1(mel))
@@ -229,6 +235,18 @@ class DecoderState:
                 }
             )
         self.offset = 0
+        # With threads of our own: the logits projection (the embedding, 51,864 x 384:
+        # 80 MB read per token, most of a step) in one row range per thread.  The
+        # layers' products stay on this thread: splitting the cross-attention by heads
+        # and the MLP by hidden units (eight more hand-offs a token) added CPU time and
+        # no wall time here.
+        self.parts = pool.pool() if self.matvec is not None else None
+        self.vocab = self.parts.chunks(self.embed.shape[0]) if self.parts else None
+
+    def _logits(self, row, out):
+        embed, matvec = self.embed, self.matvec
+        self.parts.run([lambda a=a, b=b: matvec(embed[a:b], row, out[a:b]) for a, b in self.vocab])
+        return out
 
     def _linear(self, params, x):
         import numpy as np
@@ -302,6 +320,161 @@ class DecoderState:
         self.offset = end
         x = self._norm(self.norm, x)
         picked = x[list(rows) if rows is not None else [length - 1]]
+        if self.parts is not None:
+            out = np.empty((len(picked), self.embed.shape[0]), np.float32)
+            return np.stack([self._logits(np.ascontiguousarray(row), out[i]) for i, row in enumerate(picked)])
         if self.matvec is not None:
             return np.stack([self.matvec(self.embed, row) for row in picked])
         return picked @ self.embed.T
+
+
+# -- two or more threads of our own (engine.cpu.pool) ----------------------------------------
+
+
+def _view(a):
+    import mlx.core as mx
+    import numpy as np
+
+    mx.eval(a)
+    return np.array(a, copy=False) if a.dtype == mx.float32 else np.array(a, dtype=np.float32)
+
+
+def _linear_params(m):
+    return _view(m.weight), (_view(m.bias) if "bias" in m else None)
+
+
+def _norm_params(m):
+    return _view(m.weight), _view(m.bias), m.eps
+
+
+def _layer_norm(params, x, out):
+    """LayerNorm of the rows of ``x`` into ``out`` (may be ``x``)."""
+    import numpy as np
+
+    weight, bias, eps = params
+    np.subtract(x, x.mean(axis=-1, keepdims=True), out=out)
+    var = np.mean(out * out, axis=-1, keepdims=True)
+    var += np.float32(eps)
+    np.sqrt(var, out=var)
+    out /= var
+    out *= weight
+    out += bias
+    return out
+
+
+def _dense(gemm, params, x, out):
+    weight, bias = params
+    gemm(x, weight, out, trans_b=True)
+    if bias is not None:
+        out += bias
+    return out
+
+
+_scratch = threading.local()  # per thread: buffers reused across tasks and windows (fresh pages cost faults)
+
+
+def _buffer(name, rows, cols):
+    """A (rows, cols) float32 scratch array of this thread's, reused from call to call."""
+    import numpy as np
+
+    buffers = _scratch.__dict__
+    held = buffers.get(name)
+    if held is None or held.size < rows * cols:
+        held = buffers[name] = np.empty(rows * cols, np.float32)
+    return held[: rows * cols].reshape(rows, cols)
+
+
+def _conv_gelu(gemm, parts, x, conv, stride):
+    """GELU of mlx-audio's ``Conv1d`` (kernel 3, padding 1) over ``x`` (frames, channels):
+    one product of the frames' windows (im2col, copied per thread: a strided view's
+    rows would overlap, which BLAS refuses) by the weight as (out, 3 * channels)."""
+    import numpy as np
+
+    frames, channels = x.shape
+    padded = np.zeros((frames + 2, channels), np.float32)
+    padded[1:-1] = x
+    count = (frames - 1) // stride + 1
+    windows = np.lib.stride_tricks.as_strided(
+        padded, (count, 3 * channels), (stride * channels * 4, 4), writeable=False
+    )
+    weight = _view(conv.weight).reshape(conv.weight.shape[0], -1)
+    bias = _view(conv.bias) if "bias" in conv else None
+    out = np.empty((count, weight.shape[0]), np.float32)
+
+    def part(a, b):
+        _dense(gemm, (weight, bias), np.ascontiguousarray(windows[a:b]), out[a:b])
+        gelu_numpy(out[a:b].reshape(-1))
+
+    parts.run([lambda a=a, b=b: part(a, b) for a, b in parts.chunks(count)])
+    return out
+
+
+def encode_split(model, mel, parts):
+    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``): the two
+    convolutions (with their GELUs) split by frames, then each layer in two phases, each thread on its own range of the 1500
+    positions: (1) layer norm and the query/key/value products; (2) once every
+    position's keys and values exist, attention (all heads, a block of queries at a
+    time), the output product, and the MLP.  Products through ``blas.gemm`` at one
+    OpenBLAS thread each."""
+    import mlx.core as mx
+    import numpy as np
+
+    gemm = blas.gemm()
+    enc = model.encoder
+    if mel.shape[0] != 1:
+        raise ValueError("encode_split runs one window at a time")
+    x = _conv_gelu(gemm, parts, _view(mel)[0], enc.conv1, 1)
+    hidden = _conv_gelu(gemm, parts, x, enc.conv2, 2)  # our own array, written in place from here on
+    hidden += _view(enc._positional_embedding)
+    n_batch, (n_ctx, n_state) = 1, hidden.shape
+    q, k, v = (np.empty((n_ctx, n_state), np.float32) for _ in range(3))
+    ranges = parts.chunks(n_ctx)
+    for block in enc.blocks:
+        attn = block.attn
+        heads = attn.n_head
+        size = n_state // heads
+        alpha = np.float32(size**-0.5)
+        p = {
+            "attn_ln": _norm_params(block.attn_ln),
+            "query": _linear_params(attn.query),
+            "key": _linear_params(attn.key),
+            "value": _linear_params(attn.value),
+            "out": _linear_params(attn.out),
+            "mlp_ln": _norm_params(block.mlp_ln),
+            "mlp1": _linear_params(block.mlp1),
+            "mlp2": _linear_params(block.mlp2),
+        }
+
+        def project(a, b, p=p):
+            h = _layer_norm(p["attn_ln"], hidden[a:b], _buffer("h", b - a, n_state))
+            for name, dest in (("query", q), ("key", k), ("value", v)):
+                _dense(gemm, p[name], h, dest[a:b])
+
+        def rest(a, b, p=p, heads=heads, size=size, alpha=alpha):
+            scores = _buffer("scores", ROWS, n_ctx)
+            att = _buffer("att", ROWS, n_state)
+            tmp = _buffer("tmp", ROWS, n_state)
+            wide = _buffer("wide", ROWS, p["mlp1"][0].shape[0])
+            for start in range(a, b, ROWS):
+                stop = min(start + ROWS, b)
+                n = stop - start
+                s = scores[:n]
+                for h in range(heads):
+                    cols = slice(h * size, (h + 1) * size)
+                    gemm(q[start:stop, cols], k[:, cols], s, trans_b=True, alpha=alpha)
+                    s -= s.max(axis=-1, keepdims=True)
+                    np.exp(s, out=s)
+                    s /= s.sum(axis=-1, keepdims=True)
+                    gemm(s, v[:, cols], att[:n, cols])
+                rows = hidden[start:stop]
+                rows += _dense(gemm, p["out"], att[:n], tmp[:n])
+                h = _layer_norm(p["mlp_ln"], rows, tmp[:n])
+                m = _dense(gemm, p["mlp1"], h, wide[:n])
+                gelu_numpy(m.reshape(-1))
+                rows += _dense(gemm, p["mlp2"], m, tmp[:n])
+
+        parts.run([lambda a=a, b=b: project(a, b) for a, b in ranges])
+        parts.run([lambda a=a, b=b: rest(a, b) for a, b in ranges])
+    out = enc.ln_post(mx.array(hidden.reshape(n_batch, n_ctx, n_state)))
+    mx.eval(out)
+    return out

@@ -100,6 +100,17 @@ def _load(environ) -> dict:
     }
 
 
+def set_threads(count: int) -> None:
+    """OpenBLAS's own thread count from now on, process-wide (``engine.cpu.pool``
+    sets one when it splits the work itself); ``status()["threads"]`` stays the
+    configured count."""
+    state = status()
+    if state.get("blas") == "openblas" and state.get("library"):
+        import ctypes
+
+        ctypes.CDLL(state["library"]).openblas_set_num_threads(max(1, int(count)))
+
+
 def cache_dir(environ) -> str:
     xdg = environ.get("XDG_CACHE_HOME")
     return os.path.join(os.path.expanduser(xdg) if xdg else os.path.expanduser("~/.cache"), "mlxk", "cpu")

@@ -101,7 +101,7 @@ def _split_label(split: dict | None) -> str:
     words = []
     if split["tensor_ranks"]:
         ranks = split["tensor_ranks"]
-        words.append(f"tensor {ranks[0]}" + (f"-{ranks[-1]}" if len(ranks) > 1 else ""))
+        words.append("tensor " + ",".join(str(n) for n in ranks))  # not a range: 2,4,8 does not mean 3
     if split["pipeline"]:
         words.append("pipeline")
     return ", ".join(words) or "no"

@@ -128,6 +128,7 @@ class Tool:
         exit_status: Iterable[tuple[int, str]] = STANDARD_EXIT_STATUS,
         see_also: Iterable[str] = (),
         handle_sigterm: bool = True,
+        exit_at_once_when_interrupted: bool = False,
     ):
         self.name = name
         self.command = command
@@ -141,6 +142,11 @@ class Tool:
         self.exit_status = tuple(exit_status)
         self.see_also = tuple(see_also)
         self.handle_sigterm = handle_sigterm
+        # A tool whose start-up may leave threads behind (mlxk-serve: gevent's patching, the
+        # engine's thread) ends an interrupted run with os._exit once its error is written: an
+        # interrupt that lands mid-way through that start-up can leave a thread the interpreter's
+        # shutdown then waits on for ever.  Only for tools with nothing on disk to finish.
+        self.exit_at_once_when_interrupted = exit_at_once_when_interrupted
 
     # -- the parser: the one source for --help, man pages and completions --
     def parser(self, env: IOEnv | None = None) -> ArgumentParser:
@@ -222,7 +228,10 @@ class Tool:
         except MlxkError as exc:
             return _report(out, exc, env)
         except KeyboardInterrupt:
-            return _report(out, MlxkError("interrupted", "interrupted"), env)
+            code = _report(out, MlxkError("interrupted", "interrupted"), env)
+            if self.exit_at_once_when_interrupted and env.is_process:
+                _exit_now(env, code)
+            return code
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if _during_interrupt(exc):  # e.g. argparse's clean-up failing under a Ctrl-C
                 return _report(out, MlxkError("interrupted", "interrupted"), env)
@@ -251,6 +260,17 @@ def _report(out: Output, error: MlxkError, env: IOEnv) -> int:
         out.fail(again)
         out.fail(error)
     return error.exit_code
+
+
+def _exit_now(env: IOEnv, code: int) -> None:
+    """End the process with ``code`` now, past the interpreter's shutdown (which
+    joins threads and runs atexit hooks): what was written is flushed first."""
+    for stream in (env.stdout, env.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _give_up_stdout(out: Output, env: IOEnv) -> None:

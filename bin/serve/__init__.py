@@ -273,6 +273,7 @@ TOOL = Tool(
         "steps; a rank that dies makes the server answer 503 and exit 1 (rank_failed).  See docs/distributed.md."
     ),
     configure=configure,
+    exit_at_once_when_interrupted=True,
     run=run,
     modes=(JSON,),
     handle_sigterm=False,  # the server handles SIGINT/SIGTERM itself, on its event loop

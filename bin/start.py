@@ -17,8 +17,8 @@ collections first, milliseconds in which Ctrl-C would still end in a
 traceback), and the tool by the builtin ``__import__``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__`` import here: it would load a module (and compile it, on a fresh
+# install) before the guard below is set, and a Ctrl-C then lands in it as a traceback.
 import _signal as signal
 import os
 import sys
@@ -31,6 +31,18 @@ def _exit_interrupted(signum, frame):
 
 
 _exit_interrupted.mlxk_start_up = True  # how cli.Tool.main recognizes the guard it replaces
+
+
+def _started_by_an_executable() -> bool:
+    """Whether the program is one of our console scripts (not, say, a test that imports this)."""
+    name = os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "")
+    return name.removesuffix(".exe") in ("mlxk", "mlx-run") or name.startswith("mlxk-")
+
+
+# The guard from this module's first lines on (os and sys were loaded by the interpreter
+# already; _signal is built in); launch() below sets it for any other caller.
+if _started_by_an_executable() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _exit_interrupted)
 
 
 def launch(module: str) -> int:

@@ -40,20 +40,8 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - reported, never a traceback on another host's terminal
         code, error = 1, {"type": "internal_error", "message": f"rank {rank.rank}: {type(exc).__name__}: {exc}"}
     info = dict(getattr(ctx, "rank_info", None) or {})
-    info["peak_rss_bytes"] = _peak_rss()
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
-    rank.report(event="exit", code=code, error=error, info=info)
-    os._exit(code)  # no teardown of the backend's sockets while peers may be gone
+    rank.exit(code, error, info)
 
-
-def _peak_rss() -> int:
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
 
 
 def _run(job: dict, rank: Rank):

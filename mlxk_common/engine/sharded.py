@@ -45,6 +45,14 @@ def parse_status(line: str) -> dict | None:
         return None
 
 
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+
+
 class Rank:
     """This process's place in the job: its rank, group and the job's settings."""
 
@@ -70,6 +78,17 @@ class Rank:
             self._status.flush()
         except (OSError, ValueError):
             pass
+
+    def exit(self, code: int, error: dict | None, info: dict) -> None:
+        """End this rank: its exit status line (with its peak RSS) for the launcher, then
+        ``os._exit`` — no teardown of the backend's sockets while peers may be gone."""
+        info["peak_rss_bytes"] = peak_rss()
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        self.report(event="exit", code=code, error=error, info=info)
+        os._exit(code)
 
     def describe(self) -> dict:
         """The ``distributed`` object of JSON results."""

@@ -240,3 +240,32 @@ def test_smollm2_greedy_tokens_with_and_without(smollm2_workspace):
     prompt_ops.uninstall(engine.model)
     theirs = [_greedy(engine.model, prompt, 16), _greedy(engine.model, prompt, 16, prefill_step=8)]
     assert ours == theirs and len(ours[0]) == 16
+
+
+@pytest.mark.slow
+def test_mlx_run_says_whether_the_prompt_ops_ran(smollm2_workspace, tmp_path):
+    from fixtures.tooling import base_env, run_cli
+
+    def run(**env):
+        result = run_cli(
+            [
+                "mlx-run",
+                str(smollm2_workspace),
+                "Write a haiku about rain.",
+                "--temperature",
+                "0",
+                "--max-tokens",
+                "12",
+                "--json",
+                "--verbose",
+            ],
+            env=base_env(XDG_CACHE_HOME=str(tmp_path), **env),
+        )
+        assert result.code == 0, result
+        return result.json()["data"], result.stderr
+
+    (on, on_log), (off, off_log) = run(), run(MLXK2_CPU_PROMPT_OPS="0")
+    assert on["timing"]["cpu"]["prompt_ops"]["active"] is True, on["timing"]["cpu"]
+    assert off["timing"]["cpu"]["prompt_ops"] == {"active": False, "reason": "MLXK2_CPU_PROMPT_OPS=0"}
+    assert "prompt ops on: SwiGLU" in on_log and "prompt ops off: MLXK2_CPU_PROMPT_OPS=0" in off_log
+    assert on["response"] == off["response"] and on["usage"]["completion_tokens"] > 0

@@ -294,7 +294,7 @@ def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str 
         contenders[f"mlxk {t}t"] = lambda t=t: run_mlxk(model, args.max_tokens, t, env)
         if args.prompt_ops_off:  # the same path with MLX's own SiLU, softmax and RoPE
             off = {**env, "MLXK2_CPU_PROMPT_OPS": "0"}
-            contenders[f"mlxk {t}t, no prompt ops"] = lambda t=t: run_mlxk(model, args.max_tokens, t, off)
+            contenders[f"mlxk {t}t, no prompt ops"] = lambda t=t, off=off: run_mlxk(model, args.max_tokens, t, off)
     if note is None and gguf is not None:
         prompt_file = Path(tempfile.mkdtemp(prefix="cpu-speed-")) / "prompt.txt"
         prompt_file.write_text(PROMPT if RAW else rendered_prompt(model, PROMPT), encoding="utf-8")

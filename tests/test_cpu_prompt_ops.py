@@ -229,12 +229,13 @@ def test_others_are_left_alone():
 
 
 @pytest.mark.slow
-def test_smollm2_greedy_tokens_with_and_without(smollm2_workspace):
-    from mlxk_common.engine import load_engine
+@pytest.mark.parametrize("path", ["float32", "quantized"])
+def test_smollm2_greedy_tokens_with_and_without(smollm2_workspace, path):
+    from mlxk_common.engine import CpuSettings, load_engine
 
-    engine = load_engine(smollm2_workspace)
+    engine = load_engine(smollm2_workspace, cpu=CpuSettings(memory=1 if path == "quantized" else None))
     record = engine.cpu_path["prompt_ops"]
-    assert record["active"], record
+    assert engine.cpu_path["path"] == path and record["active"], engine.cpu_path
     prompt = engine.prepare(prompt="Write a short poem about the sea and a lighthouse.").prompt_tokens
     ours = [_greedy(engine.model, prompt, 16), _greedy(engine.model, prompt, 16, prefill_step=8)]
     prompt_ops.uninstall(engine.model)

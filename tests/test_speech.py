@@ -208,30 +208,40 @@ tokens = [ours.rules(DecodingOptions(language="en")).sot, 50363, 15496, 11]
 logits = [np.array(model.decoder(mx.array([tokens]), mx.array(reference))[0][0, -1])]
 for state in (_DecoderState, ours.decoder_state):
     logits.append(state(model.decoder, mx.array(reference)).step(tokens)[-1])
+one_by_one = ours.decoder_state(model.decoder, mx.array(reference))  # the one-row products of a token step
+for token in tokens:
+    row = one_by_one.step([token])[-1]
+logits.append(row)
 options = DecodingOptions(language="en", temperature=0.0, fp16=False)
 theirs, mine = mlx_audio_decode(model, mel, options), model.decode(mel, options)
 print(json.dumps({
     "features": float(np.abs(features - reference).max() / np.abs(reference).max()),
     "logits": [float(np.abs(x - logits[0]).max() / np.abs(logits[0]).max()) for x in logits[1:]],
     "tokens": [theirs.tokens, mine.tokens], "text": mine.text,
-    "avg_logprob": [theirs.avg_logprob, mine.avg_logprob], "no_speech": [theirs.no_speech_prob, mine.no_speech_prob]}))
+    "avg_logprob": [theirs.avg_logprob, mine.avg_logprob], "no_speech": [theirs.no_speech_prob, mine.no_speech_prob],
+    "half": one_by_one.half is not None}))
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("threads", [1, 2])
-def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads):
+@pytest.mark.parametrize("threads,kernels", [(1, "1"), (2, "1"), (1, "0")])
+def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads, kernels):
     """The engine's own encoder (GELU and softmax in NumPy), decoder steps and
     greedy window loop (engine.whisper_cpu, engine.whisper_greedy) against
     mlx-audio's encoder, decoder and DecodingTask on one window of the real
     tiny.en: equal to float32 rounding, the same tokens.  With two threads the
     encoder's layers and the logits projection are split over threads of our own
-    (engine.cpu.pool)."""
+    (engine.cpu.pool).  The token steps' one-row products read the float16
+    weights through the engine's own kernel (engine.cpu.native) where it runs,
+    OpenBLAS's float32 sgemv with MLXK2_CPU_KERNELS=0."""
+    from mlxk_common.engine.cpu import native
+
+    env = base_env(MLXK2_CPU_THREADS=threads, MLXK2_CPU_KERNELS=kernels)
     proc = subprocess.run([sys.executable, "-c", _AGAINST_MLX_AUDIO, str(whisper_tiny_en), str(speech["wav"])],
-                          capture_output=True, text=True, env=base_env(MLXK2_CPU_THREADS=threads), timeout=600,
-                          check=False)
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["half"] == (kernels == "1" and native.unavailable("half_matvec", {}) is None), out
     assert out["features"] < 1e-3, out  # relative to the largest feature, after 4 layers
     assert all(err < 1e-5 for err in out["logits"]), out
     assert out["tokens"][0] == out["tokens"][1] and words(out["text"]) == EXPECTED

@@ -247,3 +247,23 @@ def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads, kerne
     assert out["tokens"][0] == out["tokens"][1] and words(out["text"]) == EXPECTED
     assert out["avg_logprob"][1] == pytest.approx(out["avg_logprob"][0], abs=1e-3)  # float64 log-sums here
     assert out["no_speech"][1] == pytest.approx(out["no_speech"][0], abs=1e-5)
+
+
+def test_multilingual_model_detects_the_language_and_translates(tiny_random_multilingual_whisper, speech):
+    """A multilingual model (random weights, Whisper's ids): without --language the
+    language is detected and reported as one of Whisper's codes; --language and
+    --task translate are taken and reported as given."""
+    from mlx_audio.stt.models.whisper.tokenizer import LANGUAGES
+
+    model = tiny_random_multilingual_whisper
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--json"])
+    assert result.code == 0, result
+    detected = result.json()["data"]
+    assert detected["language"] in LANGUAGES and detected["task"] == "transcribe", detected
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--language", "de", "--task", "translate",
+                      "--ndjson"])
+    assert result.code == 0, result
+    final = result.ndjson()[-1]
+    assert final["event"] == "result" and final["language"] == "de" and final["task"] == "translate", final
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--language", "xx"])
+    assert result.code == 2 and "unknown language" in result.stderr, result

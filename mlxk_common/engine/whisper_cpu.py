@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import threading
 
-from mlxk_common.engine.cpu import blas, native, pool
+from mlxk_common.engine.cpu import blas, native, path, pool
 
 BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
 _INV_SQRT2 = 1 / math.sqrt(2)
@@ -95,7 +95,8 @@ def keep_half_weights(model) -> bool:
     """Before a float16 Whisper becomes float32: keep its decoder's matrices as
     float16 NumPy copies for ``DecoderState``'s one-row products (exact: float16
     values are float32 values; half the bytes to read per token, and a decoder
-    step is memory-bound).  Only when ``native.half_matvec`` runs here; ~56 MB
+    step is memory-bound).  Only when ``native.half_matvec`` runs here and the
+    copies fit the CPU path's memory budget (half the available memory); ~56 MB
     more for tiny, the float32 weights stay (the encoder, prompts and mlx-audio's
     own decoder use them).  Returns whether it kept them."""
     import mlx.core as mx
@@ -109,6 +110,9 @@ def keep_half_weights(model) -> bool:
         attn, cross = block.attn, block.cross_attn
         modules += [attn.query, attn.key, attn.value, attn.out, cross.query, cross.out, block.mlp1, block.mlp2]
     if any(m.weight.dtype != mx.float16 or m.weight.shape[-1] % 8 for m in modules):
+        return False
+    free = path.available_memory()  # large-v3's decoder would add ~1.5 GB: within the CPU path's budget only
+    if free is not None and sum(m.weight.nbytes for m in modules) > free * path.BUDGET_SHARE:
         return False
     for m in modules:
         setattr(m, HALF, np.array(m.weight))  # a NumPy float16 copy, not an MLX parameter

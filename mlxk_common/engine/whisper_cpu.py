@@ -83,8 +83,11 @@ SAFE_EXP = 60.0  # |score| below this: exp cannot overflow or underflow float32 
 
 
 def encode(model, mel):
-    """mlx-audio's ``AudioEncoder.__call__`` (one window) in NumPy and BLAS, over our
-    own threads when two or more are configured (``encode_split``)."""
+    """mlx-audio's ``AudioEncoder.__call__``: one window in NumPy and BLAS, over our
+    own threads when two or more are configured (``encode_split``); a batch of
+    windows (not a path this engine takes) by mlx-audio's encoder."""
+    if mel.shape[0] != 1:
+        return model.encoder(mel)
     return encode_split(model, mel, pool.pool() or pool.Serial())
 
 

@@ -63,6 +63,10 @@ def test_rope_matches_mlx(base, scale, dims):
         reference = rope(x.transpose(0, 2, 1, 3), offset=offset).transpose(0, 2, 1, 3)
         ours = prompt_ops.rope(_fresh(x), table, offset)
         assert _max_err(ours, reference) <= 1e-5, offset
+    half = x.astype(mx.bfloat16)  # not float32: MLX's rope with the table's frequencies
+    reference = rope(half.transpose(0, 2, 1, 3), offset=5).transpose(0, 2, 1, 3)
+    ours = prompt_ops.rope(half, table, 5)
+    assert ours.dtype == mx.bfloat16 and _max_err(ours.astype(mx.float32), reference.astype(mx.float32)) == 0
 
 
 def test_rope_llama3_frequencies_and_unsupported_kinds():

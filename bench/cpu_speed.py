@@ -7,7 +7,9 @@ rounds; every run a fresh process, so background load hits all alike):
 * ``mlx-lm`` as it comes: ``python -m mlx_lm generate`` (MLX's reference
   BLAS, the weights as stored);
 * ``mlxk T``: ``mlx-run --json`` on its CPU path with T OpenBLAS threads
-  (MLXK2_CPU_THREADS=T; the path it took is printed under the table);
+  (MLXK2_CPU_THREADS=T; the path it took is printed under the table); with
+  --prompt-ops-off also ``mlxk T, no prompt ops`` (MLXK2_CPU_PROMPT_OPS=0: the
+  prompt pass with MLX's own SiLU, softmax and RoPE);
 * ``llama.cpp T``: llama-cpp-python on the same GGUF with T threads (skipped
   with a note when llama-cpp-python is not installed or there is no GGUF).
 
@@ -28,7 +30,7 @@ into --work).
 
 usage: python bench/cpu_speed.py [--models smollm2,smollm2-bf16,random-0.5b] [--runs 3]
            [--max-tokens 48] [--threads 1,2] [--work DIR] [--skip-llama] [--prompt TEXT] [--raw]
-           [--no-warmup]
+           [--no-warmup] [--skip-mlx-lm] [--prompt-ops-off]
 
 llama.cpp for the comparison: llama-cpp-python is not a dependency of mlxk.
 On PyPI it is a source package, and its build compiles llama.cpp for the
@@ -287,9 +289,12 @@ def float32_bytes_per_token(model: Path) -> int:
 
 
 def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str | None) -> dict:
-    contenders = {"mlx-lm as it comes": lambda: run_mlx_lm(model, args.max_tokens, env)}
+    contenders = {} if args.skip_mlx_lm else {"mlx-lm as it comes": lambda: run_mlx_lm(model, args.max_tokens, env)}
     for t in args.threads:
         contenders[f"mlxk {t}t"] = lambda t=t: run_mlxk(model, args.max_tokens, t, env)
+        if args.prompt_ops_off:  # the same path with MLX's own SiLU, softmax and RoPE
+            off = {**env, "MLXK2_CPU_PROMPT_OPS": "0"}
+            contenders[f"mlxk {t}t, no prompt ops"] = lambda t=t, off=off: run_mlxk(model, args.max_tokens, t, off)
     if note is None and gguf is not None:
         prompt_file = Path(tempfile.mkdtemp(prefix="cpu-speed-")) / "prompt.txt"
         prompt_file.write_text(PROMPT if RAW else rendered_prompt(model, PROMPT), encoding="utf-8")
@@ -342,8 +347,15 @@ def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_
             f"prompt {ratio(ours, f'llama.cpp {t}t', 'prompt_tps')}, "
             f"generation {ratio(ours, f'llama.cpp {t}t', 'generation_tps')}"
         )
+        if args.prompt_ops_off:
+            off = f"mlxk {t}t, no prompt ops"
+            print(
+                f"{ours}: prompt {ratio(ours, off, 'prompt_tps')} the same without prompt ops; without them "
+                f"vs llama.cpp {t}t: prompt {ratio(off, f'llama.cpp {t}t', 'prompt_tps')}"
+            )
     path = results[f"mlxk {args.threads[0]}t"][0].get("path") or {}
     print(f"mlxk CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): {path.get('reason')}")
+    print(f"mlxk prompt ops: {path.get('prompt_ops')}")
     if path.get("path") == "float32":
         per_token = float32_bytes_per_token(model)
         bound = bandwidth / per_token
@@ -363,6 +375,10 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="folder for the built models (default: a temporary one)")
     parser.add_argument("--gguf", help="SmolLM2's GGUF (default: the test fixture's)")
     parser.add_argument("--skip-llama", action="store_true")
+    parser.add_argument("--skip-mlx-lm", action="store_true", help="leave out mlx-lm as it comes (slow on big models)")
+    parser.add_argument(
+        "--prompt-ops-off", action="store_true", help="also run mlxk with MLXK2_CPU_PROMPT_OPS=0 (MLX's own ops)"
+    )
     parser.add_argument("--prompt", help="the prompt (default: a story request of ~40 words)")
     parser.add_argument("--raw", action="store_true", help="no chat template, for all three (shorter prompts)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false", help="leave out the warm-up round")

@@ -113,4 +113,6 @@ def describe_cpu_path(cpu: dict) -> str:
     blas = "OpenBLAS" + (" with the one-row shim" if cpu.get("shim") else "") if cpu["blas"] == "openblas" \
         else "MLX's reference BLAS"
     threads = f", {cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''}" if cpu.get("threads") else ""
-    return f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"
+    ops = cpu.get("prompt_ops")
+    ops = f"; prompt ops {'on' if ops['active'] else 'off'}: {ops['reason']}" if ops else ""
+    return f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}{ops}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu import blas, prompt_ops
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import CPU_DTYPES, parse_size
 from mlxk_common.progress import human_bytes
@@ -96,7 +96,9 @@ def apply(model, settings: CpuSettings | None) -> dict | None:
     else:
         path = "quantized" if quantized else "native"
         why += "; kept as stored, float parameters of quantized layers cast to float32"
-    return {**record, "path": path, "reason": why, "prepare_s": round(time.perf_counter() - start, 3)}
+    prepared = {**record, "path": path, "reason": why, "prepare_s": round(time.perf_counter() - start, 3)}
+    # The prompt pass's SiLU, softmax and RoPE in NumPy (cpu/prompt_ops.py): one call, its own record.
+    return {**prepared, "prompt_ops": prompt_ops.install(model)}
 
 
 def _blas_record() -> dict:

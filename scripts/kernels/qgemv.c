@@ -58,6 +58,29 @@ INLINE int log2_of(int64_t v) {
 
 INLINE float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
+/* One chunk into accumulators a[m][K] (K a constant: the accumulators stay in registers). */
+#define STEP4_512(M, C, K)                                                                    \
+    do {                                                                                      \
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 16 * (C)))); \
+        __m512 s = _mm512_set1_ps(sr[(C) >> sh]), b = _mm512_set1_ps(br[(C) >> sh]);        \
+        __m512 lo = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, mask)), s, b);     \
+        __m512 hi = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), s, b);       \
+        _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) {                                 \
+            const float *xm = xp + m * cols + 32 * (C);                                       \
+            a[m][K] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xm), a[m][K]);                      \
+            a[m][K] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xm + 16), a[m][K]);                 \
+        }                                                                                     \
+    } while (0)
+
+#define STEP8_512(M, C, K)                                                                    \
+    do {                                                                                      \
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 16 * (C)))); \
+        __m512 q = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(sr[(C) >> sh]),      \
+                                   _mm512_set1_ps(br[(C) >> sh]));                            \
+        _Pragma("GCC unroll 4") for (int m = 0; m < M; m++)                                   \
+            a[m][K] = _mm512_fmadd_ps(q, _mm512_loadu_ps(x + m * cols + 16 * (C)), a[m][K]);  \
+    } while (0)
+
 /* 4 bits: a chunk is 16 bytes = 32 elements (even ones in the low nibbles). */
 #define Q4_512(M)                                                                             \
     INLINE void q4_512_##M(const uint8_t *w, const float *sc, const float *bi, const float *xp, \
@@ -69,19 +92,14 @@ INLINE float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
             const uint8_t *wr = w + r * bpr;                                                  \
             const float *sr = sc + r * ng, *br = bi + r * ng;                                 \
             __m512 a[M][2];                                                                   \
-            for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm512_setzero_ps();              \
-            for (int64_t c = 0; c < nch; c++) {                                               \
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 16 * c))); \
-                __m512 s = _mm512_set1_ps(sr[c >> sh]), b = _mm512_set1_ps(br[c >> sh]);    \
-                __m512 lo = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, mask)), s, b); \
-                __m512 hi = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), s, b); \
-                for (int m = 0; m < M; m++) {                                                 \
-                    const float *xm = xp + m * cols + 32 * c;                                 \
-                    a[m][c & 1] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xm), a[m][c & 1]);      \
-                    a[m][c & 1] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xm + 16), a[m][c & 1]); \
-                }                                                                             \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm512_setzero_ps();              \
+            int64_t c = 0;                                                                    \
+            for (; c + 1 < nch; c += 2) {                                                     \
+                STEP4_512(M, c, 0);                                                           \
+                STEP4_512(M, c + 1, 1);                                                       \
             }                                                                                 \
-            for (int m = 0; m < M; m++) y[m * rows + r] = hsum512(_mm512_add_ps(a[m][0], a[m][1])); \
+            if (c < nch) STEP4_512(M, c, 0);                                                  \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) y[m * rows + r] = hsum512(_mm512_add_ps(a[m][0], a[m][1])); \
         }                                                                                     \
     }
 
@@ -95,15 +113,14 @@ INLINE float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
             const uint8_t *wr = w + r * cols;                                                 \
             const float *sr = sc + r * ng, *br = bi + r * ng;                                 \
             __m512 a[M][2];                                                                   \
-            for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm512_setzero_ps();              \
-            for (int64_t c = 0; c < nch; c++) {                                               \
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 16 * c))); \
-                __m512 q = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(sr[c >> sh]), \
-                                           _mm512_set1_ps(br[c >> sh]));                      \
-                for (int m = 0; m < M; m++)                                                   \
-                    a[m][c & 1] = _mm512_fmadd_ps(q, _mm512_loadu_ps(x + m * cols + 16 * c), a[m][c & 1]); \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm512_setzero_ps();              \
+            int64_t c = 0;                                                                    \
+            for (; c + 1 < nch; c += 2) {                                                     \
+                STEP8_512(M, c, 0);                                                           \
+                STEP8_512(M, c + 1, 1);                                                       \
             }                                                                                 \
-            for (int m = 0; m < M; m++) y[m * rows + r] = hsum512(_mm512_add_ps(a[m][0], a[m][1])); \
+            if (c < nch) STEP8_512(M, c, 0);                                                  \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) y[m * rows + r] = hsum512(_mm512_add_ps(a[m][0], a[m][1])); \
         }                                                                                     \
     }
 
@@ -158,6 +175,28 @@ INLINE float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+#define STEP4_256(M, C, K)                                                                    \
+    do {                                                                                      \
+        __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wr + 8 * (C))));  \
+        __m256 s = _mm256_broadcast_ss(sr + ((C) >> sh)), b = _mm256_broadcast_ss(br + ((C) >> sh)); \
+        __m256 lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, mask)), s, b);     \
+        __m256 hi = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s, b);       \
+        _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) {                                 \
+            const float *xm = xp + m * cols + 16 * (C);                                       \
+            a[m][K] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(xm), a[m][K]);                      \
+            a[m][K] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(xm + 8), a[m][K]);                  \
+        }                                                                                     \
+    } while (0)
+
+#define STEP8_256(M, C, K)                                                                    \
+    do {                                                                                      \
+        __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wr + 8 * (C))));  \
+        __m256 q = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(sr + ((C) >> sh)), \
+                                   _mm256_broadcast_ss(br + ((C) >> sh)));                    \
+        _Pragma("GCC unroll 4") for (int m = 0; m < M; m++)                                   \
+            a[m][K] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x + m * cols + 8 * (C)), a[m][K]);   \
+    } while (0)
+
 /* 4 bits: a chunk is 8 bytes = 16 elements. */
 #define Q4_256(M)                                                                             \
     INLINE void q4_256_##M(const uint8_t *w, const float *sc, const float *bi, const float *xp, \
@@ -169,19 +208,14 @@ INLINE float hsum256(__m256 v) {
             const uint8_t *wr = w + r * bpr;                                                  \
             const float *sr = sc + r * ng, *br = bi + r * ng;                                 \
             __m256 a[M][2];                                                                   \
-            for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm256_setzero_ps();              \
-            for (int64_t c = 0; c < nch; c++) {                                               \
-                __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wr + 8 * c))); \
-                __m256 s = _mm256_broadcast_ss(sr + (c >> sh)), b = _mm256_broadcast_ss(br + (c >> sh)); \
-                __m256 lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, mask)), s, b); \
-                __m256 hi = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s, b); \
-                for (int m = 0; m < M; m++) {                                                 \
-                    const float *xm = xp + m * cols + 16 * c;                                 \
-                    a[m][c & 1] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(xm), a[m][c & 1]);      \
-                    a[m][c & 1] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(xm + 8), a[m][c & 1]);  \
-                }                                                                             \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm256_setzero_ps();              \
+            int64_t c = 0;                                                                    \
+            for (; c + 1 < nch; c += 2) {                                                     \
+                STEP4_256(M, c, 0);                                                           \
+                STEP4_256(M, c + 1, 1);                                                       \
             }                                                                                 \
-            for (int m = 0; m < M; m++) y[m * rows + r] = hsum256(_mm256_add_ps(a[m][0], a[m][1])); \
+            if (c < nch) STEP4_256(M, c, 0);                                                  \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) y[m * rows + r] = hsum256(_mm256_add_ps(a[m][0], a[m][1])); \
         }                                                                                     \
     }
 
@@ -195,15 +229,14 @@ INLINE float hsum256(__m256 v) {
             const uint8_t *wr = w + r * cols;                                                 \
             const float *sr = sc + r * ng, *br = bi + r * ng;                                 \
             __m256 a[M][2];                                                                   \
-            for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm256_setzero_ps();              \
-            for (int64_t c = 0; c < nch; c++) {                                               \
-                __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(wr + 8 * c))); \
-                __m256 q = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(sr + (c >> sh)), \
-                                           _mm256_broadcast_ss(br + (c >> sh)));              \
-                for (int m = 0; m < M; m++)                                                   \
-                    a[m][c & 1] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x + m * cols + 8 * c), a[m][c & 1]); \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) a[m][0] = a[m][1] = _mm256_setzero_ps();              \
+            int64_t c = 0;                                                                    \
+            for (; c + 1 < nch; c += 2) {                                                     \
+                STEP8_256(M, c, 0);                                                           \
+                STEP8_256(M, c + 1, 1);                                                       \
             }                                                                                 \
-            for (int m = 0; m < M; m++) y[m * rows + r] = hsum256(_mm256_add_ps(a[m][0], a[m][1])); \
+            if (c < nch) STEP8_256(M, c, 0);                                                  \
+            _Pragma("GCC unroll 4") for (int m = 0; m < M; m++) y[m * rows + r] = hsum256(_mm256_add_ps(a[m][0], a[m][1])); \
         }                                                                                     \
     }
 

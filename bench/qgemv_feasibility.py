@@ -83,7 +83,9 @@ def main() -> int:
     lib = build()
     kinds = variants()
     load = os.getloadavg()
-    print(f"load average {load[0]:.2f} at the start; variants: {', '.join(kinds)}; bits {args.bits}, group {args.group}")
+    print(
+        f"load average {load[0]:.2f} at the start; variants: {', '.join(kinds)}; bits {args.bits}, group {args.group}"
+    )
 
     def quantized(rows, cols, bits, seed):
         mx.random.seed(seed)
@@ -127,9 +129,9 @@ def main() -> int:
         copies = mats[(rows, cols)]
         qbytes = sum(a.nbytes for a in copies[0][0])
         fbytes = copies[0][1].nbytes
-        tests = {f"kernel {k}": (lambda k=k: [run_q(kernel(k, bits), p, x, y, scratch) for p, _d in copies])
-                 for k in kinds}  # fmt: skip
-        tests["sgemv float32"] = lambda: [gemv(d, x, y) for _p, d in copies]
+        tests = {f"kernel {k}": (lambda k=k, b=bits, x=x, y=y, s=scratch, cs=copies:
+                                 [run_q(kernel(k, b), p, x, y, s) for p, _d in cs]) for k in kinds}  # fmt: skip
+        tests["sgemv float32"] = lambda x=x, y=y, cs=copies: [gemv(d, x, y) for _p, d in cs]
         for label, fn in tests.items():
             times = []
             for _ in range(args.rounds):

@@ -1,0 +1,148 @@
+"""The quantized matrix-vector kernel, loaded from shipped machine code (docs/cpu.md).
+
+A generated token on the CPU reads every weight once: on the float32 path
+4 bytes a weight, through OpenBLAS ``sgemv``.  This kernel reads MLX's packed
+4/8-bit weights (plus float32 scales and biases: 0.75 bytes a weight at 4
+bits, group 32) at close to the same speed.  Its C source is
+scripts/kernels/qgemv.c; scripts/build_cpu_kernels.py compiles it at
+development time into ``qgemv_code`` (bytes, checked to be position-independent
+leaf code), so the user's machine needs no compiler.  At run time the bytes
+of the variant the CPU can run (AVX-512F, else AVX2 + FMA) are copied into an
+anonymous mapping that is made read + execute (never writable and executable
+at once) and called through ctypes.
+
+x86-64 Linux only.  ``MLXK2_CPU_KERNELS``: ``0``/``off`` switches the kernel
+off; ``avx2`` or ``avx512`` asks for that variant (if the CPU lacks it, none
+is used and the reason says so); anything else (default ``auto``) picks.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+OFF = {"0", "off", "false", "no", "none"}
+VARIANTS = ("avx512", "avx2")
+NEEDS = {"avx512": {"avx512f"}, "avx2": {"avx2", "fma"}}
+BITS = (4, 8)
+GROUPS = (32, 64, 128)
+MAX_ROWS_PER_PASS = 4  # rows of x one pass over the weights serves (the C code's widest case)
+
+_loaded: dict = {}
+
+
+def cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def select(environ=None, flags: set[str] | None = None) -> tuple[str | None, str]:
+    """(the variant to use or None, why) from the platform, the CPU's flags and the environment."""
+    environ = {} if environ is None else environ
+    asked = (environ.get("MLXK2_CPU_KERNELS") or "auto").strip().lower()
+    if asked in OFF:
+        return None, "MLXK2_CPU_KERNELS=0"
+    if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
+        return None, "the quantized kernel exists for x86-64 Linux only"
+    flags = cpu_flags() if flags is None else flags
+    wanted = [asked] if asked in VARIANTS else list(VARIANTS)
+    for variant in wanted:
+        if NEEDS[variant] <= flags:
+            return variant, f"MLXK2_CPU_KERNELS={asked}" if asked in VARIANTS else "the CPU has " + "+".join(
+                sorted(NEEDS[variant])
+            )
+    if asked in VARIANTS:
+        return None, f"MLXK2_CPU_KERNELS={asked} but the CPU lacks {'+'.join(sorted(NEEDS[asked] - flags))}"
+    return None, "the CPU has neither AVX-512F nor AVX2+FMA"
+
+
+class Kernel:
+    """``run(w, scales, biases, x, out)``: ``out[m] = dequantize(w) @ x[m]`` for NumPy arrays
+    (w: rows x packed uint32; scales, biases: rows x groups float32; x: n x cols float32;
+    out: n x rows float32, all C-contiguous)."""
+
+    def __init__(self, variant: str):
+        import ctypes
+
+        from mlxk_common.engine.cpu import qgemv_code
+
+        self.variant = variant
+        self._fns = {}
+        self._keep = []
+        proto = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 5, *[ctypes.c_int64] * 4, ctypes.c_void_p)
+        for bits in BITS:
+            code = qgemv_code.CODE[f"qgemv{bits}_{variant}"]
+            address = _executable(code)
+            self._fns[bits] = proto(address)
+        self._scratch = None
+
+    def run(self, bits: int, group: int, w, scales, biases, x, out):
+        import numpy as np
+
+        n, cols = x.shape
+        rows = w.shape[0]
+        if (
+            w.dtype != np.uint32
+            or w.shape[1] * 32 != cols * bits
+            or cols % group
+            or scales.shape != (rows, cols // group)
+            or biases.shape != scales.shape
+            or out.shape != (n, rows)
+            or not all(a.flags.c_contiguous for a in (w, scales, biases, x, out))
+            or not all(a.dtype == np.float32 for a in (scales, biases, x, out))
+        ):
+            raise ValueError("qgemv: shapes, dtypes or layout do not match")
+        scratch = self._scratch
+        if scratch is None or scratch.size < n * cols:
+            scratch = self._scratch = np.empty(max(n * cols, 4096), np.float32)
+        self._fns[bits](
+            w.ctypes.data,
+            scales.ctypes.data,
+            biases.ctypes.data,
+            x.ctypes.data,
+            out.ctypes.data,
+            rows,
+            cols,
+            group,
+            n,
+            scratch.ctypes.data,
+        )
+        return out
+
+
+def _executable(code: bytes) -> int:
+    """The address of a read + execute copy of ``code`` (libc mmap, copy, mprotect; never kept writable)."""
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    size = (len(code) + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
+    address = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap failed")
+    ctypes.memmove(address, code, len(code))
+    if libc.mprotect(address, size, mmap.PROT_READ | mmap.PROT_EXEC) != 0:
+        raise OSError(ctypes.get_errno(), "mprotect failed")
+    return address
+
+
+def kernel(environ=None, flags: set[str] | None = None) -> tuple[Kernel | None, str]:
+    """(the loaded kernel or None, why); loaded once per variant and process."""
+    variant, why = select(environ, flags)
+    if variant is None:
+        return None, why
+    if variant not in _loaded:
+        try:
+            _loaded[variant] = Kernel(variant)
+        except OSError as exc:
+            return None, f"cannot map the kernel's code: {exc}"
+    return _loaded[variant], why

@@ -1,0 +1,121 @@
+"""Quantized layers whose few-row products run through the packed-weight kernel (docs/cpu.md).
+
+``KernelLinear`` and ``KernelEmbedding`` replace MLX's ``nn.QuantizedLinear``
+and ``nn.QuantizedEmbedding`` on the CPU path.  They keep the packed weights
+(with float32 scales and biases) and, when the memory budget allows, the
+float32 dequantized matrix too:
+
+* up to ``KERNEL_ROWS`` rows (a generated token; a server batch of a few
+  requests): x is evaluated, the kernel (``cpu/qgemv.py``) reads the packed
+  weights once per 4 rows, and the result goes back into the graph as an
+  ``mx.array``;
+* more rows (a prompt): ``x @ W.T`` on the float32 matrix through OpenBLAS
+  ``sgemm`` when it is kept, else the kernel, 4 rows per pass over the packed
+  weights (compute-bound, still several times MLX's scalar
+  ``quantized_matmul``).
+
+The embedding's lookup gathers rows of the float32 table when kept (else
+dequantizes the rows it gathers, as MLX does); its ``as_linear`` (the output
+layer of a model with tied embeddings) is a product like the above.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+KERNEL_ROWS = 4  # up to this many rows go through the kernel even when float32 weights are kept
+
+
+def eligible(module) -> bool:
+    """Whether the kernel can run this layer as stored (affine 4/8-bit, group 32/64/128)."""
+    from mlxk_common.engine.cpu.qgemv import BITS, GROUPS
+
+    mode = getattr(module, "mode", "affine")
+    biases = getattr(module, "biases", None)
+    if mode != "affine" or biases is None or module.bits not in BITS or module.group_size not in GROUPS:
+        return False
+    cols = module.weight.shape[-1] * 32 // module.bits
+    return module.weight.ndim == 2 and cols % module.group_size == 0
+
+
+def convert(module, kernel, keep_float32: bool):
+    """The kernel layer for an eligible nn.QuantizedLinear / nn.QuantizedEmbedding."""
+    from mlx import nn
+
+    cls = _classes()[1] if isinstance(module, nn.QuantizedEmbedding) else _classes()[0]
+    return cls(module, kernel, keep_float32)
+
+
+@cache
+def _classes():
+    import mlx.core as mx
+    import numpy as np
+    from mlx import nn
+
+    class _Packed(nn.Module):
+        def __init__(self, module, kernel, keep_float32: bool):
+            super().__init__()
+            self.group_size, self.bits, self.mode = module.group_size, module.bits, "affine"
+            self.weight = module.weight
+            self.scales = module.scales.astype(mx.float32)
+            self.biases = module.biases.astype(mx.float32)
+            self.dense = None
+            if keep_float32:
+                self.dense = mx.dequantize(self.weight, self.scales, self.biases, self.group_size, self.bits).astype(
+                    mx.float32
+                )
+            mx.eval(self.parameters())
+            self.rows = self.weight.shape[0]
+            self.cols = self.weight.shape[1] * 32 // self.bits
+            # NumPy views of the evaluated MLX buffers (no copies; the module keeps them alive).
+            object.__setattr__(
+                self, "_np", tuple(np.array(a, copy=False) for a in (self.weight, self.scales, self.biases))
+            )
+            object.__setattr__(self, "_kernel", kernel)
+            self.freeze()
+
+        def _extra_repr(self):
+            return f"rows={self.rows}, cols={self.cols}, bits={self.bits}, group_size={self.group_size}, " + (
+                "float32 kept" if self.dense is not None else "packed only"
+            )
+
+        def product(self, x):
+            """``x @ W.T`` for x of any leading shape."""
+            lead = x.shape[:-1]
+            n = 1
+            for d in lead:
+                n *= d
+            if self.dense is not None and n > KERNEL_ROWS:
+                return x @ self.dense.T
+            if x.dtype != mx.float32:
+                x = x.astype(mx.float32)
+            mx.eval(x)
+            rows = np.ascontiguousarray(np.array(x, copy=False).reshape(n, self.cols))
+            out = np.empty((n, self.rows), np.float32)
+            w, s, b = self._np
+            self._kernel.run(self.bits, self.group_size, w, s, b, rows, out)
+            return mx.array(out).reshape(*lead, self.rows)
+
+    class KernelLinear(_Packed):
+        def __init__(self, module, kernel, keep_float32: bool):
+            super().__init__(module, kernel, keep_float32)
+            if "bias" in module:
+                self.bias = module.bias.astype(mx.float32)
+                mx.eval(self.bias)
+
+        def __call__(self, x):
+            y = self.product(x)
+            return y + self.bias if "bias" in self else y
+
+    class KernelEmbedding(_Packed):
+        def __call__(self, ids):
+            if self.dense is not None:
+                return self.dense[ids]
+            return mx.dequantize(
+                self.weight[ids], self.scales[ids], self.biases[ids], self.group_size, self.bits
+            ).astype(mx.float32)
+
+        def as_linear(self, x):
+            return self.product(x)
+
+    return KernelLinear, KernelEmbedding

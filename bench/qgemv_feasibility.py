@@ -175,6 +175,37 @@ def main() -> int:
         med = statistics.median(ts)
         print(f"{label:<14} {med * 1e3:8.1f} ms  {nbytes / med / 1e9:5.1f} GB/s  {nbytes / 1e6:7.0f} MB  "
               f"{base / med:5.2f}x sgemv  ({1 / med:.1f} tokens/s bound for the products)")  # fmt: skip
+
+    # Small batches (a server's few requests): n rows through the kernel (one pass over the
+    # packed weights per 4 rows) against OpenBLAS sgemm on the float32 matrices.
+    mm = blas.gemm()
+    k0 = kinds[0]
+    print(f"\nrows of x per product: whole token, kernel {k0} vs sgemm float32 (CPU ms, medians)")
+    for n in (1, 2, 3, 4, 8, 16):
+        xn = {c: rng.standard_normal((n, c)).astype(np.float32) for c in (HIDDEN, FFN)}
+        yn = {r: np.empty((n, r), np.float32) for r in (HIDDEN, KV, FFN, VOCAB)}
+        sn = np.empty(n * FFN, np.float32)
+
+        def kern(xn=xn, yn=yn, sn=sn, n=n):
+            for (q, s, b), bits in token_q:
+                rows, cols = q.shape[0], q.shape[1] * 32 // bits
+                getattr(lib, f"qgemv{bits}_{k0}")(q.ctypes.data, s.ctypes.data, b.ctypes.data, xn[cols].ctypes.data,
+                                                  yn[rows].ctypes.data, rows, cols, args.group, n, sn.ctypes.data)  # fmt: skip
+
+        def dense(xn=xn, yn=yn):
+            for d in token_f:
+                mm(xn[d.shape[1]], d, yn[d.shape[0]], trans_b=True)
+
+        ts = {"kernel": [], "sgemm": []}
+        for i in range(args.rounds):
+            for label, fn in (
+                (("kernel", kern), ("sgemm", dense)) if i % 2 == 0 else (("sgemm", dense), ("kernel", kern))
+            ):
+                t = time.process_time()
+                fn()
+                ts[label].append(time.process_time() - t)
+        kq, kf = statistics.median(ts["kernel"]), statistics.median(ts["sgemm"])
+        print(f"{n:3d} rows: kernel {kq * 1e3:7.1f}  sgemm {kf * 1e3:7.1f}  kernel/sgemm time {kq / kf:5.2f}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 

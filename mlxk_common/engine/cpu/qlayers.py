@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from functools import cache
 
-KERNEL_ROWS = 4  # up to this many rows go through the kernel even when float32 weights are kept
+KERNEL_ROWS = 16  # up to this many rows go through the kernel even when float32 weights are kept (measured: 2-4 rows 0.2x sgemm's time, 8 rows 0.38x, 16 rows 0.87x)
 
 
 def eligible(module) -> bool:

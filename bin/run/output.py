@@ -113,4 +113,7 @@ def describe_cpu_path(cpu: dict) -> str:
     blas = "OpenBLAS" + (" with the one-row shim" if cpu.get("shim") else "") if cpu["blas"] == "openblas" \
         else "MLX's reference BLAS"
     threads = f", {cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''}" if cpu.get("threads") else ""
-    return f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"
+    line = f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"
+    if cpu.get("generation") and cpu["generation"] != cpu["path"]:
+        line += f"; generation {cpu['generation']}: {cpu['generation_reason']}"
+    return line

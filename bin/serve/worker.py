@@ -370,8 +370,9 @@ class Worker:
         self.log.info("loaded %s in %.1f s", ref.name, time.perf_counter() - start)
         cpu_path = getattr(engine, "cpu_path", None)  # text engines; embedding engines keep their dtype
         if cpu_path:
-            self.log.info("%s: CPU path %s (BLAS %s): %s", ref.name, cpu_path["path"],
-                          cpu_path["blas"], cpu_path["reason"])
+            self.log.info("%s: CPU path %s (BLAS %s): %s; generation %s: %s", ref.name, cpu_path["path"],
+                          cpu_path["blas"], cpu_path["reason"], cpu_path.get("generation"),
+                          cpu_path.get("generation_reason"))
         return resident
 
     def _unload(self, resident: _Resident) -> None:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import platform
 import sys
 
+from mlxk_common.engine.cpu import qgemv_code
+
 OFF = {"0", "off", "false", "no", "none"}
 VARIANTS = ("avx512", "avx2")
 NEEDS = {"avx512": {"avx512f"}, "avx2": {"avx2", "fma"}}
@@ -69,8 +71,6 @@ class Kernel:
 
     def __init__(self, variant: str):
         import ctypes
-
-        from mlxk_common.engine.cpu import qgemv_code
 
         self.variant = variant
         self._fns = {}

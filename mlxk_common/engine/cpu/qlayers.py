@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from mlxk_common.engine.cpu.qgemv import BITS, GROUPS
+
 KERNEL_ROWS = 16  # up to this many rows go through the kernel even when float32 weights are kept (measured: 2-4 rows 0.2x sgemm's time, 8 rows 0.38x, 16 rows 0.87x)
 
 
 def eligible(module) -> bool:
     """Whether the kernel can run this layer as stored (affine 4/8-bit, group 32/64/128)."""
-    from mlxk_common.engine.cpu.qgemv import BITS, GROUPS
-
     mode = getattr(module, "mode", "affine")
     biases = getattr(module, "biases", None)
     if mode != "affine" or biases is None or module.bits not in BITS or module.group_size not in GROUPS:

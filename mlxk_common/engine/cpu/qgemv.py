@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import platform
 import sys
+import threading
 
 from mlxk_common.engine.cpu import qgemv_code
 
@@ -80,40 +81,60 @@ class Kernel:
             code = qgemv_code.CODE[f"qgemv{bits}_{variant}"]
             address = _executable(code)
             self._fns[bits] = proto(address)
-        self._scratch = None
+        self._local = threading.local()
 
-    def run(self, bits: int, group: int, w, scales, biases, x, out):
+    def check(self, bits: int, group: int, w, scales, biases) -> None:
+        """Raise ValueError unless the packed weights are in the layout the kernel reads."""
         import numpy as np
 
-        n, cols = x.shape
-        rows = w.shape[0]
+        rows, packed = w.shape
+        cols = packed * 32 // bits
         if (
-            w.dtype != np.uint32
-            or w.shape[1] * 32 != cols * bits
+            bits not in self._fns
+            or group not in GROUPS
+            or w.dtype != np.uint32
             or cols % group
             or scales.shape != (rows, cols // group)
             or biases.shape != scales.shape
-            or out.shape != (n, rows)
-            or not all(a.flags.c_contiguous for a in (w, scales, biases, x, out))
-            or not all(a.dtype == np.float32 for a in (scales, biases, x, out))
+            or not all(a.flags.c_contiguous for a in (w, scales, biases))
+            or not all(a.dtype == np.float32 for a in (scales, biases))
         ):
-            raise ValueError("qgemv: shapes, dtypes or layout do not match")
-        scratch = self._scratch
-        if scratch is None or scratch.size < n * cols:
-            scratch = self._scratch = np.empty(max(n * cols, 4096), np.float32)
-        self._fns[bits](
-            w.ctypes.data,
-            scales.ctypes.data,
-            biases.ctypes.data,
-            x.ctypes.data,
-            out.ctypes.data,
-            rows,
-            cols,
-            group,
-            n,
-            scratch.ctypes.data,
-        )
-        return out
+            raise ValueError("qgemv: packed weights, scales or biases do not match")
+
+    def bind(self, bits: int, group: int, w, scales, biases):
+        """``call(x, out)`` for fixed weights (checked once here): x n x cols and out n x rows,
+        float32, C-contiguous (any leading shape; the caller makes them).  The hot path of a
+        generated token: no checks, the pointers computed once."""
+        import numpy as np
+
+        self.check(bits, group, w, scales, biases)
+        fn = self._fns[bits]
+        rows, cols = w.shape[0], w.shape[1] * 32 // bits
+        wp, sp, bp = w.ctypes.data, scales.ctypes.data, biases.ctypes.data
+        local = self._local
+
+        def call(x, out):
+            n = x.size // cols
+            if n * cols > getattr(local, "size", 0):  # the 4-bit code's permuted x: one buffer a thread
+                local.buffer = np.empty(max(n * cols, 1 << 16), np.float32)
+                local.size, local.ptr = local.buffer.size, local.buffer.ctypes.data
+            fn(wp, sp, bp, x.ctypes.data, out.ctypes.data, rows, cols, group, n, local.ptr)
+            return out
+
+        return call
+
+    def run(self, bits: int, group: int, w, scales, biases, x, out):
+        """``out[m] = dequantize(w) @ x[m]``, checked (tests, benches)."""
+        import numpy as np
+
+        n, cols = x.shape
+        if (
+            w.shape[1] * 32 != cols * bits
+            or out.shape != (n, w.shape[0])
+            or not all(a.flags.c_contiguous and a.dtype == np.float32 for a in (x, out))
+        ):
+            raise ValueError("qgemv: x or out do not match the weights")
+        return self.bind(bits, group, w, scales, biases)(x, out)
 
 
 def _executable(code: bytes) -> int:

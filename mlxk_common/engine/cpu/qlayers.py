@@ -67,11 +67,10 @@ def _classes():
             mx.eval(self.parameters())
             self.rows = self.weight.shape[0]
             self.cols = self.weight.shape[1] * 32 // self.bits
-            # NumPy views of the evaluated MLX buffers (no copies; the module keeps them alive).
-            object.__setattr__(
-                self, "_np", tuple(np.array(a, copy=False) for a in (self.weight, self.scales, self.biases))
-            )
-            object.__setattr__(self, "_kernel", kernel)
+            # The kernel reads NumPy views of the evaluated MLX buffers (no copies; the module
+            # keeps the arrays alive).
+            views = [np.array(a, copy=False) for a in (self.weight, self.scales, self.biases)]
+            object.__setattr__(self, "_call", kernel.bind(self.bits, self.group_size, *views))
             self.freeze()
 
         def _extra_repr(self):
@@ -82,19 +81,15 @@ def _classes():
         def product(self, x):
             """``x @ W.T`` for x of any leading shape."""
             lead = x.shape[:-1]
-            n = 1
-            for d in lead:
-                n *= d
-            if self.dense is not None and n > KERNEL_ROWS:
+            if self.dense is not None and x.size > KERNEL_ROWS * self.cols:
                 return x @ self.dense.T
             if x.dtype != mx.float32:
                 x = x.astype(mx.float32)
             mx.eval(x)
-            rows = np.ascontiguousarray(np.array(x, copy=False).reshape(n, self.cols))
-            out = np.empty((n, self.rows), np.float32)
-            w, s, b = self._np
-            self._kernel.run(self.bits, self.group_size, w, s, b, rows, out)
-            return mx.array(out).reshape(*lead, self.rows)
+            rows = np.array(x, copy=False)
+            if not rows.flags.c_contiguous:
+                rows = np.ascontiguousarray(rows)
+            return mx.array(self._call(rows, np.empty((*lead, self.rows), np.float32)))
 
     class KernelLinear(_Packed):
         def __init__(self, module, kernel, keep_float32: bool):

@@ -280,7 +280,8 @@ TOOL = Tool(
     env_vars=("MLXK2_HOST", "MLXK2_PORT", "MLXK2_PRELOAD_MODEL", "MLXK2_MAX_TOKENS", "MLXK2_API_KEY",
               "MLXK2_READ_TIMEOUT", "MLXK2_MAX_AUDIO", "MLXK2_ALLOW_IMAGE_URLS", "MLXK2_IMAGE_URL_TIMEOUT",
               "MLXK_WORKSPACE_HOME", "HF_HOME", "MLXK2_LOG_LEVEL",
-              "MLXK2_LOG_JSON", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS"),
+              "MLXK2_LOG_JSON", "MLXK2_CPU_DTYPE", "MLXK2_CPU_MEMORY", "MLXK2_CPU_THREADS", "MLXK2_CPU_BLAS",
+              "MLXK2_CPU_KERNELS"),
     examples=(
         ("mlxk-serve --model mlx-community/SmolLM2-135M-Instruct-Q4",
          "serve one model on http://127.0.0.1:8000; open that address in a browser to chat"),

@@ -51,7 +51,7 @@ ENV_VARS: dict[str, tuple[str | None, str]] = {
     "MLXK2_CPU_MEMORY": (None, "memory float32 weights may add on a CPU (default: half the available memory)"),
     "MLXK2_CPU_THREADS": ("1", "CPU threads: OpenBLAS's (else OPENBLAS_NUM_THREADS); Whisper's own at 2+"),
     "MLXK2_CPU_BLAS": ("1", "0: keep MLX's own reference BLAS on Linux (no OpenBLAS)"),
-    "MLXK2_CPU_KERNELS": ("auto", "0: no packed-weight CPU kernel for generated tokens (avx2, avx512: that one)"),
+    "MLXK2_CPU_KERNELS": ("1", "0: none of the engine's own CPU kernels (x86-64 machine code; docs/cpu.md)"),
     "NO_COLOR": (None, "any value: no colour in human output"),
 }
 

@@ -236,7 +236,12 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, argv):
                                 text=True, env=env)
             time.sleep(delay)
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=120)
+            try:
+                out, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # a hang is this test's failure, not an orphan left to the rest of the suite
+                out, err = proc.communicate()
+                pytest.fail(f"{argv[0]} still ran 120 s after SIGINT at {delay} s: {err[-2000:]}")
             python_itself = "Traceback" in err or "Fatal Python error" in err or err.strip() == "KeyboardInterrupt"
             if not python_itself or _project_frames(err):
                 break

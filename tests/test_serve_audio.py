@@ -17,9 +17,9 @@ EXPECTED = words(SENTENCE)
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, smollm2_workspace, whisper_tiny_en, tiny_random_whisper):
+def home(tmp_path_factory, smollm2_workspace, whisper_tiny_en, tiny_random_whisper, tiny_random_multilingual_whisper):
     folder = tmp_path_factory.mktemp("audio-home")
-    for model in (smollm2_workspace, whisper_tiny_en, tiny_random_whisper):
+    for model in (smollm2_workspace, whisper_tiny_en, tiny_random_whisper, tiny_random_multilingual_whisper):
         (folder / model.name).symlink_to(model)
     return folder
 
@@ -82,6 +82,18 @@ def test_translation_route_on_an_english_only_model(client, whisper, speech):
     with open(speech["wav"], "rb") as fh, pytest.raises(openai.UnprocessableEntityError) as err:
         client.audio.translations.create(model=whisper, file=fh)
     assert "English-only" in err.value.body["message"]
+
+
+def test_translation_and_language_on_a_multilingual_model(client, home, tiny_random_multilingual_whisper, speech):
+    """Random weights, so the words are noise: the route, the task and the language are what is checked."""
+    model = str(home / tiny_random_multilingual_whisper.name)
+    with open(speech["wav"], "rb") as fh:
+        translated = client.audio.translations.create(model=model, file=fh, response_format="verbose_json")
+    assert translated.duration == pytest.approx(6.96, abs=0.02) and isinstance(translated.text, str)
+    with open(speech["wav"], "rb") as fh:
+        german = client.audio.transcriptions.create(model=model, file=fh, language="de",
+                                                    response_format="verbose_json")
+    assert german.language == "german"
 
 
 def test_bad_requests(client, server, whisper, speech, home, smollm2_workspace, tmp_path):

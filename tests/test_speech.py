@@ -208,32 +208,101 @@ tokens = [ours.rules(DecodingOptions(language="en")).sot, 50363, 15496, 11]
 logits = [np.array(model.decoder(mx.array([tokens]), mx.array(reference))[0][0, -1])]
 for state in (_DecoderState, ours.decoder_state):
     logits.append(state(model.decoder, mx.array(reference)).step(tokens)[-1])
+one_by_one = ours.decoder_state(model.decoder, mx.array(reference))  # the one-row products of a token step
+for token in tokens:
+    row = one_by_one.step([token])[-1]
+logits.append(row)
 options = DecodingOptions(language="en", temperature=0.0, fp16=False)
 theirs, mine = mlx_audio_decode(model, mel, options), model.decode(mel, options)
 print(json.dumps({
     "features": float(np.abs(features - reference).max() / np.abs(reference).max()),
     "logits": [float(np.abs(x - logits[0]).max() / np.abs(logits[0]).max()) for x in logits[1:]],
     "tokens": [theirs.tokens, mine.tokens], "text": mine.text,
-    "avg_logprob": [theirs.avg_logprob, mine.avg_logprob], "no_speech": [theirs.no_speech_prob, mine.no_speech_prob]}))
+    "avg_logprob": [theirs.avg_logprob, mine.avg_logprob], "no_speech": [theirs.no_speech_prob, mine.no_speech_prob],
+    "half": one_by_one.half is not None}))
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("threads", [1, 2])
-def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads):
+@pytest.mark.parametrize("threads,kernels", [(1, "1"), (2, "1"), (1, "0")])
+def test_fast_cpu_path_matches_mlx_audio(whisper_tiny_en, speech, threads, kernels):
     """The engine's own encoder (GELU and softmax in NumPy), decoder steps and
     greedy window loop (engine.whisper_cpu, engine.whisper_greedy) against
     mlx-audio's encoder, decoder and DecodingTask on one window of the real
     tiny.en: equal to float32 rounding, the same tokens.  With two threads the
     encoder's layers and the logits projection are split over threads of our own
-    (engine.cpu.pool)."""
+    (engine.cpu.pool).  The token steps' one-row products read the float16
+    weights through the engine's own kernel (engine.cpu.native) where it runs,
+    OpenBLAS's float32 sgemv with MLXK2_CPU_KERNELS=0."""
+    from mlxk_common.engine.cpu import native
+
+    env = base_env(MLXK2_CPU_THREADS=threads, MLXK2_CPU_KERNELS=kernels)
     proc = subprocess.run([sys.executable, "-c", _AGAINST_MLX_AUDIO, str(whisper_tiny_en), str(speech["wav"])],
-                          capture_output=True, text=True, env=base_env(MLXK2_CPU_THREADS=threads), timeout=600,
-                          check=False)
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["half"] == (kernels == "1" and native.unavailable("half_matvec", {}) is None), out
     assert out["features"] < 1e-3, out  # relative to the largest feature, after 4 layers
     assert all(err < 1e-5 for err in out["logits"]), out
     assert out["tokens"][0] == out["tokens"][1] and words(out["text"]) == EXPECTED
     assert out["avg_logprob"][1] == pytest.approx(out["avg_logprob"][0], abs=1e-3)  # float64 log-sums here
     assert out["no_speech"][1] == pytest.approx(out["no_speech"][0], abs=1e-5)
+
+
+def test_multilingual_model_detects_the_language_and_translates(tiny_random_multilingual_whisper, speech):
+    """A multilingual model (random weights, Whisper's ids): without --language the
+    language is detected and reported as one of Whisper's codes; --language and
+    --task translate are taken and reported as given."""
+    from mlx_audio.stt.models.whisper.tokenizer import LANGUAGES
+
+    model = tiny_random_multilingual_whisper
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--json"])
+    assert result.code == 0, result
+    detected = result.json()["data"]
+    assert detected["language"] in LANGUAGES and detected["task"] == "transcribe", detected
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--language", "de", "--task", "translate",
+                      "--ndjson"])
+    assert result.code == 0, result
+    final = result.ndjson()[-1]
+    assert final["event"] == "result" and final["language"] == "de" and final["task"] == "translate", final
+    result = run_cli(["mlx-run", model, "--audio", speech["wav"], "--language", "xx"])
+    assert result.code == 2 and "unknown language" in result.stderr, result
+
+
+_DETECT = r"""
+import json, sys
+from mlxk_common.engine.speech import cpu_blas
+cpu_blas()
+import mlx.core as mx
+from mlx_audio.stt.models.whisper.audio import N_FRAMES, log_mel_spectrogram, pad_or_trim
+from mlx_audio.stt.models.whisper.decoding import detect_language
+from mlxk_common.engine import load_engine
+from mlxk_common.engine.audio import decode
+engine = load_engine(sys.argv[1])
+model, ours = engine.model, engine.model.decode.__self__
+encoded = []
+encode = ours.encode
+ours.encode = lambda mel: encoded.append(1) or encode(mel)
+samples = decode(open(sys.argv[2], "rb").read(), sys.argv[2])
+mel = pad_or_trim(log_mel_spectrogram(mx.array(samples), n_mels=80, padding=0), N_FRAMES, axis=-2)
+_, mine = model.detect_language(mel)
+_, theirs = detect_language(model, model.encoder(mel[None])[0])
+result = engine.transcribe(samples)
+print(json.dumps({"mine": mine, "theirs": theirs, "encoded": len(encoded), "language": result["language"]}))
+"""
+
+
+def test_language_detection_on_the_engines_encoder(tiny_random_multilingual_whisper, speech):
+    """Detection runs on the engine's encoder (the same probabilities as on
+    mlx-audio's own, which was several times slower on a CPU)."""
+    proc = subprocess.run([sys.executable, "-c", _DETECT, str(tiny_random_multilingual_whisper), str(speech["wav"])],
+                          capture_output=True, text=True, env=base_env(), timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["mine"].keys() == out["theirs"].keys() and len(out["mine"]) == 99
+    assert all(abs(out["mine"][c] - out["theirs"][c]) < 1e-4 for c in out["mine"]), out
+    best = max(out["mine"], key=out["mine"].get)
+    assert best == max(out["theirs"], key=out["theirs"].get) == out["language"]
+    # the call above, then the transcription's detection and its window (mlx-audio detects on
+    # the first 30 s of the padded spectrogram, the window is zero-filled after the speech: not the same mel)
+    assert out["encoded"] == 3

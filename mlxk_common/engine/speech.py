@@ -70,6 +70,7 @@ def load_speech_engine(located) -> SpeechEngine:
                         "tokenizer files)", path=str(path))
     on_cpu = mx.default_device() == mx.cpu
     if on_cpu:
+        whisper_cpu.keep_half_weights(model)
         _to_float32(model)
         _numpy_softmax(model)
     mx.eval(model.parameters())

@@ -1,18 +1,21 @@
-"""Whisper's audio encoder on MLX's CPU backend, float32.
+"""Whisper on MLX's CPU backend, float32: the encoder and the decoder's token
+steps in NumPy and BLAS.
 
 MLX's Linux CPU backend runs matmuls through BLAS (fast) but computes
-transcendental functions (``exp``, ``erf``, ``tanh``) one element at a time:
-on a 30-second window the GELUs (``erf``) and the attention softmaxes
-(``exp``) took two thirds of the encoder's CPU time.  Here they run in NumPy,
-vectorised, *in place* on the evaluated MLX buffers (no copies: an evaluated
-``mx.array`` exposes its memory as a writable NumPy view, and each buffer
-touched is one just made, used by nothing else), in row blocks that stay in
-the cache.  The matmuls, layer norms and adds stay in MLX, unchanged.
+transcendental functions (``exp``, ``erf``, ``tanh``) one element at a time,
+and each MLX operation costs tens of microseconds to schedule.  Here a window's
+encoder (``encode``) and each decoder token (``DecoderState``) are NumPy on
+views of the model's float32 weights, every product one call into the OpenBLAS
+that serves MLX (``engine.cpu.blas``), split over threads of our own with
+``MLXK2_CPU_THREADS`` >= 2 (``engine.cpu.pool``).  A token step's one-row
+products read the model's float16 weights where it came in float16 and the
+engine's own kernel runs (``engine.cpu.native``): the same products at half the
+bytes, and a token step is memory-bound.
 
 GELU is ``x/2 * erfc(-x/sqrt 2)`` with Numerical Recipes' Chebyshev ``erfc``
 (fractional error below 1.2e-7 everywhere, so float32 rounding, tails
-included); the softmax is the usual max-shifted one.  Same transcript, the
-encoder's output equal to MLX's own to float32 rounding (tests/test_speech.py).
+included).  Same transcript as mlx-audio's float32 model, the encoder's output
+equal to MLX's own to float32 rounding (tests/test_speech.py).
 
     features = encode(model, mel)     # mel (1, 3000, n_mels) -> (1, 1500, n_state), evaluated
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 import math
 import threading
 
-from mlxk_common.engine.cpu import blas, pool
+from mlxk_common.engine.cpu import blas, native, path, pool
 
 BLOCK = 1 << 16  # elements per NumPy block: 256 KiB of float32, a few of them fit in L2
 _INV_SQRT2 = 1 / math.sqrt(2)
@@ -39,30 +42,6 @@ _ERFC = (
     -0.82215223,
     0.17087277,
 )
-
-
-def _numpy(array):
-    """(NumPy array, MLX array): a writable view of an evaluated row-contiguous
-    float32 MLX array and that array; else a copy and the array to make of it."""
-    import mlx.core as mx
-    import numpy as np
-
-    mx.eval(array)
-    try:
-        view = np.array(array, copy=False)
-    except ValueError:
-        view = None
-    if view is not None and view.flags.c_contiguous and view.flags.writeable and view.dtype == np.float32:
-        return view, lambda: array
-    copy = np.array(array, dtype=np.float32)
-    return copy, lambda: mx.array(copy)
-
-
-def gelu(array):
-    """GELU (erf form) of a freshly computed float32 MLX array, in place; returns it."""
-    view, result = _numpy(array)
-    gelu_numpy(view.reshape(-1))
-    return result()
 
 
 def gelu_numpy(flat):
@@ -99,76 +78,48 @@ def gelu_numpy(flat):
         np.subtract(w, p, out=x)
 
 
-def softmax(array):
-    """Softmax over the last axis of a freshly computed float32 MLX array, in place; returns it."""
-    import numpy as np
-
-    view, result = _numpy(array)
-    rows = view.reshape(-1, view.shape[-1])
-    step = max(1, BLOCK // rows.shape[1])
-    for start in range(0, rows.shape[0], step):
-        s = rows[start : start + step]
-        s -= s.max(axis=-1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
-    return result()
-
-
 ROWS = 256  # query rows per block: 256 x 1500 float32 scores (1.5 MB) stay in L2 through their softmax
-
-
-def attention(attn, x):
-    """mlx-audio's encoder self-attention (``MultiHeadAttention`` without mask or
-    cache) in NumPy over the MLX projections, one head and ``ROWS`` queries at a
-    time, so that each block of scores stays in the cache from its product
-    through its softmax to its product with the values (MLX's CPU matmul over a
-    batch of heads was 3x slower than the same products one by one, and its
-    ``exp`` is scalar).  Products through the OpenBLAS that serves MLX."""
-    import mlx.core as mx
-    import numpy as np
-
-    gemm = blas.gemm()
-    n_batch, n_ctx, n_state = x.shape
-    heads = attn.n_head
-    size = n_state // heads
-    alpha = size**-0.5  # mlx-audio scales q and k each by size**-0.25
-    q, k, v = (_numpy(m(x))[0] for m in (attn.query, attn.key, attn.value))
-    out = np.empty((n_batch, n_ctx, n_state), np.float32)
-    scores = np.empty((ROWS, n_ctx), np.float32)
-    for b in range(n_batch):
-        for h in range(heads):
-            cols = slice(h * size, (h + 1) * size)
-            keys, values = k[b, :, cols], v[b, :, cols]
-            for start in range(0, n_ctx, ROWS):
-                rows = slice(start, min(start + ROWS, n_ctx))
-                s = scores[: rows.stop - rows.start]
-                gemm(q[b, rows, cols], keys, s, trans_b=True, alpha=alpha)
-                s -= s.max(axis=-1, keepdims=True)
-                np.exp(s, out=s)
-                s /= s.sum(axis=-1, keepdims=True)
-                gemm(s, values, out[b, rows, cols])
-    return attn.out(mx.array(out))
+SAFE_EXP = 60.0  # |score| below this: exp cannot overflow or underflow float32 (e**88.7 overflows)
 
 
 def encode(model, mel):
-    """mlx-audio's ``AudioEncoder.__call__`` with the GELUs and softmaxes in NumPy;
-    over our own threads (``encode_split``) when two or more are configured."""
+    """mlx-audio's ``AudioEncoder.__call__``: one window in NumPy and BLAS, over our
+    own threads when two or more are configured (``encode_split``); a batch of
+    windows (not a path this engine takes) by mlx-audio's encoder."""
+    if mel.shape[0] != 1:
+        return model.encoder(mel)
+    return encode_split(model, mel, pool.pool() or pool.Serial())
+
+
+HALF = "_mlxk_half_weight"  # attribute of a decoder module: its weight as float16 NumPy
+
+
+def keep_half_weights(model) -> bool:
+    """Before a float16 Whisper becomes float32: keep its decoder's matrices as
+    float16 NumPy copies for ``DecoderState``'s one-row products (exact: float16
+    values are float32 values; half the bytes to read per token, and a decoder
+    step is memory-bound).  Only when ``native.half_matvec`` runs here and the
+    copies fit the CPU path's memory budget (half the available memory); ~56 MB
+    more for tiny, the float32 weights stay (the encoder, prompts and mlx-audio's
+    own decoder use them).  Returns whether it kept them."""
     import mlx.core as mx
+    import numpy as np
 
-    parts = pool.pool()
-    if parts is not None and mel.shape[0] == 1:
-        return encode_split(model, mel, parts)
-
-    enc = model.encoder
-    x = gelu(enc.conv1(mel))
-    x = gelu(enc.conv2(x))
-    x = x + enc._positional_embedding
-    for block in enc.blocks:
-        x = x + attention(block.attn, block.attn_ln(x))
-        x = x + block.mlp2(gelu(block.mlp1(block.mlp_ln(x))))
-    x = enc.ln_post(x)
-    mx.eval(x)
-    return x
+    if model.dtype != mx.float16 or native.half_matvec() is None:
+        return False
+    decoder = model.decoder
+    modules = [decoder.token_embedding]
+    for block in decoder.blocks:
+        attn, cross = block.attn, block.cross_attn
+        modules += [attn.query, attn.key, attn.value, attn.out, cross.query, cross.out, block.mlp1, block.mlp2]
+    if any(m.weight.dtype != mx.float16 or m.weight.shape[-1] % 8 for m in modules):
+        return False
+    free = path.available_memory()  # large-v3's decoder would add ~1.5 GB: within the CPU path's budget only
+    if free is not None and sum(m.weight.nbytes for m in modules) > free * path.BUDGET_SHARE:
+        return False
+    for m in modules:
+        setattr(m, HALF, np.array(m.weight))  # a NumPy float16 copy, not an MLX parameter
+    return True
 
 
 class DecoderState:
@@ -192,16 +143,20 @@ class DecoderState:
             return np.array(a, copy=False) if a.dtype == mx.float32 else np.array(a, dtype=np.float32)
 
         def linear(m):
-            return view(m.weight), (view(m.bias) if "bias" in m else None)
+            return view(m.weight), (view(m.bias) if "bias" in m else None), getattr(m, HALF, None)
 
         def norm(m):
             return view(m.weight), view(m.bias), m.eps
 
         self.matvec = blas.matvec()
         self.gemm = blas.gemm()  # not NumPy's matmul: its own OpenBLAS would run its own threads
+        # One-row products from the float16 weights (keep_half_weights) when they
+        # were kept: the same products at half the bytes read, most of a step's time.
+        self.half = native.half_matvec() if getattr(decoder.token_embedding, HALF, None) is not None else None
         blocks = decoder.blocks
         self.heads = blocks[0].attn.n_head
         self.embed = view(decoder.token_embedding.weight)
+        self.embed16 = getattr(decoder.token_embedding, HALF, None) if self.half else None
         n_ctx, n_state = decoder.positional_embedding.shape
         self.positions = view(decoder.positional_embedding)
         self.mask = view(decoder._mask)
@@ -244,15 +199,24 @@ class DecoderState:
         self.vocab = self.parts.chunks(self.embed.shape[0]) if self.parts else None
 
     def _logits(self, row, out):
-        embed, matvec = self.embed, self.matvec
-        self.parts.run([lambda a=a, b=b: matvec(embed[a:b], row, out[a:b]) for a, b in self.vocab])
+        """One row of logits into ``out``: the embedding's rows split over the pool's
+        threads, or in one call."""
+        if self.embed16 is not None:
+            embed, product = self.embed16, self.half
+        else:
+            embed, product = self.embed, self.matvec
+        if self.parts is None:
+            return product(embed, row, out)
+        self.parts.run([lambda a=a, b=b: product(embed[a:b], row, out[a:b]) for a, b in self.vocab])
         return out
 
     def _linear(self, params, x):
         import numpy as np
 
-        weight, bias = params
-        if x.shape[0] == 1 and self.matvec is not None:
+        weight, bias, weight16 = params
+        if x.shape[0] == 1 and self.half is not None and weight16 is not None:
+            y = self.half(weight16, x[0])[None]
+        elif x.shape[0] == 1 and self.matvec is not None:
             y = self.matvec(weight, x[0])[None]
         else:
             y = self.gemm(
@@ -320,12 +284,12 @@ class DecoderState:
         self.offset = end
         x = self._norm(self.norm, x)
         picked = x[list(rows) if rows is not None else [length - 1]]
-        if self.parts is not None:
-            out = np.empty((len(picked), self.embed.shape[0]), np.float32)
-            return np.stack([self._logits(np.ascontiguousarray(row), out[i]) for i, row in enumerate(picked)])
-        if self.matvec is not None:
-            return np.stack([self.matvec(self.embed, row) for row in picked])
-        return picked @ self.embed.T
+        if self.matvec is None and self.half is None:
+            return picked @ self.embed.T
+        out = np.empty((len(picked), self.embed.shape[0]), np.float32)
+        for i, row in enumerate(picked):
+            self._logits(np.ascontiguousarray(row), out[i])
+        return out
 
 
 # -- two or more threads of our own (engine.cpu.pool) ----------------------------------------
@@ -410,7 +374,8 @@ def _conv_gelu(gemm, parts, x, conv, stride):
 
 
 def encode_split(model, mel, parts):
-    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``): the two
+    """``encode`` over the threads of ``parts`` (an ``engine.cpu.pool.Pool``, or
+    ``pool.Serial`` for this thread alone): the two
     convolutions (with their GELUs) split by frames, then each layer in two phases, each thread on its own range of the 1500
     positions: (1) layer norm and the query/key/value products; (2) once every
     position's keys and values exist, attention (all heads, a block of queries at a
@@ -450,7 +415,7 @@ def encode_split(model, mel, parts):
             for name, dest in (("query", q), ("key", k), ("value", v)):
                 _dense(gemm, p[name], h, dest[a:b])
 
-        def rest(a, b, p=p, heads=heads, size=size, alpha=alpha):
+        def rest(a, b, key_norms, p=p, heads=heads, size=size, alpha=alpha):
             scores = _buffer("scores", ROWS, n_ctx)
             att = _buffer("att", ROWS, n_state)
             tmp = _buffer("tmp", ROWS, n_state)
@@ -459,13 +424,23 @@ def encode_split(model, mel, parts):
                 stop = min(start + ROWS, b)
                 n = stop - start
                 s = scores[:n]
+                # The softmax in two passes over the scores instead of five: no max
+                # shift where |q.k| * alpha <= |q| |k| * alpha cannot leave exp's
+                # range (softmax is the same with or without it), and the division
+                # by the row sums done on the 64-wide output rather than on the
+                # 1500-wide probabilities.
+                block_q = q[start:stop].reshape(n, heads, size)
+                query_norms = np.sqrt(np.einsum("nhd,nhd->nh", block_q, block_q).max(axis=0))
                 for h in range(heads):
                     cols = slice(h * size, (h + 1) * size)
                     gemm(q[start:stop, cols], k[:, cols], s, trans_b=True, alpha=alpha)
-                    s -= s.max(axis=-1, keepdims=True)
+                    if alpha * query_norms[h] * key_norms[h] >= SAFE_EXP:
+                        s -= s.max(axis=-1, keepdims=True)
                     np.exp(s, out=s)
-                    s /= s.sum(axis=-1, keepdims=True)
-                    gemm(s, v[:, cols], att[:n, cols])
+                    sums = s.sum(axis=-1, keepdims=True)
+                    out = att[:n, cols]
+                    gemm(s, v[:, cols], out)
+                    out /= sums
                 rows = hidden[start:stop]
                 rows += _dense(gemm, p["out"], att[:n], tmp[:n])
                 h = _layer_norm(p["mlp_ln"], rows, tmp[:n])
@@ -474,7 +449,9 @@ def encode_split(model, mel, parts):
                 rows += _dense(gemm, p["mlp2"], m, tmp[:n])
 
         parts.run([lambda a=a, b=b: project(a, b) for a, b in ranges])
-        parts.run([lambda a=a, b=b: rest(a, b) for a, b in ranges])
+        heads_k = k.reshape(n_ctx, heads, size)
+        key_norms = np.sqrt(np.einsum("nhd,nhd->nh", heads_k, heads_k).max(axis=0))  # per head, over all keys
+        parts.run([lambda a=a, b=b, norms=key_norms: rest(a, b, norms) for a, b in ranges])
     out = enc.ln_post(mx.array(hidden.reshape(n_batch, n_ctx, n_state)))
     mx.eval(out)
     return out

@@ -63,6 +63,19 @@ class GreedyWhisper:
     def install(self) -> None:
         self.model.decode = self.decode
         self.model.forward_with_cross_qk = self.forward_with_cross_qk
+        self.model.detect_language = self.detect_language
+
+    def detect_language(self, mel, tokenizer=None):
+        """mlx-audio's ``detect_language`` on this engine's encoder (mlx-audio ran
+        its own, several times slower on a CPU) for a multilingual model given no
+        language."""
+        from mlx_audio.stt.models.whisper.decoding import detect_language
+
+        dims = self.model.dims
+        if mel.shape[-2:] == (dims.n_audio_ctx, dims.n_audio_state) or (mel.ndim == 3 and mel.shape[0] != 1):
+            return detect_language(self.model, mel, tokenizer)
+        features = self.features(mel if mel.ndim == 3 else mel[None])
+        return detect_language(self.model, features[0] if mel.ndim == 2 else features, tokenizer)
 
     def features(self, mel):
         """The encoder's output for ``mel`` (1, frames, n_mels); the last window's again if it is the same."""

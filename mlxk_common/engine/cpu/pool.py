@@ -69,6 +69,21 @@ class Pool:
         return ranges(count, CHUNKS * self.size)
 
 
+class Serial:
+    """A ``Pool`` of this thread alone: the same interface, the tasks run in order."""
+
+    size = 1
+
+    def run(self, tasks) -> list:
+        return [task() for task in tasks]
+
+    def split(self, count: int) -> list[tuple[int, int]]:
+        return ranges(count, 1)
+
+    def chunks(self, count: int) -> list[tuple[int, int]]:
+        return ranges(count, 1)
+
+
 def ranges(count: int, parts: int) -> list[tuple[int, int]]:
     bounds = [count * i // parts for i in range(parts + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(parts) if bounds[i] < bounds[i + 1]]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The quantized matrix-vector kernel against OpenBLAS sgemv (docs/cpu.md).
 
-Compiles scripts/kernels/qgemv.c with gcc into a temporary shared library
+Compiles scripts/kernels/qgemv*.c with gcc into a temporary shared library
 (dev-time only: the engine ships the machine code, see
-scripts/build_cpu_kernels.py), checks it against ``mx.dequantize`` and times,
+scripts/build_kernels.py), checks it against ``mx.dequantize`` and times,
 for the shapes of the random 0.49B llama (hidden 1024, 4 KV heads of 64,
 FFN 4096, 32 layers, a 267-row 8-bit output layer):
 
@@ -32,15 +32,24 @@ from pathlib import Path
 from mlxk_common.engine.cpu import blas
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCE = REPO / "scripts" / "kernels" / "qgemv.c"
+KERNELS = REPO / "scripts" / "kernels"
+ENTRIES = {"qgemv4_avx512": "-mavx512f", "qgemv8_avx512": "-mavx512f", "qgemv4_avx2": "-mavx2", "qgemv8_avx2": "-mavx2"}
 HIDDEN, KV, FFN, VOCAB = 1024, 256, 4096, 267
 LAYER = [("q", HIDDEN, HIDDEN), ("k", KV, HIDDEN), ("v", KV, HIDDEN), ("o", HIDDEN, HIDDEN),
          ("gate", FFN, HIDDEN), ("up", FFN, HIDDEN), ("down", HIDDEN, FFN)]  # fmt: skip
 
 
 def build() -> ctypes.CDLL:
-    out = Path(tempfile.mkdtemp(prefix="qgemv-")) / "libqgemv.so"
-    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(out), str(SOURCE)], check=True)
+    work = Path(tempfile.mkdtemp(prefix="qgemv-"))
+    objects = []
+    for name, flag in ENTRIES.items():
+        obj = work / f"{name}.o"
+        subprocess.run(
+            ["gcc", "-O2", "-fPIC", flag, "-mfma", "-c", "-o", str(obj), str(KERNELS / f"{name}.c")], check=True
+        )
+        objects.append(str(obj))
+    out = work / "libqgemv.so"
+    subprocess.run(["gcc", "-shared", "-o", str(out), *objects], check=True)
     lib = ctypes.CDLL(str(out))
     for name in ("qgemv4_avx512", "qgemv8_avx512", "qgemv4_avx2", "qgemv8_avx2"):
         fn = getattr(lib, name)

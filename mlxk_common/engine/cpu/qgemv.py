@@ -4,12 +4,11 @@ A generated token on the CPU reads every weight once: on the float32 path
 4 bytes a weight, through OpenBLAS ``sgemv``.  This kernel reads MLX's packed
 4/8-bit weights (plus float32 scales and biases: 0.75 bytes a weight at 4
 bits, group 32) at close to the same speed.  Its C source is
-scripts/kernels/qgemv.c; scripts/build_cpu_kernels.py compiles it at
-development time into ``qgemv_code`` (bytes, checked to be position-independent
-leaf code), so the user's machine needs no compiler.  At run time the bytes
-of the variant the CPU can run (AVX-512F, else AVX2 + FMA) are copied into an
-anonymous mapping that is made read + execute (never writable and executable
-at once) and called through ctypes.
+scripts/kernels/qgemv.h (entry points qgemv{4,8}_{avx512,avx2}.c), which
+scripts/build_kernels.py compiles at development time into the engine's
+``machine_code`` module, so the user's machine needs no compiler; ``native``
+maps the bytes of the variant the CPU can run (AVX-512F, else AVX2 + FMA)
+read + execute and ctypes calls them.
 
 x86-64 Linux only.  ``MLXK2_CPU_KERNELS``: ``0``/``off`` switches the kernel
 off; ``avx2`` or ``avx512`` asks for that variant (if the CPU lacks it, none
@@ -22,7 +21,7 @@ import platform
 import sys
 import threading
 
-from mlxk_common.engine.cpu import qgemv_code
+from mlxk_common.engine.cpu import native
 
 OFF = {"0", "off", "false", "no", "none"}
 VARIANTS = ("avx512", "avx2")
@@ -75,12 +74,13 @@ class Kernel:
 
         self.variant = variant
         self._fns = {}
-        self._keep = []
-        proto = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 5, *[ctypes.c_int64] * 4, ctypes.c_void_p)
         for bits in BITS:
-            code = qgemv_code.CODE[f"qgemv{bits}_{variant}"]
-            address = _executable(code)
-            self._fns[bits] = proto(address)
+            fn = native.function(
+                f"qgemv{bits}_{variant}", None, [ctypes.c_void_p] * 5 + [ctypes.c_int64] * 4 + [ctypes.c_void_p]
+            )
+            if isinstance(fn, str):
+                raise OSError(fn)
+            self._fns[bits] = fn
         self._local = threading.local()
 
     def check(self, bits: int, group: int, w, scales, biases) -> None:
@@ -137,25 +137,6 @@ class Kernel:
         return self.bind(bits, group, w, scales, biases)(x, out)
 
 
-def _executable(code: bytes) -> int:
-    """The address of a read + execute copy of ``code`` (libc mmap, copy, mprotect; never kept writable)."""
-    import ctypes
-    import mmap
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    size = (len(code) + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
-    address = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
-    if address in (None, ctypes.c_void_p(-1).value):
-        raise OSError(ctypes.get_errno(), "mmap failed")
-    ctypes.memmove(address, code, len(code))
-    if libc.mprotect(address, size, mmap.PROT_READ | mmap.PROT_EXEC) != 0:
-        raise OSError(ctypes.get_errno(), "mprotect failed")
-    return address
-
-
 def kernel(environ=None, flags: set[str] | None = None) -> tuple[Kernel | None, str]:
     """(the loaded kernel or None, why); loaded once per variant and process."""
     variant, why = select(environ, flags)
@@ -165,5 +146,5 @@ def kernel(environ=None, flags: set[str] | None = None) -> tuple[Kernel | None, 
         try:
             _loaded[variant] = Kernel(variant)
         except OSError as exc:
-            return None, f"cannot map the kernel's code: {exc}"
+            return None, f"cannot load the kernel's code: {exc}"
     return _loaded[variant], why

@@ -1,4 +1,5 @@
 /* Matrix-vector products on MLX's affine-quantized weights (docs/cpu.md).
+ * The bodies of the entry points qgemv{4,8}_{avx512,avx2}.
  *
  * y[m][r] = sum_j (scales[r][g] * q[r][j] + biases[r][g]) * x[m][j],  g = j / group
  *
@@ -14,10 +15,11 @@
  * x is permuted once per call into the same order (scratch: rows_x * cols
  * floats, given by the caller).
  *
- * Shipped as machine code (scripts/build_cpu_kernels.py): every function
- * here must compile to position-independent leaf code, no calls, no
- * constants in memory (the masks are made in registers, hidden from the
- * optimizer with an empty asm), no relocations.
+ * Shipped as machine code (scripts/build_kernels.py): each entry point is
+ * its own file (qgemv4_avx512.c, ...) that includes this header and must
+ * compile to self-contained code: everything here is inlined, no constants
+ * in memory (the masks are made in registers, hidden from the optimizer
+ * with an empty asm), no relocations.
  *
  * Arguments of each entry point (System V x86-64):
  *   w       packed weights, rows x (cols * bits / 32) uint32
@@ -133,7 +135,7 @@ Q8_512(2)
 Q8_512(3)
 Q8_512(4)
 
-void qgemv4_avx512(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
+INLINE void qgemv4_avx512_body(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
                    int64_t rows, int64_t cols, int64_t group, int64_t nx, float *scratch) {
     for (int64_t m = 0; m < nx; m++) permute(x + m * cols, scratch + m * cols, cols, 32);
     for (int64_t m0 = 0; m0 < nx; m0 += 4) {
@@ -148,7 +150,7 @@ void qgemv4_avx512(const uint32_t *w, const float *sc, const float *bi, const fl
     }
 }
 
-void qgemv8_avx512(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
+INLINE void qgemv8_avx512_body(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
                    int64_t rows, int64_t cols, int64_t group, int64_t nx, float *scratch) {
     (void)scratch;
     for (int64_t m0 = 0; m0 < nx; m0 += 4) {
@@ -249,7 +251,7 @@ Q8_256(2)
 Q8_256(3)
 Q8_256(4)
 
-void qgemv4_avx2(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
+INLINE void qgemv4_avx2_body(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
                  int64_t rows, int64_t cols, int64_t group, int64_t nx, float *scratch) {
     for (int64_t m = 0; m < nx; m++) permute(x + m * cols, scratch + m * cols, cols, 16);
     for (int64_t m0 = 0; m0 < nx; m0 += 4) {
@@ -264,7 +266,7 @@ void qgemv4_avx2(const uint32_t *w, const float *sc, const float *bi, const floa
     }
 }
 
-void qgemv8_avx2(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
+INLINE void qgemv8_avx2_body(const uint32_t *w, const float *sc, const float *bi, const float *x, float *y,
                  int64_t rows, int64_t cols, int64_t group, int64_t nx, float *scratch) {
     (void)scratch;
     for (int64_t m0 = 0; m0 < nx; m0 += 4) {

@@ -138,3 +138,31 @@ def test_greedy_text_through_the_kernel_equals_the_float32_path(smollm2_workspac
     assert cpu["path"] == "quantized" and cpu["generation"].startswith("qgemv-"), cpu
     assert "every product" in cpu["generation_reason"]
     assert small["response"] == reference["response"]
+
+
+@pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
+@pytest.mark.parametrize("keep_float32", [True, False])
+def test_kernel_layers_compute_what_mlx_layers_do(keep_float32):
+    """KernelLinear (with a bias) and KernelEmbedding (lookup and as_linear) against MLX's own
+    quantized layers, for 1, 3 and 40 rows (the kernel, its 4-row passes, or the float32 matrix)."""
+    import mlx.core as mx
+    from mlx import nn
+
+    from mlxk_common.engine.cpu import qlayers
+
+    kernel, _why = qgemv.kernel({})
+    mx.random.seed(3)
+    linear = nn.QuantizedLinear(192, 70, bias=True, group_size=64, bits=4)
+    linear.bias = mx.random.normal((70,))
+    embed = nn.QuantizedEmbedding(50, 96, group_size=32, bits=8)
+    ours_linear = qlayers.convert(linear, kernel, keep_float32)
+    ours_embed = qlayers.convert(embed, kernel, keep_float32)
+    for rows in (1, 3, 40):
+        x = mx.random.normal((1, rows, 192))
+        ref = linear(x)
+        assert mx.abs(ours_linear(x) - ref).max().item() <= 1e-5 * mx.abs(ref).max().item(), rows
+        h = mx.random.normal((1, rows, 96))
+        ref = embed.as_linear(h)
+        assert mx.abs(ours_embed.as_linear(h) - ref).max().item() <= 1e-5 * mx.abs(ref).max().item(), rows
+    ids = mx.array([[0, 7, 49, 7]])
+    assert mx.array_equal(ours_embed(ids), embed(ids)).item()

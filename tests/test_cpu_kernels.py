@@ -166,3 +166,30 @@ def test_kernel_layers_compute_what_mlx_layers_do(keep_float32):
         assert mx.abs(ours_embed.as_linear(h) - ref).max().item() <= 1e-5 * mx.abs(ref).max().item(), rows
     ids = mx.array([[0, 7, 49, 7]])
     assert mx.array_equal(ours_embed(ids), embed(ids)).item()
+
+
+@pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
+def test_a_swiglu_mlp_steps_in_numpy_and_computes_the_same():
+    """mlx-lm's llama MLP with kernel layers: its few-row steps in NumPy (fuse_swiglu), the same
+    result as the module's own code; a module of another shape is left alone."""
+    import mlx.core as mx
+    from mlx import nn
+    from mlx.utils import tree_unflatten
+    from mlx_lm.models import llama
+
+    from mlxk_common.engine.cpu import qlayers
+
+    kernel, _why = qgemv.kernel({})
+    mx.random.seed(5)
+    mlp = llama.MLP(llama.ModelArgs(model_type="llama", hidden_size=128, num_hidden_layers=1,
+                                    intermediate_size=256, num_attention_heads=2, rms_norm_eps=1e-5,
+                                    vocab_size=10))  # fmt: skip
+    nn.quantize(mlp, group_size=32, bits=4)
+    x1, x40 = mx.random.normal((1, 1, 128)), mx.random.normal((1, 40, 128))
+    ref1, ref40 = mlp(x1), mlp(x40)
+    for name in ("gate_proj", "up_proj", "down_proj"):
+        mlp.update_modules(tree_unflatten([(name, qlayers.convert(getattr(mlp, name), kernel, True))]))
+    assert qlayers.fuse_swiglu(mlp) and type(mlp).__name__ == "KernelSwiGLUMLP"
+    for x, ref in ((x1, ref1), (x40, ref40)):
+        assert mx.abs(mlp(x) - ref).max().item() <= 1e-5 * mx.abs(ref).max().item()
+    assert not qlayers.fuse_swiglu(nn.Linear(4, 4))

@@ -172,12 +172,14 @@ def _kernel_install(model, kernel, why: str, layers, keep_float32: bool) -> dict
         packed += sum(a.nbytes for a in (layer.weight, layer.scales, layer.biases))
         dense += layer.rows * layer.cols * 4
         model.update_modules(tree_unflatten([(name, layer)]))
+    fused = sum(qlayers.fuse_swiglu(m) for _n, m in model.named_modules())
     rows = f"1-{qlayers.KERNEL_ROWS} rows" if keep_float32 else "every product"
     return {
         "generation": f"qgemv-{kernel.variant}",
         "generation_reason": (
             f"{why}: {rows} of {len(layers)} quantized layers read their packed weights "
             f"({human_bytes(packed)} instead of {human_bytes(dense)} as float32)"
+            + (f"; {fused} SwiGLU MLPs step in NumPy between the kernel calls" if fused else "")
         ),
     }
 

@@ -28,7 +28,7 @@ import statistics
 import sys
 import time
 
-from mlxk_common.engine.cpu import blas
+from mlxk_common.engine.cpu import blas, qgemv, qlayers
 from mlxk_common.options import parse_size
 
 
@@ -63,7 +63,8 @@ def main() -> int:
     model = engine.model
     print(
         f"BLAS: {state['blas']} (shim {state['shim']}, threads {state['threads']}); "
-        f"CPU path: {engine.cpu_path['path']}: {engine.cpu_path['reason']}"
+        f"CPU path: {engine.cpu_path['path']}: {engine.cpu_path['reason']}; generation "
+        f"{engine.cpu_path.get('generation')}: {engine.cpu_path.get('generation_reason')}"
     )
     params = sum(v.nbytes for _k, v in __import__("mlx.utils").utils.tree_flatten(model.parameters()))
     print(f"parameters in memory: {params / 1e6:.0f} MB")
@@ -110,28 +111,26 @@ def main() -> int:
         f"(KV-cache growth: {(long['cpu'] - short['cpu']) * 1e3:+.2f} ms CPU)"
     )
 
-    # The one-row products alone.
-    linears = [m for _n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.QuantizedLinear))]
+    # The one-row products alone (KernelLinear: the packed-weight kernel, cpu/qlayers.py).
+    kernel_cls = qlayers._classes()
+    linears = [m for _n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.QuantizedLinear, kernel_cls[0]))]
     embed = model.model.embed_tokens if hasattr(model, "model") else None
+
+    def packed(m) -> bool:
+        return isinstance(m, (nn.QuantizedLinear, nn.QuantizedEmbedding, *kernel_cls))
+
+    def cols(m) -> int:
+        return m.weight.shape[1] * (32 // m.bits if packed(m) else 1)
+
     rows = {}
     for m in linears:
-        k = m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)
-        rows.setdefault(k, mx.random.normal((1, k)).astype(mx.float32))
+        rows.setdefault(cols(m), mx.random.normal((1, cols(m))).astype(mx.float32))
     mx.eval(list(rows.values()))
 
     def products():
-        outs = [
-            m(rows[m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)]) for m in linears
-        ]
+        outs = [m(rows[cols(m)]) for m in linears]
         if embed is not None and getattr(model.args, "tie_word_embeddings", False):
-            outs.append(
-                embed.as_linear(
-                    rows.setdefault(
-                        embed.weight.shape[1] * (32 // embed.bits if isinstance(embed, nn.QuantizedEmbedding) else 1),
-                        mx.random.normal((1, model.args.hidden_size)),
-                    )
-                )
-            )
+            outs.append(embed.as_linear(rows.setdefault(cols(embed), mx.random.normal((1, model.args.hidden_size)))))
         mx.eval(outs)
 
     products()
@@ -179,11 +178,26 @@ def main() -> int:
             ),
             wq.nbytes + s.nbytes + b.nbytes,
         )
+    kernel, _why = qgemv.kernel()
+    if kernel is not None:
+        import numpy as np
+
+        for bits in (8, 4):
+            wq, s, b = (np.array(a) for a in mx.quantize(w32, group_size=32, bits=bits))
+            xr, yr = np.array(row), np.empty((1, n), np.float32)
+            kernels[f"packed {bits}-bit (qgemv-{kernel.variant})"] = (
+                lambda wq=wq, s=s, b=b, bits=bits, xr=xr, yr=yr: kernel.run(bits, 32, wq, s, b, xr, yr),
+                wq.nbytes + s.nbytes + b.nbytes,
+            )
     print(f"\none row x a {n}x{k} matrix (weight bytes read / CPU time):")
     rates = {}
     for name, (fn, nbytes) in kernels.items():
-        mx.eval(fn())
-        wall, cpu = timed(lambda fn=fn: mx.eval(fn()), 9)
+        if name.startswith("packed"):
+            fn()
+            wall, cpu = timed(fn, 9)
+        else:
+            mx.eval(fn())
+            wall, cpu = timed(lambda fn=fn: mx.eval(fn()), 9)
         rates[name] = (nbytes / (n * k), nbytes / cpu)  # bytes per weight, bytes per CPU second
         print(f"  {name:<18} {cpu * 1e3:8.2f} ms CPU  {nbytes / cpu / 1e9:6.1f} GB/s  ({nbytes / 1e6:.1f} MB)")
 
@@ -192,9 +206,9 @@ def main() -> int:
     a = np.ones(2**28, np.float32)
     best = min(timed(a.sum, 1)[1] for _ in range(5))  # CPU time: wall time lies on a loaded machine
     bandwidth = a.nbytes / best
-    f32 = sum(m.weight.size * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1) for m in linears) * 4
+    f32 = sum(m.weight.shape[0] * cols(m) for m in linears) * 4
     if embed is not None and getattr(model.args, "tie_word_embeddings", False):
-        f32 += embed.weight.size * (32 // embed.bits if isinstance(embed, nn.QuantizedEmbedding) else 1) * 4
+        f32 += embed.weight.shape[0] * cols(embed) * 4
     print(
         f"\nread bandwidth, one thread: {bandwidth / 1e9:.1f} GB/s; float32 bytes per token {f32 / 1e6:.0f} MB "
         f"-> bound {bandwidth / f32:.1f} tokens/s; measured {1 / short['cpu']:.1f} per CPU second "
@@ -205,7 +219,8 @@ def main() -> int:
     weights = f32 / 4
     print(
         f"\nbound by path ({weights / 1e6:.0f}M weights in the products; CPU time; this run's path: "
-        f"{engine.cpu_path['path'] if engine.cpu_path else 'n/a'}, {1 / short['cpu']:.1f} tokens per CPU second):"
+        f"{engine.cpu_path['path'] if engine.cpu_path else 'n/a'}, generation "
+        f"{engine.cpu_path.get('generation') if engine.cpu_path else 'n/a'}, {1 / short['cpu']:.1f} tokens per CPU second):"
     )
     for name, (per_weight, rate) in rates.items():
         nbytes = weights * per_weight

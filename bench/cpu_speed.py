@@ -7,9 +7,12 @@ rounds; every run a fresh process, so background load hits all alike):
 * ``mlx-lm`` as it comes: ``python -m mlx_lm generate`` (MLX's reference
   BLAS, the weights as stored);
 * ``mlxk T``: ``mlx-run --json`` on its CPU path with T OpenBLAS threads
-  (MLXK2_CPU_THREADS=T; the path it took is printed under the table); with
-  --prompt-ops-off also ``mlxk T, no prompt ops`` (MLXK2_CPU_PROMPT_OPS=0: the
-  prompt pass with MLX's own SiLU, softmax and RoPE);
+  (MLXK2_CPU_THREADS=T; the path it took is printed under the table):
+  generated tokens through the packed-weight kernel where the CPU has it;
+  with --prompt-ops-off also ``mlxk T, no prompt ops`` (MLXK2_CPU_PROMPT_OPS=0:
+  the prompt pass with MLX's own SiLU, softmax and RoPE);
+* ``mlxk 1t float32`` (with ``--float32-row``): the same with
+  MLXK2_CPU_KERNELS=0, the float32 path (OpenBLAS sgemv) for generation too;
 * ``llama.cpp T``: llama-cpp-python on the same GGUF with T threads (skipped
   with a note when llama-cpp-python is not installed or there is no GGUF).
 
@@ -30,7 +33,7 @@ into --work).
 
 usage: python bench/cpu_speed.py [--models smollm2,smollm2-bf16,random-0.5b] [--runs 3]
            [--max-tokens 48] [--threads 1,2] [--work DIR] [--skip-llama] [--prompt TEXT] [--raw]
-           [--no-warmup] [--skip-mlx-lm] [--prompt-ops-off]
+           [--no-warmup] [--skip-mlx-lm] [--prompt-ops-off] [--float32-row]
 
 llama.cpp for the comparison: llama-cpp-python is not a dependency of mlxk.
 On PyPI it is a source package, and its build compiles llama.cpp for the
@@ -86,7 +89,7 @@ def _run(cmd, env) -> tuple[str, float, float]:
     return out.decode(), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict) -> dict:
+def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict, kernels: bool = True) -> dict:
     raw = ["--no-chat-template"] if RAW else []
     out, rss, cpu = _run(
         [
@@ -102,7 +105,7 @@ def run_mlxk(model: Path, max_tokens: int, threads: int, env: dict) -> dict:
             str(max_tokens),
             *raw,
         ],
-        {**env, "MLXK2_CPU_THREADS": str(threads)},
+        {**env, "MLXK2_CPU_THREADS": str(threads), **({} if kernels else {"MLXK2_CPU_KERNELS": "0"})},
     )
     data = json.loads(out)["data"]
     t, n = data["timing"], data["usage"]["completion_tokens"]
@@ -285,6 +288,25 @@ def float32_bytes_per_token(model: Path) -> int:
     return total * 4
 
 
+def packed_bytes_per_token(model: Path) -> int:
+    """Bytes of weights one generated token reads through the packed-weight kernel:
+    the packed quantized weights with float32 scales and biases, other matrices
+    as float32; the embedding table only when it is also the output layer."""
+    import mlx.core as mx
+
+    cfg = json.loads((model / "config.json").read_text())
+    total, embed = 0, 0
+    for f in model.glob("*.safetensors"):
+        for name, a in mx.load(str(f)).items():
+            n = a.nbytes if a.dtype == mx.uint32 else a.size * 4
+            total += n
+            if name.rsplit(".", 1)[0].endswith("embed_tokens"):
+                embed += n
+    if not cfg.get("tie_word_embeddings", False):
+        total -= embed
+    return total
+
+
 # -- the run ------------------------------------------------------------------------
 
 
@@ -295,6 +317,9 @@ def bench_model(name: str, model: Path, gguf: Path | None, args, env, note: str 
         if args.prompt_ops_off:  # the same path with MLX's own SiLU, softmax and RoPE
             off = {**env, "MLXK2_CPU_PROMPT_OPS": "0"}
             contenders[f"mlxk {t}t, no prompt ops"] = lambda t=t, off=off: run_mlxk(model, args.max_tokens, t, off)
+    if args.float32_row:
+        t = args.threads[0]
+        contenders[f"mlxk {t}t float32"] = lambda t=t: run_mlxk(model, args.max_tokens, t, env, kernels=False)
     if note is None and gguf is not None:
         prompt_file = Path(tempfile.mkdtemp(prefix="cpu-speed-")) / "prompt.txt"
         prompt_file.write_text(PROMPT if RAW else rendered_prompt(model, PROMPT), encoding="utf-8")
@@ -353,16 +378,34 @@ def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_
                 f"{ours}: prompt {ratio(ours, off, 'prompt_tps')} the same without prompt ops; without them "
                 f"vs llama.cpp {t}t: prompt {ratio(off, f'llama.cpp {t}t', 'prompt_tps')}"
             )
-    path = results[f"mlxk {args.threads[0]}t"][0].get("path") or {}
-    print(f"mlxk CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): {path.get('reason')}")
-    print(f"mlxk prompt ops: {path.get('prompt_ops')}")
-    if path.get("path") == "float32":
-        per_token = float32_bytes_per_token(model)
-        bound = bandwidth / per_token
-        gen = med[f"mlxk {args.threads[0]}t"]["generation_tps"]
+    print(f"mlxk prompt ops: {(results[f'mlxk {args.threads[0]}t'][0].get('path') or {}).get('prompt_ops')}")
+    f32 = f"mlxk {args.threads[0]}t float32"
+    if f32 in results:
+        t = args.threads[0]
         print(
-            f"bound (float32 path): {per_token / 1e6:.0f} MB read per token / {bandwidth / 1e9:.1f} GB/s = "
-            f"{bound:.1f} tokens/s; mlxk {args.threads[0]}t reaches {gen / bound:.2f}x of it"
+            f"mlxk {t}t (kernel) vs mlxk {t}t float32: generation {ratio(f'mlxk {t}t', f32, 'generation_tps')}, "
+            f"prompt {ratio(f'mlxk {t}t', f32, 'prompt_tps')}"
+        )
+    for label in [f"mlxk {args.threads[0]}t", f32]:
+        if label not in results:
+            continue
+        path = results[label][0].get("path") or {}
+        print(
+            f"{label} CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): "
+            f"{path.get('reason')}; generation {path.get('generation')}: {path.get('generation_reason')}"
+        )
+        gen_path = path.get("generation") or path.get("path")
+        if gen_path == "float32":
+            per_token, what = float32_bytes_per_token(model), "float32 path"
+        elif str(gen_path).startswith("qgemv"):
+            per_token, what = packed_bytes_per_token(model), "packed-weight kernel"
+        else:
+            continue
+        bound = bandwidth / per_token
+        gen = med[label]["generation_tps"]
+        print(
+            f"bound ({what}): {per_token / 1e6:.0f} MB read per token / {bandwidth / 1e9:.1f} GB/s = "
+            f"{bound:.1f} tokens/s; {label} reaches {gen / bound:.2f}x of it"
         )
 
 
@@ -382,6 +425,9 @@ def main() -> int:
     parser.add_argument("--prompt", help="the prompt (default: a story request of ~40 words)")
     parser.add_argument("--raw", action="store_true", help="no chat template, for all three (shorter prompts)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false", help="leave out the warm-up round")
+    parser.add_argument(
+        "--float32-row", action="store_true", help="add mlxk with MLXK2_CPU_KERNELS=0 (the float32 generation path)"
+    )
     args = parser.parse_args()
     global PROMPT, RAW
     PROMPT, RAW = args.prompt or PROMPT, args.raw

@@ -27,6 +27,11 @@ TARGET = REPO / "mlxk_common" / "engine" / "cpu" / "machine_code.py"
 # name: (CPU flags it needs, as /proc/cpuinfo names them; gcc flags)
 KERNELS = {
     "half_matvec": (("avx2", "fma", "f16c"), ["-mavx2", "-mfma", "-mf16c"]),
+    # MLX's affine-quantized weights times float32 rows (scripts/kernels/qgemv.h; cpu/qgemv.py)
+    "qgemv4_avx512": (("avx512f",), ["-mavx512f"]),
+    "qgemv8_avx512": (("avx512f",), ["-mavx512f"]),
+    "qgemv4_avx2": (("avx2", "fma"), ["-mavx2", "-mfma"]),
+    "qgemv8_avx2": (("avx2", "fma"), ["-mavx2", "-mfma"]),
 }
 COMMON = [
     "-O2",

@@ -113,6 +113,10 @@ def describe_cpu_path(cpu: dict) -> str:
     blas = "OpenBLAS" + (" with the one-row shim" if cpu.get("shim") else "") if cpu["blas"] == "openblas" \
         else "MLX's reference BLAS"
     threads = f", {cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''}" if cpu.get("threads") else ""
+    line = f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"
+    if cpu.get("generation") and cpu["generation"] != cpu["path"]:
+        line += f"; generation {cpu['generation']}: {cpu['generation_reason']}"
     ops = cpu.get("prompt_ops")
-    ops = f"; prompt ops {'on' if ops['active'] else 'off'}: {ops['reason']}" if ops else ""
-    return f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}{ops}"
+    if ops:
+        line += f"; prompt ops {'on' if ops['active'] else 'off'}: {ops['reason']}"
+    return line

@@ -14,13 +14,20 @@ matmul are scalar code, while a float32 matmul goes to BLAS (OpenBLAS when
 
 ``MLXK2_CPU_DTYPE`` and ``MLXK2_CPU_MEMORY`` are the environment's words for
 ``--cpu-dtype`` and the budget.  Other devices (Metal, CUDA) are left alone.
+
+Generation (one row per step) reads every weight once a token, so it is
+bound by bytes: quantized layers the packed-weight kernel can run
+(``cpu/qgemv.py``, x86-64 with AVX-512F or AVX2+FMA; ``MLXK2_CPU_KERNELS=0``
+switches it off) keep their packed weights for few-row products
+(``cpu/qlayers.py``) whatever the dtype decision, and the float32 matrix
+only as a second form for prompts.  ``_kernel_*`` below is that part.
 """
 
 from __future__ import annotations
 
 import time
 
-from mlxk_common.engine.cpu import blas, prompt_ops
+from mlxk_common.engine.cpu import blas, prompt_ops, qgemv, qlayers
 from mlxk_common.errors import MlxkError
 from mlxk_common.options import CPU_DTYPES, parse_size
 from mlxk_common.progress import human_bytes
@@ -44,6 +51,7 @@ class CpuSettings:
             except ValueError as exc:
                 raise MlxkError("usage_error", f"MLXK2_CPU_MEMORY: {exc}") from None
         self.memory = memory  # None: BUDGET_SHARE of the available memory at load time
+        self.kernels = environ.get("MLXK2_CPU_KERNELS")  # None: auto (cpu/qgemv.py)
 
 
 def available_memory() -> int | None:
@@ -63,17 +71,25 @@ def on_cpu() -> bool:
     return mx.default_device().type == mx.DeviceType.cpu
 
 
-def apply(model, settings: CpuSettings | None) -> dict | None:
-    """Put ``model`` on the CPU path; the record of what ran and why (None off the CPU)."""
+def apply(model, settings: CpuSettings | None, cpu_flags: set[str] | None = None) -> dict | None:
+    """Put ``model`` on the CPU path; the record of what ran and why (None off the CPU).
+    ``cpu_flags``: the CPU's feature flags as the kernel's choice sees them (default /proc/cpuinfo)."""
     if not on_cpu():
         return None
     settings = settings or CpuSettings()
     record = {"device": "cpu", "dtype": settings.dtype, **_blas_record()}
     if settings.dtype == "native":
-        return {**record, "path": "native", "reason": "--cpu-dtype native: the model as it comes"}
+        why = "--cpu-dtype native: the model as it comes"
+        return {**record, "path": "native", "reason": why, "generation": "native", "generation_reason": why}
     start = time.perf_counter()
     quantized = _quantized_layers(model)
-    extra = sum(_dequantized_extra(m) for _n, m in quantized) + _float_cast_extra(model)
+    kernel, kernel_why, kernel_layers = _kernel_plan(quantized, settings, cpu_flags)
+    quantized = [(n, m) for n, m in quantized if all(m is not k for _k, k in kernel_layers)]
+    extra = (
+        sum(_dequantized_extra(m) for _n, m in quantized)
+        + sum(_kernel_extra(m) for _n, m in kernel_layers)
+        + _float_cast_extra(model)
+    )
     if settings.dtype == "float32":
         dequantize, why = True, "--cpu-dtype float32"
     else:
@@ -94,11 +110,15 @@ def apply(model, settings: CpuSettings | None) -> dict | None:
         _dequantize(model, quantized)
         path = "float32"
     else:
-        path = "quantized" if quantized else "native"
+        path = "quantized" if quantized or kernel_layers else "native"
         why += "; kept as stored, float parameters of quantized layers cast to float32"
-    prepared = {**record, "path": path, "reason": why, "prepare_s": round(time.perf_counter() - start, 3)}
-    # The prompt pass's SiLU, softmax and RoPE in NumPy (cpu/prompt_ops.py): one call, its own record.
-    return {**prepared, "prompt_ops": prompt_ops.install(model)}
+    # The prompt pass's SiLU, softmax and RoPE in NumPy (cpu/prompt_ops.py), installed on the layers as
+    # loaded, before kernel layers replace them: the kernel's fused few-row MLP step builds on it.
+    ops = prompt_ops.install(model)
+    generation = _kernel_install(model, kernel, kernel_why, kernel_layers, keep_float32=dequantize)
+    generation = generation or {"generation": path, "generation_reason": kernel_why}
+    prepared = {**record, "path": path, "reason": why, **generation, "prepare_s": round(time.perf_counter() - start, 3)}
+    return {**prepared, "prompt_ops": ops}
 
 
 def _blas_record() -> dict:
@@ -118,6 +138,54 @@ def _dequantized_extra(module) -> int:
     rows, packed = module.weight.shape
     cols = packed * 32 // module.bits
     return rows * cols * 4 - module.weight.nbytes
+
+
+def _kernel_plan(quantized, settings: CpuSettings, cpu_flags):
+    """(kernel or None, why, the layers it will run): exact nn.QuantizedLinear /
+    nn.QuantizedEmbedding layers in a layout the kernel reads (subclasses, such as
+    sharded layers, compute otherwise and stay as they are)."""
+    from mlx import nn
+
+    environ = {} if settings.kernels is None else {"MLXK2_CPU_KERNELS": settings.kernels}
+    kernel, why = qgemv.kernel(environ, cpu_flags)
+    if kernel is None:
+        return None, f"no packed-weight kernel: {why}", []
+    layers = [
+        (n, m) for n, m in quantized if type(m) in (nn.QuantizedLinear, nn.QuantizedEmbedding) and qlayers.eligible(m)
+    ]
+    if not layers:
+        return None, "no quantized layer the packed-weight kernel runs (affine, 4/8 bits, group 32/64/128)", []
+    return kernel, why, layers
+
+
+def _kernel_extra(module) -> int:
+    """The float32 matrix a kernel layer keeps for prompts (its packed weights stay)."""
+    rows, packed = module.weight.shape
+    return rows * packed * 32 // module.bits * 4
+
+
+def _kernel_install(model, kernel, why: str, layers, keep_float32: bool) -> dict | None:
+    """Replace each layer by its kernel layer, one at a time; the record's generation fields."""
+    if kernel is None:
+        return None
+    from mlx.utils import tree_unflatten
+
+    packed = dense = 0
+    for name, module in layers:
+        layer = qlayers.convert(module, kernel, keep_float32)
+        packed += sum(a.nbytes for a in (layer.weight, layer.scales, layer.biases))
+        dense += layer.rows * layer.cols * 4
+        model.update_modules(tree_unflatten([(name, layer)]))
+    fused = sum(qlayers.fuse_swiglu(m) for _n, m in model.named_modules())
+    rows = f"1-{qlayers.KERNEL_ROWS} rows" if keep_float32 else "every product"
+    return {
+        "generation": f"qgemv-{kernel.variant}",
+        "generation_reason": (
+            f"{why}: {rows} of {len(layers)} quantized layers read their packed weights "
+            f"({human_bytes(packed)} instead of {human_bytes(dense)} as float32)"
+            + (f"; {fused} SwiGLU MLPs step in NumPy between the kernel calls" if fused else "")
+        ),
+    }
 
 
 def _float_cast_extra(model) -> int:

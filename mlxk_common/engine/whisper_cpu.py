@@ -162,14 +162,31 @@ class DecoderState:
         self.mask = view(decoder._mask)
         self.norm = norm(decoder.ln)
         self.size = n_state // self.heads
-        scale = self.size**-0.25
-        self.scale = np.float32(scale)
-        ctx = features.shape[1]
+        self.scale = np.float32(self.size**-0.25)
+        # With threads of our own: the logits projection (the embedding, 51,864 x 384:
+        # 80 MB read per token as float32, most of a step) in row ranges, the
+        # cross-attention's heads in one range per thread, and the window's
+        # cross-attention keys and values (8 products of 1500 rows for tiny) split by
+        # product.  The other products of a token stay on this thread: splitting the MLP
+        # by hidden units as well added CPU time and no wall time here.
+        self.parts = pool.pool() if self.matvec is not None else None
+        self.vocab = self.parts.chunks(self.embed.shape[0]) if self.parts else None
+        rows = view(features)[0]
+        ctx = rows.shape[0]
+
+        def cross_heads(module, scaled):
+            """The (heads, positions, size) keys or values of this window, laid out once."""
+            out = _dense(self.gemm, linear(module)[:2], rows, np.empty((ctx, n_state), np.float32))
+            heads = np.ascontiguousarray(out.reshape(ctx, self.heads, self.size).transpose(1, 0, 2))
+            if scaled:
+                heads *= self.scale
+            return heads
+
+        jobs = [(b.cross_attn.key, True) for b in blocks] + [(b.cross_attn.value, False) for b in blocks]
+        laid_out = (self.parts or pool.Serial()).run([lambda m=m, s=s: cross_heads(m, s) for m, s in jobs])
         self.layers = []
-        for block in blocks:
+        for i, block in enumerate(blocks):
             cross = block.cross_attn
-            k = cross.key(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2) * scale
-            v = cross.value(features)[0].reshape(ctx, self.heads, -1).transpose(1, 0, 2)
             self.layers.append(
                 {
                     "attn_ln": norm(block.attn_ln),
@@ -180,8 +197,8 @@ class DecoderState:
                     "cross_ln": norm(block.cross_attn_ln),
                     "cross_query": linear(cross.query),
                     "cross_out": linear(cross.out),
-                    "cross_k": np.ascontiguousarray(view(k)),
-                    "cross_v": np.ascontiguousarray(view(v)),
+                    "cross_k": laid_out[i],
+                    "cross_v": laid_out[len(blocks) + i],
                     "mlp_ln": norm(block.mlp_ln),
                     "mlp1": linear(block.mlp1),
                     "mlp2": linear(block.mlp2),
@@ -190,13 +207,6 @@ class DecoderState:
                 }
             )
         self.offset = 0
-        # With threads of our own: the logits projection (the embedding, 51,864 x 384:
-        # 80 MB read per token, most of a step) in one row range per thread.  The
-        # layers' products stay on this thread: splitting the cross-attention by heads
-        # and the MLP by hidden units (eight more hand-offs a token) added CPU time and
-        # no wall time here.
-        self.parts = pool.pool() if self.matvec is not None else None
-        self.vocab = self.parts.chunks(self.embed.shape[0]) if self.parts else None
 
     def _logits(self, row, out):
         """One row of logits into ``out``: the embedding's rows split over the pool's
@@ -238,24 +248,41 @@ class DecoderState:
         centred += bias
         return centred
 
-    def _attend(self, q, keys, values, mask=None):
-        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state): the
-        products a head at a time, the softmax over all heads at once."""
+    def _attend(self, q, keys, values, mask=None, split=False):
+        """q (L, n_state); keys and values (heads, T, size) -> (L, n_state).  With
+        ``split`` and threads of our own, a token's heads in one range per thread (the
+        cross-attention over 1,500 positions: 4.6 MB read a layer; the self-attention's
+        few positions cost less than a hand-off)."""
         import numpy as np
 
-        length, size = q.shape[0], self.size
         out = np.empty_like(q)
-        scores = np.empty((self.heads, length, keys.shape[1]), np.float32)
-        for h in range(self.heads):
-            self.gemm(q[:, h * size : (h + 1) * size], keys[h], scores[h], trans_b=True)
+        if split and self.parts is not None and q.shape[0] == 1:
+            self.parts.run(
+                [
+                    lambda a=a, b=b: self._heads(q, keys, values, mask, out, a, b)
+                    for a, b in self.parts.split(self.heads)
+                ]
+            )
+        else:
+            self._heads(q, keys, values, mask, out, 0, self.heads)
+        return out
+
+    def _heads(self, q, keys, values, mask, out, first, last):
+        """Heads ``first``..``last``-1 of ``_attend`` into ``out``: the products a head at
+        a time, the softmax over those heads at once."""
+        import numpy as np
+
+        size = self.size
+        scores = np.empty((last - first, q.shape[0], keys.shape[1]), np.float32)
+        for i, h in enumerate(range(first, last)):
+            self.gemm(q[:, h * size : (h + 1) * size], keys[h], scores[i], trans_b=True)
         if mask is not None:
             scores += mask
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
-        for h in range(self.heads):
-            self.gemm(scores[h], values[h], out[:, h * size : (h + 1) * size])
-        return out
+        for i, h in enumerate(range(first, last)):
+            self.gemm(scores[i], values[h], out[:, h * size : (h + 1) * size])
 
     def step(self, tokens, rows=None):
         """Feed ``tokens`` (ids) at the current offset; the logits (NumPy, one row per
@@ -277,7 +304,7 @@ class DecoderState:
             x = x + self._linear(layer["out"], attended)
             h = self._norm(layer["cross_ln"], x)
             q = self._linear(layer["cross_query"], h) * self.scale
-            x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"]))
+            x = x + self._linear(layer["cross_out"], self._attend(q, layer["cross_k"], layer["cross_v"], split=True))
             h = self._linear(layer["mlp1"], self._norm(layer["mlp_ln"], x))
             gelu_numpy(h.reshape(-1))
             x = x + self._linear(layer["mlp2"], h)

@@ -47,6 +47,25 @@ class _Rules:
     suppress: object  # NumPy int array
 
 
+def _no_speech_id(tok):
+    """mlx-audio's ``tokenizer.no_speech`` (``<|nospeech|>``, ``<|nocaptions|>`` before
+    large-v3, or None) from the added tokens: its property reads the whole
+    51,865-token vocabulary each time (35 ms; three times in a window's first set-up)."""
+    added = tok.hf_tokenizer.get_added_vocab()
+    return next((added[name] for name in ("<|nospeech|>", "<|nocaptions|>") if name in added), None)
+
+
+def _suppress_tokens(tok, spec, no_speech) -> tuple:
+    """mlx-audio's ``get_suppress_tokens`` with the no-speech id looked up once."""
+    ids = [int(t) for t in spec.split(",")] if isinstance(spec, str) else list(spec or ())
+    if -1 in ids:
+        ids = [t for t in ids if t >= 0] + list(tok.non_speech_tokens)
+    ids += [tok.transcribe, tok.translate, tok.sot, tok.sot_prev, tok.sot_lm]
+    if no_speech is not None:
+        ids.append(no_speech)
+    return tuple(sorted(set(ids)))
+
+
 class GreedyWhisper:
     """Installed on a loaded mlx-audio Whisper: ``model.decode`` becomes ``self.decode``."""
 
@@ -107,12 +126,12 @@ class GreedyWhisper:
 
     def rules(self, options) -> _Rules:
         import numpy as np
-        from mlx_audio.stt.models.whisper.decoding import get_suppress_tokens
 
         key = (options.language, options.task, str(options.suppress_tokens))
         if key not in self._rules:
             tok = self.model.get_tokenizer(language=options.language, task=options.task)
-            suppress = get_suppress_tokens(tok, options.suppress_tokens) if options.suppress_tokens else ()
+            no_speech = _no_speech_id(tok)
+            suppress = _suppress_tokens(tok, options.suppress_tokens, no_speech) if options.suppress_tokens else ()
             self._rules[key] = _Rules(
                 tokenizer=tok,
                 eot=tok.eot,
@@ -120,7 +139,7 @@ class GreedyWhisper:
                 sot_prev=tok.sot_prev,
                 timestamp_begin=tok.timestamp_begin,
                 no_timestamps=tok.no_timestamps,
-                no_speech=tok.no_speech,
+                no_speech=no_speech,
                 blank=tok.encode(" ") + [tok.eot],
                 suppress=np.array(sorted(suppress), dtype=np.int64),
             )

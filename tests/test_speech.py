@@ -306,3 +306,22 @@ def test_language_detection_on_the_engines_encoder(tiny_random_multilingual_whis
     # the call above, then the transcription's detection and its window (mlx-audio detects on
     # the first 30 s of the padded spectrogram, the window is zero-filled after the speech: not the same mel)
     assert out["encoded"] == 3
+
+
+def test_window_rules_are_mlx_audios(tiny_random_whisper, tiny_random_multilingual_whisper):
+    """The suppress list and no-speech id the engine's loop builds once (from the added
+    tokens, not the whole vocabulary) are mlx-audio's, for each language and task."""
+    from pathlib import Path
+
+    from mlx_audio.stt import load
+    from mlx_audio.stt.models.whisper.decoding import get_suppress_tokens
+    from mlxk_common.engine.whisper_greedy import _no_speech_id, _suppress_tokens
+
+    for folder, settings in ((tiny_random_whisper, [("en", "transcribe")]),
+                             (tiny_random_multilingual_whisper, [("en", "transcribe"), ("de", "translate")])):
+        model = load(Path(folder))
+        for language, task in settings:
+            tok = model.get_tokenizer(language=language, task=task)
+            assert _no_speech_id(tok) == tok.no_speech is not None
+            for spec in ("-1", "1,2,-1", "5"):
+                assert _suppress_tokens(tok, spec, _no_speech_id(tok)) == get_suppress_tokens(tok, spec), spec

@@ -315,6 +315,7 @@ def test_window_rules_are_mlx_audios(tiny_random_whisper, tiny_random_multilingu
 
     from mlx_audio.stt import load
     from mlx_audio.stt.models.whisper.decoding import get_suppress_tokens
+
     from mlxk_common.engine.whisper_greedy import _no_speech_id, _suppress_tokens
 
     for folder, settings in ((tiny_random_whisper, [("en", "transcribe")]),

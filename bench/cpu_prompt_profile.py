@@ -58,7 +58,7 @@ def main() -> int:
     engine = load_engine(args.model)
     model, path = engine.model, engine.cpu_path or {}
     print(f"CPU path: {path.get('path')} ({path.get('blas')}); prompt ops: {path.get('prompt_ops')}")
-    prompt_ops.uninstall(model)
+    saved = prompt_ops.uninstall(model)  # the classes the engine installed, prompt ops and all
     n, rep = args.tokens, args.repeat
     layers = model.model.layers
     attn0, mlp0 = layers[0].self_attn, layers[0].mlp
@@ -83,7 +83,7 @@ def main() -> int:
     for _ in range(rep):  # alternating, so load drifts hit both alike
         prompt_ops.uninstall(model)
         passes["mlx"].append(cpu_time(one_pass, 1))
-        prompt_ops.install(model)
+        prompt_ops.restore(saved)
         passes["ops"].append(cpu_time(one_pass, 1))
     prompt_ops.uninstall(model)
     whole = {k: statistics.median(v) for k, v in passes.items()}
@@ -99,22 +99,27 @@ def main() -> int:
     L = len(layers)
     rows = mx.random.normal((1, n, hidden))
     mx.eval(rows)
-    linears = [m for layer in layers for m in layer.modules() if isinstance(m, (nn.Linear, nn.QuantizedLinear))]
+
+    def width(m):  # a layer's input columns: float, quantized, or the CPU path's kernel layers (cols)
+        if hasattr(m, "cols"):
+            return m.cols
+        return m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)
+
+    linears = [
+        m
+        for layer in layers
+        for m in layer.modules()
+        if isinstance(m, (nn.Linear, nn.QuantizedLinear)) or type(m).__name__ == "KernelLinear"
+    ]
     inputs = {}
     for m in linears:
-        k = m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)
-        inputs.setdefault(k, mx.random.normal((1, n, k)))
+        inputs.setdefault(width(m), mx.random.normal((1, n, width(m))))
     mx.eval(list(inputs.values()))
 
     def products(_):  # a layer's products at a time, as the pass evaluates them
         per_layer = len(linears) // L
         for i in range(0, len(linears), per_layer):
-            mx.eval(
-                [
-                    m(inputs[m.weight.shape[1] * (32 // m.bits if isinstance(m, nn.QuantizedLinear) else 1)])
-                    for m in linears[i : i + per_layer]
-                ]
-            )
+            mx.eval([m(inputs[width(m)]) for m in linears[i : i + per_layer]])
 
     parts = {"mlx": {}, "ops": {}}
     parts["mlx"]["products"] = parts["ops"]["products"] = cpu_time(products, rep)

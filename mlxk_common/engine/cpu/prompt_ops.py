@@ -59,11 +59,22 @@ def install(model, environ=None) -> dict:
     return {"active": True, "reason": f"SwiGLU, attention softmax and RoPE in NumPy for {len(targets) // 2} layers"}
 
 
-def uninstall(model) -> None:
+def uninstall(model) -> list:
+    """MLX's own ops back on ``model``; returns ``[(module, class)]`` for ``restore``."""
+    saved = []
     for _name, module in model.named_modules():
         original = getattr(type(module), "_mlxk_original", None)
         if original is not None:
+            saved.append((module, type(module)))
             module.__class__ = original
+    return saved
+
+
+def restore(saved) -> None:
+    """Undo ``uninstall``: each module gets back the class it had (the prompt ops' class, or a
+    class the CPU path built on it, such as the packed-weight kernel's fused MLP)."""
+    for module, cls in saved:
+        module.__class__ = cls
 
 
 def _targets(model) -> list:
@@ -110,8 +121,8 @@ def _rows(x) -> int:
 
 class _MLP:
     def __call__(self, x):
-        if _rows(x) <= 1:
-            return super(type(self), self).__call__(x)
+        if _rows(x) <= 1:  # the class mlx-lm wrote (not super(): a class may be built on this one)
+            return self._mlxk_original.__call__(self, x)
         return self.down_proj(swiglu(self.gate_proj(x), self.up_proj(x)))
 
 
@@ -119,7 +130,7 @@ class _Attention:
     def __call__(self, x, mask=None, cache=None):
         B, L, _D = x.shape
         if L <= 1 or hasattr(cache, "bits"):  # one row, or a quantized KV cache: MLX's own
-            return super(type(self), self).__call__(x, mask, cache)
+            return self._mlxk_original.__call__(self, x, mask, cache)
         offset = cache.offset if cache is not None else 0
         queries, keys, values = self.q_proj(x), self.k_proj(x), self.v_proj(x)
         table = rope_table(self.rope) if isinstance(offset, int) else None

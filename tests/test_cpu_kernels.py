@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures.tooling import base_env, run_cli
+from fixtures.tooling import greedy_haiku_json
 
-from mlxk_common.engine.cpu import machine_code, qgemv
+from mlxk_common.engine.cpu import machine_code, native, qgemv
 
 REPO = Path(__file__).resolve().parents[1]
 X86_LINUX = sys.platform == "linux" and platform.machine().lower() in ("x86_64", "amd64")
-HAS = [v for v in qgemv.VARIANTS if qgemv.NEEDS[v] <= qgemv.cpu_flags()] if X86_LINUX else []
+HAS = [v for v in qgemv.VARIANTS if qgemv.NEEDS[v] <= native.cpu_flags()] if X86_LINUX else []
 
 
 def test_every_variant_is_shipped_with_its_cpu_flags():
@@ -100,40 +100,22 @@ def test_the_path_falls_back_without_the_kernel(smollm2_workspace):
     assert {"KernelLinear", "KernelEmbedding"} <= kinds
 
 
-def _run_json(model, *args, **env):
-    result = run_cli(
-        [
-            "mlx-run",
-            str(model),
-            "Write a haiku about rain.",
-            "--temperature",
-            "0",
-            "--max-tokens",
-            "24",
-            "--json",
-            *args,
-        ],
-        env=base_env(**env),
-    )
-    assert result.code == 0, result
-    return result.json()["data"]
-
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
 def test_greedy_text_through_the_kernel_equals_the_float32_path(smollm2_workspace, tmp_path):
-    reference = _run_json(smollm2_workspace, "--cpu-dtype", "float32", XDG_CACHE_HOME=str(tmp_path),
+    reference = greedy_haiku_json(smollm2_workspace, "--cpu-dtype", "float32", XDG_CACHE_HOME=str(tmp_path),
                           MLXK2_CPU_KERNELS="0")  # fmt: skip
     assert reference["timing"]["cpu"]["generation"] == "float32"
     assert "MLXK2_CPU_KERNELS=0" in reference["timing"]["cpu"]["generation_reason"]
     for variant in HAS:
-        fast = _run_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_KERNELS=variant)
+        fast = greedy_haiku_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_KERNELS=variant)
         cpu = fast["timing"]["cpu"]
         assert cpu["path"] == "float32" and cpu["generation"] == f"qgemv-{variant}", cpu
         assert fast["usage"]["completion_tokens"] == reference["usage"]["completion_tokens"] > 0
         assert fast["response"] == reference["response"], variant
     # Over the memory budget: no float32 copy, the prompt goes through the kernel too.
-    small = _run_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB")
+    small = greedy_haiku_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB")
     cpu = small["timing"]["cpu"]
     assert cpu["path"] == "quantized" and cpu["generation"].startswith("qgemv-"), cpu
     assert "every product" in cpu["generation_reason"]

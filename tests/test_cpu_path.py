@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 import pytest
-from fixtures.tooling import base_env, run_cli
+from fixtures.tooling import base_env, greedy_haiku_json, run_cli
 
 from mlxk_common.engine.cpu.elf import ElfError, patch
 
@@ -168,29 +168,11 @@ def test_patch_refuses_a_library_without_the_prefixed_names():
         patch(b"not an elf file at all")
 
 
-def _run_json(model, *args, **env):
-    result = run_cli(
-        [
-            "mlx-run",
-            str(model),
-            "Write a haiku about rain.",
-            "--temperature",
-            "0",
-            "--max-tokens",
-            "24",
-            "--json",
-            *args,
-        ],
-        env=base_env(**env),
-    )
-    assert result.code == 0, result
-    return result.json()["data"]
-
 
 @pytest.mark.slow
 def test_greedy_text_equals_the_dequantized_model_on_mlx_own_path(smollm2_workspace, tmp_path):
-    fast = _run_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path))
-    reference = _run_json(smollm2_workspace, "--cpu-dtype", "float32", MLXK2_CPU_BLAS="0")
+    fast = greedy_haiku_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path))
+    reference = greedy_haiku_json(smollm2_workspace, "--cpu-dtype", "float32", MLXK2_CPU_BLAS="0")
     cpu = fast["timing"]["cpu"]
     assert cpu["path"] == "float32" and cpu["blas"] == "openblas" and cpu["dtype"] == "auto", cpu
     assert "within the budget" in cpu["reason"]
@@ -202,7 +184,7 @@ def test_greedy_text_equals_the_dequantized_model_on_mlx_own_path(smollm2_worksp
 
 @pytest.mark.slow
 def test_a_tiny_memory_budget_keeps_the_quantized_path(smollm2_workspace, tmp_path):
-    data = _run_json(smollm2_workspace, "--verbose", XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB")
+    data = greedy_haiku_json(smollm2_workspace, "--verbose", XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB")
     cpu = data["timing"]["cpu"]
     assert cpu["path"] == "quantized", cpu
     assert "over the budget of 1.0 KB" in cpu["reason"] and "kept as stored" in cpu["reason"]

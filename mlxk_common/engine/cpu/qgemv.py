@@ -33,17 +33,6 @@ MAX_ROWS_PER_PASS = 4  # rows of x one pass over the weights serves (the C code'
 _loaded: dict = {}
 
 
-def cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 def select(environ=None, flags: set[str] | None = None) -> tuple[str | None, str]:
     """(the variant to use or None, why) from the platform, the CPU's flags and the environment."""
     environ = {} if environ is None else environ
@@ -52,7 +41,7 @@ def select(environ=None, flags: set[str] | None = None) -> tuple[str | None, str
         return None, "MLXK2_CPU_KERNELS=0"
     if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
         return None, "the quantized kernel exists for x86-64 Linux only"
-    flags = cpu_flags() if flags is None else flags
+    flags = native.cpu_flags() if flags is None else flags
     wanted = [asked] if asked in VARIANTS else list(VARIANTS)
     for variant in wanted:
         if NEEDS[variant] <= flags:

@@ -34,6 +34,18 @@ from mlxk_common.engine.cpu.qgemv import BITS, GROUPS
 KERNEL_ROWS = 16  # up to this many rows go through the kernel even when float32 weights are kept (measured: 2-4 rows 0.2x sgemm's time, 8 rows 0.38x, 16 rows 0.87x)
 
 
+def host_rows(x):
+    """``x`` evaluated, as a C-contiguous float32 NumPy array (a view where MLX's buffer allows)."""
+    import mlx.core as mx
+    import numpy as np
+
+    if x.dtype != mx.float32:
+        x = x.astype(mx.float32)
+    mx.eval(x)
+    rows = np.array(x, copy=False)
+    return rows if rows.flags.c_contiguous else np.ascontiguousarray(rows)
+
+
 def eligible(module) -> bool:
     """Whether the kernel can run this layer as stored (affine 4/8-bit, group 32/64/128)."""
     mode = getattr(module, "mode", "affine")
@@ -89,13 +101,7 @@ def _classes():
             lead = x.shape[:-1]
             if self.dense is not None and x.size > KERNEL_ROWS * self.cols:
                 return x @ self.dense.T
-            if x.dtype != mx.float32:
-                x = x.astype(mx.float32)
-            mx.eval(x)
-            rows = np.array(x, copy=False)
-            if not rows.flags.c_contiguous:
-                rows = np.ascontiguousarray(rows)
-            return mx.array(self._call(rows, np.empty((*lead, self.rows), np.float32)))
+            return mx.array(self._call(host_rows(x), np.empty((*lead, self.rows), np.float32)))
 
     class KernelLinear(_Packed):
         def __init__(self, module, kernel, keep_float32: bool):
@@ -159,12 +165,7 @@ def _fused(cls):
             gate, up, down = self.gate_proj, self.up_proj, self.down_proj
             if x.size > KERNEL_ROWS * gate.cols:
                 return super().__call__(x)
-            if x.dtype != mx.float32:
-                x = x.astype(mx.float32)
-            mx.eval(x)
-            rows = np.array(x, copy=False)
-            if not rows.flags.c_contiguous:
-                rows = np.ascontiguousarray(rows)
+            rows = host_rows(x)
             lead = rows.shape[:-1]
             g = gate._call(rows, np.empty((*lead, gate.rows), np.float32))
             u = up._call(rows, np.empty((*lead, up.rows), np.float32))

@@ -32,6 +32,9 @@ KERNELS = {
     "qgemv8_avx512": (("avx512f",), ["-mavx512f"]),
     "qgemv4_avx2": (("avx2", "fma"), ["-mavx2", "-mfma"]),
     "qgemv8_avx2": (("avx2", "fma"), ["-mavx2", "-mfma"]),
+    # the same weights times many rows, blocked like a matrix product (scripts/kernels/qgemm.h)
+    "qgemm4_avx512": (("avx512f",), ["-mavx512f"]),
+    "qgemm8_avx512": (("avx512f",), ["-mavx512f"]),
 }
 COMMON = [
     "-O2",

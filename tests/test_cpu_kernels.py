@@ -5,6 +5,9 @@
 * Each variant the CPU has computes ``mx.dequantize(w) @ x`` for 4 and 8 bits,
   groups 32/64/128, odd row counts and 1-6 rows of x.
 * The choice of variant: switched off, forced, or a CPU without the features.
+* The many-row kernel (prompts; AVX-512F) computes the same for row counts
+  around its tile sizes, several column blocks and row blocks, rows split
+  over two threads; layers that have it keep no float32 copy.
 * Greedy text through the kernel equals the float32 path, token for token.
 """
 
@@ -22,6 +25,7 @@ from mlxk_common.engine.cpu import machine_code, native, qgemv
 REPO = Path(__file__).resolve().parents[1]
 X86_LINUX = sys.platform == "linux" and platform.machine().lower() in ("x86_64", "amd64")
 HAS = [v for v in qgemv.VARIANTS if qgemv.NEEDS[v] <= native.cpu_flags()] if X86_LINUX else []
+GEMM = [v for v in HAS if v in qgemv.GEMM_VARIANTS]
 
 
 def test_every_variant_is_shipped_with_its_cpu_flags():
@@ -32,6 +36,11 @@ def test_every_variant_is_shipped_with_its_cpu_flags():
             entry = machine_code.KERNELS[f"qgemv{bits}_{variant}"]
             assert set(entry["cpu_flags"]) == qgemv.NEEDS[variant] and entry["code"], (variant, bits)
             assert (REPO / "scripts" / "kernels" / f"qgemv{bits}_{variant}.c").is_file()
+    for variant in qgemv.GEMM_VARIANTS:
+        for bits in qgemv.BITS:
+            entry = machine_code.KERNELS[f"qgemm{bits}_{variant}"]
+            assert set(entry["cpu_flags"]) == qgemv.NEEDS[variant] and entry["code"], (variant, bits)
+            assert (REPO / "scripts" / "kernels" / f"qgemm{bits}_{variant}.c").is_file()
 
 
 @pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
@@ -55,6 +64,61 @@ def test_the_kernel_computes_the_dequantized_product(variant, bits, group):
         kernel.run(bits, group, np.array(q), np.array(s), np.array(b), x, out)
         ref = x.astype(np.float64) @ ref_w.T
         assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max(), (rows, cols, n)
+
+
+def _packed(rows: int, cols: int, bits: int, group: int, seed: int):
+    """MLX-quantized random weights as NumPy arrays, and their dequantized float64 matrix."""
+    import mlx.core as mx
+    import numpy as np
+
+    mx.random.seed(seed)
+    q, s, b = mx.quantize(mx.random.normal((rows, cols)), group_size=group, bits=bits)
+    dense = np.array(mx.dequantize(q, s, b, group_size=group, bits=bits), np.float64)
+    return (np.array(q), np.array(s), np.array(b)), dense
+
+
+@pytest.mark.skipif(not GEMM, reason="no x86-64 CPU with AVX-512F")
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("group", [32, 64, 128])
+def test_the_many_row_kernel_computes_the_dequantized_product(bits, group):
+    """Row counts of x around the kernel's tiles (16-row vectors, 48-row sub-blocks, 192-row blocks),
+    weight rows not a multiple of its 8-row panels, and more than one 1024-column block."""
+    import numpy as np
+
+    kernel, why = qgemv.kernel({"MLXK2_CPU_KERNELS": GEMM[0]})
+    assert kernel.gemm == f"qgemm-{GEMM[0]}", why
+    rng = np.random.default_rng(bits + group)
+    for rows, groups, n in ((8, 1, 17), (67, 3, 33), (13, 2, 47), (13, 2, 48), (13, 2, 49), (21, 2, 64),
+                            (21, 2, 65), (9, 2048 // group + 1, 151), (131, 4, 193), (40, 2, 400)):  # fmt: skip
+        cols = group * groups
+        weights, dense = _packed(rows, cols, bits, group, seed=rows * n)
+        x = rng.standard_normal((n, cols)).astype(np.float32)
+        out = np.full((n, rows), np.nan, np.float32)
+        kernel.run(bits, group, *weights, x, out, many=True)
+        ref = x.astype(np.float64) @ dense.T
+        assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max(), (rows, cols, n)
+
+
+@pytest.mark.skipif(not GEMM, reason="no x86-64 CPU with AVX-512F")
+def test_the_many_row_kernel_splits_the_rows_over_two_threads(monkeypatch):
+    """With two threads configured the weight rows go out in 8-row panels to the engine's pool
+    (a real one of two threads here); the result is the same."""
+    import numpy as np
+
+    from mlxk_common.engine.cpu import pool
+
+    parts, tasks = pool.Pool(2), []
+    run = parts.run
+    monkeypatch.setattr(parts, "run", lambda work: tasks.append(len(work := list(work))) or run(work))
+    monkeypatch.setattr(pool, "pool", lambda: parts)
+    kernel, _why = qgemv.kernel({})
+    weights, dense = _packed(203, 256, 4, 64, seed=1)
+    x = np.random.default_rng(1).standard_normal((40, 256)).astype(np.float32)
+    out = np.full((40, 203), np.nan, np.float32)
+    kernel.run(4, 64, *weights, x, out, many=True)
+    ref = x.astype(np.float64) @ dense.T
+    assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max()
+    assert tasks == [pool.CHUNKS * 2]
 
 
 def test_the_choice_of_variant():
@@ -88,6 +152,7 @@ def test_the_path_falls_back_without_the_kernel(smollm2_workspace):
         model, _tok = load(str(smollm2_workspace))
         record = apply(model, settings, cpu_flags=flags)
         assert record["path"] == "float32" and record["generation"] == "float32", record
+        assert record["prompt"] == "float32" and "sgemm" in record["prompt_reason"], record
         assert why in record["generation_reason"]
         kinds = {type(m).__name__ for _n, m in model.named_modules()}
         assert "KernelLinear" not in kinds and not any(
@@ -98,6 +163,25 @@ def test_the_path_falls_back_without_the_kernel(smollm2_workspace):
     assert record["generation"] == "qgemv-avx2" and "the CPU has avx2+fma" in record["generation_reason"], record
     kinds = {type(m).__name__ for _n, m in model.named_modules()}
     assert {"KernelLinear", "KernelEmbedding"} <= kinds
+    # Without the many-row kernel (AVX2) prompts use sgemm on a float32 copy kept beside the packed weights.
+    assert record["prompt"] == "float32", record
+    layers = [m for _n, m in model.named_modules() if type(m).__name__ == "KernelLinear"]
+    assert layers and all(m.dense is not None and not m.many for m in layers)
+
+
+@pytest.mark.skipif(not GEMM, reason="no x86-64 CPU with AVX-512F")
+def test_with_the_many_row_kernel_no_float32_copy_is_kept(smollm2_workspace):
+    from mlx_lm import load
+
+    from mlxk_common.engine.cpu.path import CpuSettings, apply
+
+    model, _tok = load(str(smollm2_workspace))
+    record = apply(model, CpuSettings(), cpu_flags={"avx2", "fma", "avx512f"})
+    assert record["path"] == "float32" and record["generation"] == "qgemv-avx512", record
+    assert record["prompt"] == "qgemm-avx512" and "no float32 copy" in record["prompt_reason"], record
+    assert "1-16 rows" in record["generation_reason"]
+    layers = [m for _n, m in model.named_modules() if type(m).__name__ in ("KernelLinear", "KernelEmbedding")]
+    assert layers and all(m.dense is None and m.many for m in layers)
 
 
 
@@ -114,12 +198,20 @@ def test_greedy_text_through_the_kernel_equals_the_float32_path(smollm2_workspac
         assert cpu["path"] == "float32" and cpu["generation"] == f"qgemv-{variant}", cpu
         assert fast["usage"]["completion_tokens"] == reference["usage"]["completion_tokens"] > 0
         assert fast["response"] == reference["response"], variant
-    # Over the memory budget: no float32 copy, the prompt goes through the kernel too.
-    small = greedy_haiku_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB")
-    cpu = small["timing"]["cpu"]
-    assert cpu["path"] == "quantized" and cpu["generation"].startswith("qgemv-"), cpu
-    assert "every product" in cpu["generation_reason"]
-    assert small["response"] == reference["response"]
+        # Prompts: the many-row kernel where the variant has one, else sgemm on float32 copies.
+        assert cpu["prompt"] == ("qgemm-avx512" if variant in GEMM else "float32"), cpu
+    # Over the memory budget: no float32 copy; prompts through a kernel too (the few-row one 4 rows a
+    # pass where there is no many-row kernel).
+    for variant in HAS:
+        small = greedy_haiku_json(smollm2_workspace, XDG_CACHE_HOME=str(tmp_path), MLXK2_CPU_MEMORY="1kB",
+                                  MLXK2_CPU_KERNELS=variant)  # fmt: skip
+        cpu = small["timing"]["cpu"]
+        assert cpu["path"] == "quantized" and cpu["generation"] == f"qgemv-{variant}", cpu
+        if variant in GEMM:
+            assert cpu["prompt"] == f"qgemm-{variant}" and "1-16 rows" in cpu["generation_reason"], cpu
+        else:
+            assert cpu["prompt"] == cpu["generation"] and "every product" in cpu["generation_reason"], cpu
+        assert small["response"] == reference["response"], variant
 
 
 @pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
@@ -151,9 +243,11 @@ def test_kernel_layers_compute_what_mlx_layers_do(keep_float32):
 
 
 @pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
-def test_a_swiglu_mlp_steps_in_numpy_and_computes_the_same():
-    """mlx-lm's llama MLP with kernel layers: its few-row steps in NumPy (fuse_swiglu), the same
-    result as the module's own code; a module of another shape is left alone."""
+@pytest.mark.parametrize("keep_float32", [True, False])
+def test_a_swiglu_mlp_steps_in_numpy_and_computes_the_same(keep_float32):
+    """mlx-lm's llama MLP with kernel layers: its few-row steps in NumPy (fuse_swiglu), and its
+    many-row ones too where the layers have the many-row kernel; the same result as the module's
+    own code; a module of another shape is left alone."""
     import mlx.core as mx
     from mlx import nn
     from mlx.utils import tree_unflatten
@@ -170,8 +264,21 @@ def test_a_swiglu_mlp_steps_in_numpy_and_computes_the_same():
     x1, x40 = mx.random.normal((1, 1, 128)), mx.random.normal((1, 40, 128))
     ref1, ref40 = mlp(x1), mlp(x40)
     for name in ("gate_proj", "up_proj", "down_proj"):
-        mlp.update_modules(tree_unflatten([(name, qlayers.convert(getattr(mlp, name), kernel, True))]))
+        mlp.update_modules(tree_unflatten([(name, qlayers.convert(getattr(mlp, name), kernel, keep_float32))]))
     assert qlayers.fuse_swiglu(mlp) and type(mlp).__name__ == "KernelSwiGLUMLP"
-    for x, ref in ((x1, ref1), (x40, ref40)):
+    for x, ref in ((x1, ref1), (x40, ref40), (x40, ref40)):  # twice: the second reuses the buffers
         assert mx.abs(mlp(x) - ref).max().item() <= 1e-5 * mx.abs(ref).max().item()
     assert not qlayers.fuse_swiglu(nn.Linear(4, 4))
+
+
+def test_result_buffers_are_reused_per_slot_and_grow():
+    from mlxk_common.engine.cpu import qlayers
+
+    a = qlayers.buffer("test", (3, 5))
+    b = qlayers.buffer("test", (2, 4))
+    assert a.shape == (3, 5) and b.shape == (2, 4) and a.dtype == b.dtype == "float32"
+    assert b.__array_interface__["data"][0] == a.__array_interface__["data"][0]
+    big = qlayers.buffer("test", (1000, 1000))
+    assert big.size == 10**6 and qlayers.buffer("test", (2, 2)).base is big.base
+    other = qlayers.buffer("other", (3, 5))
+    assert other.__array_interface__["data"][0] != big.__array_interface__["data"][0]

@@ -116,6 +116,8 @@ def describe_cpu_path(cpu: dict) -> str:
     line = f"CPU path {cpu['path']} ({blas}{threads}): {cpu['reason']}"
     if cpu.get("generation") and cpu["generation"] != cpu["path"]:
         line += f"; generation {cpu['generation']}: {cpu['generation_reason']}"
+    if cpu.get("prompt") and cpu["prompt"] != cpu["path"]:
+        line += f"; prompts {cpu['prompt']}: {cpu['prompt_reason']}"
     ops = cpu.get("prompt_ops")
     if ops:
         line += f"; prompt ops {'on' if ops['active'] else 'off'}: {ops['reason']}"

@@ -371,9 +371,9 @@ class Worker:
         cpu_path = getattr(engine, "cpu_path", None)  # text engines; embedding engines keep their dtype
         if cpu_path:
             ops = cpu_path.get("prompt_ops")
-            self.log.info("%s: CPU path %s (BLAS %s): %s; generation %s: %s%s", ref.name, cpu_path["path"],
-                          cpu_path["blas"], cpu_path["reason"], cpu_path.get("generation"),
-                          cpu_path.get("generation_reason"),
+            self.log.info("%s: CPU path %s (BLAS %s): %s; generation %s: %s; prompts %s: %s%s", ref.name,
+                          cpu_path["path"], cpu_path["blas"], cpu_path["reason"], cpu_path.get("generation"),
+                          cpu_path.get("generation_reason"), cpu_path.get("prompt"), cpu_path.get("prompt_reason"),
                           f"; prompt ops {'on' if ops['active'] else 'off'}: {ops['reason']}" if ops else "")
         return resident
 

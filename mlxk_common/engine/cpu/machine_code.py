@@ -295,6 +295,203 @@ KERNELS = {
             '5598c6c4c27db81416c4c27db80c86e934ffffff'
         ),
     },
+    'qgemm4_avx512': {
+        "cpu_flags": ('avx512f',),
+        "entry": 1440,
+        "code": bytes.fromhex(
+            '554c8d04b5000000004c8d0c764889f8c4413857c04d8d1c304a8d3c0749c1e30262d17c4828f862d17c4828f04889e5'
+            '415562d17c4828e84e8d2c8d0000000041544989f449c1e10362d17c4828e05349c1e404488d1cf50000000062d17c48'
+            '28d84989da62d17c4828d062d17c4828c84929f249c1e2020f1f84000000000062f17c4810024881c2c000000062727d'
+            '58b80062f27d58b83cb04883c00462f27d58b87418ff62b27d58b86c28ff62b27d58b86420ff62b27d58b85c18ff62b2'
+            '7d58b85408ff62b27d58b84c10ff4839c775ad62717c48290162f17c4829790362f17c4829710662f17c4829690962f1'
+            '7c4829610c62f17c4829590f62f17c4829511262f17c48294915c5f8775b415c415d5dc366662e0f1f84000000000090'
+            '554c8d04b5000000004c8d0c764889f8c5e057db4d8d1c304a8d3c074883c24049c1e30262f17c4828e362f17c4828eb'
+            '4889e5415562f17c4828f34e8d2c8d0000000041544989f449c1e10362f17c4828fb5349c1e404488d1cf50000000062'
+            '717c4828c34989da62717c4828cb62e17c4828d34929f262e17c4828cb62e17c4828c349c1e20262717c4828fb62717c'
+            '4828f362717c4828eb62717c4828e362717c4828db62717c4828d30f1f44000062f17c48104aff62f17c4810024881c2'
+            'c000000062f27d48181062e26d48b8d162e26d48b8c862f27d481814b04883c00462e26d48b8c162726d48b8f862f27d'
+            '48185418ff62726d48b8f162726d48b8e862b27d48185428ff62726d48b8e162726d48b8d862b27d48185420ff62726d'
+            '48b8d162726d48b8c862b27d48185418ff62726d48b8c162f26d48b8f862b27d48185408ff62f26d48b8f162f26d48b8'
+            'e862b27d48185410ff62f26d48b8e162f26d48b8d84839c70f8542ffffff62e17c48291162e17c4829490162e17c4829'
+            '410362717c4829790462717c4829710662717c4829690762717c4829610962717c4829590a62717c4829510c62717c48'
+            '29490d62717c4829410f62f17c4829791062f17c4829711262f17c4829691362f17c4829611562f17c48295916c5f877'
+            '5b415c415d5dc3660f1f840000000000554c8d04b5000000004c8d0c764889f8c5d857e44d8d1c304a8d3c0749c1e302'
+            '62f17c4828ec62f17c4828f44889e5415562f17c4828fc4e8d2c8d0000000041544989f449c1e10362717c4828c45349'
+            'c1e404488d1cf50000000062717c4828cc4989da62717c4828d462717c4828dc4929f262717c4828e462717c4828ec49'
+            'c1e20262717c4828f462717c4828fc62e17c4828c462e17c4828cc62e17c4828d462e17c4828dc62e17c4828e462e17c'
+            '4828ec62e17c4828f462e17c4828fc62617c4828c462617c4828cc62617c4828d462617c4828dc660f1f840000000000'
+            '62f17c48101262f17c48104a014881c2c000000062f17c481042ff62f27d48181862626548b8da62626548b8d1626265'
+            '48b8c862f27d48181cb04883c00462626548b8c262e26548b8f962e26548b8f062f27d48185c18ff62e26548b8ea62e2'
+            '6548b8e162e26548b8d862b27d48185c28ff62e26548b8d262e26548b8c962e26548b8c062b27d48185c20ff62726548'
+            'b8fa62726548b8f162726548b8e862b27d48185c18ff62726548b8e262726548b8d962726548b8d062b27d48185c08ff'
+            '62726548b8ca62726548b8c162f26548b8f862b27d48185c10ff62f26548b8f262f26548b8e962f26548b8e04839c70f'
+            '850bffffff62617c48291962617c4829510162617c4829490262617c4829410362e17c4829790462e17c4829710562e1'
+            '7c4829690662e17c4829610762e17c4829590862e17c4829510962e17c4829490a62e17c4829410b62717c4829790c62'
+            '717c4829710d62717c4829690e62717c4829610f62717c4829591062717c4829511162717c4829491262717c48294113'
+            '62f17c4829791462f17c4829711562f17c4829691662f17c48296117c5f8775b415c415d5dc3662e0f1f840000000000'
+            '554889e54157415641554154534883e4c04881ec40170000488b45304c8b75204889bc24b80000004c8b551048050000'
+            '0c004889b42480000000488954245848894c24304c898c240801000048898424000100004d85f60f8e870a0000488b45'
+            '186241fd086ef84c89d34d89d748c7842410010000000000004883c01f48837d1800480f49451848c1e30648899c24a8'
+            '0000004c89f348c1f8054989c04a8d0495000000004889c648894424404883e0f84889442468488b452848c1fe034889'
+            'b424d800000048c1e0054c8944244848898424b0000000488b452848c1e0024889842498000000b80f00000062627d48'
+            '7ce0488b8424100100004889de4829c6b8c00000004839c6480f4ff04d85ff0f8eaf090000488d460f48895d20620115'
+            '40efed4989f348c78424a00000000000000048c1f8044889842420010000498d47ff482500fcffff4805000400004889'
+            '442438488b8424a00000004c89fe4c8da4248005000048c78424f8000000000000004c897d104c8d9424400900004d89'
+            'e7488b7c24404829c6b8000400004c8b75304c8b65104839c6c441f96ec2480f4ec64531c94889842430010000488d04'
+            '4048c1e00648898424f0000000488b8424f8000000488b9424200100004829c2b8020000004883fa04740c4883fa02b8'
+            '030000000f4ec2488b9424f80000004c63c04c896510488b9c24100100004d89c2898424e00000004531c048c1e20449'
+            'c1e204488d72104801da488b9c24a00000004c899424e8000000490fafd44801da488b5c2430488d1493488d46f04531'
+            'd2c461f97ec34989d5488984242801000048899424180100000f1f8000000000488b8424280100004c89e9488d942440'
+            '0100000f1f440000c5f857c04939c37e0662f17c4810014883c00162f17c4829024801f94883c2404839f075db488d84'
+            '2480010000488d9424800900000f1f0062f17c482870ff4883e8804883ea8062f14c481440fe62f17c482942fd62f14c'
+            '481540fe62f17c482942fe4939c775d0488d8424400d0000488d9424400900004889c162f1fd48282262f1fd48287201'
+            '4c8da424400d00004881c20001000062f1dd481442fe4881c10001000062f1fd482941fc62f1dd481542fe62f1fd4829'
+            '41fd62f1cd481442ff62f1fd482941fe62f1cd481542ff62f1fd482941ff4c39e275a0488d8c24400500004d8da42400'
+            '0100004889ca62f17c4828184883c0404883c24062f365482350034462f36548234003ee62f17c4828480762f3754823'
+            '600b4462f3754823480bee62f36d4823ec8862f36d4823d4dd62f37d4823e18862f37d4823c1dd62f17c48296aff62f1'
+            '7c4829520362f17c4829620762f17c4829420b4939c4758e4889b424380100004c89d24889de662e0f1f840000000000'
+            '4889d04989d462f17c48281948d1f84983e4e083e00ff6c201488d5810480f45c34883c1404883c2014c01e0488d0440'
+            '48c1e0044c01c0498d048662b17c48111c084839f175b94889f34983c2104983c540488bb424380100004c3994243001'
+            '00000f8f08feffff488b8424a8000000488b9424180100004983c0104883c6104801c2488b8424e80000004939c00f85'
+            'b6fdffff8b8424e0000000488bb424f80000004c8b651083e801488d440601488bb424f000000048898424f800000049'
+            '01f148398424200100000f8ffdfcffff4883bc2408010000004d89e70f8ecc050000488b9c24a00000004c896510488b'
+            'b424300100004c899c24e0000000488d049d0000000048c78424880000000000000048c1f8034989f548c78424180100'
+            '000000000048898424900000004c89e049c1fd05489948f77d18488944245048c1e0034889442460488b842408010000'
+            '4883e8014883e0f84883c0084889442470488d04b50000000048898424d000000031c948837d183f7e164c8b64244890'
+            '83c101b80100000048d3e04939c47ff0488b84241801000048899c24280100004c8b8424000100004c8b9c2490000000'
+            '4989c14883c0084c8b9424880000004c8ba4243001000048898424f8000000488b9c2480000000488b7c24584c8b7c24'
+            '500f1f80000000004c398c24080100000f8e36050000488b842428010000489948f77d184e8d34104d85ed0f849c0000'
+            '00488b8424b80000004c89c24c898c24380100004d89c14d89f04a8d341831c04989f64889d64889c20f1f8000000000'
+            '4889d04883c2014983c6104883ee8048d3f862d27d483146ff4c01c062f27d48182c8362f27d4818248762917d48dbd4'
+            '62f17d4872d00462f17c485bd262f17c485bc062f25d4898d562f25d4898c562f17c481156fe62f17c481146ff4c39ea'
+            '759e4d89c84c8b8c2438010000488b8424d00000004983c1014d01fa4901c0488b8424d80000004901c34c398c24f800'
+            '00000f8510ffffff488b842408010000488bb4241801000041bb0800000048c784243801000000000000488b9c242801'
+            '00004c896c24784829f04c8bbc24980000004c39d848898424e80000004c0f4ed8488b453048898424280100004d89de'
+            '488b842438010000488b9424200100004c8ba424e00000004829c248c1e0044989c54929c44883fa040f842404000048'
+            '83fa020f8fdc03000089d1c1e1044863c94c39e14c0f4ee14883fa020f840d040000488b942428010000488bb4243001'
+            '0000488d8c2440110000488bbc2400010000c5f877e8c6f2ffffb901000000488b84241001000031d24c01e84883bc24'
+            'e8000000070f8e0a0200004983fc070f8e00020000488b55284d8d5c24f8488bb4241801000048898c24c00000004d89'
+            'da4e8d2cbd000000004531c0488b8c24b0000000480fafd04983e2f84c899c24c8000000c4c1f96ed64983c2084989c3'
+            '488dbc24c00d00004d89ee4c89d04801f26261fd087efe4c8d0c96488db424400a00004d89ca4d89c10f1f8000000000'
+            '4e8d848c40110000488d942440090000c4c17c28284883c240c4c1541480c00000004981c080010000c5fc2942c0c4c1'
+            '54158040ffffffc5fc2942e04839d675cf488d9424400d00004f8d2c164d89d0c5fc28bc2440090000c5fc289c24e009'
+            '0000c5c4c684248009000044c5fc298424400d0000c5c4c6842480090000eec5fc28bc2460090000c5fc298424600d00'
+            '00c5c4c68424a009000044c5fc298424800d0000c5c4c68424a0090000eec5fc28bc24c0090000c5fc298424a00d0000'
+            'c5c4c68424000a000044c5fc298424c00d0000c5c4c68424000a0000eec5fc298424e00d0000c5e4c68424200a000044'
+            'c5fc298424000e0000c5e4c68424200a0000eec5fc298424200e0000c5fc2832c4e34d188a8000000001c4e34d068280'
+            '000000314885db740bc4c1745808c4c17c5845004883c220c4c17c11084d01f8c4c17c1145004d01fd4839d775be4983'
+            'c1084901ca4939c10f85a2feffff4c89d84c8b9c24c8000000488b8c24c0000000c4c1f97ed64c89da48c1ea03488d14'
+            'd5080000004c39e27d604801d0480faf4528488bbc2418010000488db494401100004801f86261fd087eff488d3c8790'
+            '4989f031c04885db0f85fa0000006690c4c17a10004981c0c0000000c5fa1104874883c0014c39f07ce64883c2014883'
+            'c6044c01ff4c39e275c648018c2438010000488bbc24f0000000488b8424380100004801bc2428010000483984242001'
+            '00000f8fc8fcffff488b8424f8000000488b7c24604c8b6c24784801bc24880000004889842418010000488b7c246848'
+            '01bc249000000048394424700f85cffaffff4c8b9c24e00000004c8b7d1048818424a000000000040000488b74243848'
+            '8b8424a00000004839f00f8593f6ffff488b5d204881842410010000c0000000488b8424100100004839c30f8f11f6ff'
+            'ffc5f877488d65d85b415c415d415e415f5dc30f1f440000c5fa100487c4c17a58004981c0c0000000c5fa1104874883'
+            'c0014c39f07ce1e9fefeffff31c0669062417c48112c804883c0104939c47ff0e968fbffffba30000000488bb4243001'
+            '0000488bbc2400010000488d8c24401100004939d44c0f4fe2488b942428010000c5f877e807f2ffffb903000000e92c'
+            'fcffffba200000004939d44c0f4fe2488b942428010000488bb42430010000488d8c2440110000488bbc2400010000c5'
+            'f877e8d9efffffb902000000e9eefbffff'
+        ),
+    },
+    'qgemm8_avx512': {
+        "cpu_flags": ('avx512f',),
+        "entry": 1440,
+        "code": bytes.fromhex(
+            '554c8d04b5000000004c8d0c764889f8c4413857c04d8d1c304a8d3c0749c1e30262d17c4828f862d17c4828f04889e5'
+            '415562d17c4828e84e8d2c8d0000000041544989f449c1e10362d17c4828e05349c1e404488d1cf50000000062d17c48'
+            '28d84989da62d17c4828d062d17c4828c84929f249c1e2020f1f84000000000062f17c4810024881c2c000000062727d'
+            '58b80062f27d58b83cb04883c00462f27d58b87418ff62b27d58b86c28ff62b27d58b86420ff62b27d58b85c18ff62b2'
+            '7d58b85408ff62b27d58b84c10ff4839c775ad62717c48290162f17c4829790362f17c4829710662f17c4829690962f1'
+            '7c4829610c62f17c4829590f62f17c4829511262f17c48294915c5f8775b415c415d5dc366662e0f1f84000000000090'
+            '554c8d04b5000000004c8d0c764889f8c5e057db4d8d1c304a8d3c074883c24049c1e30262f17c4828e362f17c4828eb'
+            '4889e5415562f17c4828f34e8d2c8d0000000041544989f449c1e10362f17c4828fb5349c1e404488d1cf50000000062'
+            '717c4828c34989da62717c4828cb62e17c4828d34929f262e17c4828cb62e17c4828c349c1e20262717c4828fb62717c'
+            '4828f362717c4828eb62717c4828e362717c4828db62717c4828d30f1f44000062f17c48104aff62f17c4810024881c2'
+            'c000000062f27d48181062e26d48b8d162e26d48b8c862f27d481814b04883c00462e26d48b8c162726d48b8f862f27d'
+            '48185418ff62726d48b8f162726d48b8e862b27d48185428ff62726d48b8e162726d48b8d862b27d48185420ff62726d'
+            '48b8d162726d48b8c862b27d48185418ff62726d48b8c162f26d48b8f862b27d48185408ff62f26d48b8f162f26d48b8'
+            'e862b27d48185410ff62f26d48b8e162f26d48b8d84839c70f8542ffffff62e17c48291162e17c4829490162e17c4829'
+            '410362717c4829790462717c4829710662717c4829690762717c4829610962717c4829590a62717c4829510c62717c48'
+            '29490d62717c4829410f62f17c4829791062f17c4829711262f17c4829691362f17c4829611562f17c48295916c5f877'
+            '5b415c415d5dc3660f1f840000000000554c8d04b5000000004c8d0c764889f8c5d857e44d8d1c304a8d3c0749c1e302'
+            '62f17c4828ec62f17c4828f44889e5415562f17c4828fc4e8d2c8d0000000041544989f449c1e10362717c4828c45349'
+            'c1e404488d1cf50000000062717c4828cc4989da62717c4828d462717c4828dc4929f262717c4828e462717c4828ec49'
+            'c1e20262717c4828f462717c4828fc62e17c4828c462e17c4828cc62e17c4828d462e17c4828dc62e17c4828e462e17c'
+            '4828ec62e17c4828f462e17c4828fc62617c4828c462617c4828cc62617c4828d462617c4828dc660f1f840000000000'
+            '62f17c48101262f17c48104a014881c2c000000062f17c481042ff62f27d48181862626548b8da62626548b8d1626265'
+            '48b8c862f27d48181cb04883c00462626548b8c262e26548b8f962e26548b8f062f27d48185c18ff62e26548b8ea62e2'
+            '6548b8e162e26548b8d862b27d48185c28ff62e26548b8d262e26548b8c962e26548b8c062b27d48185c20ff62726548'
+            'b8fa62726548b8f162726548b8e862b27d48185c18ff62726548b8e262726548b8d962726548b8d062b27d48185c08ff'
+            '62726548b8ca62726548b8c162f26548b8f862b27d48185c10ff62f26548b8f262f26548b8e962f26548b8e04839c70f'
+            '850bffffff62617c48291962617c4829510162617c4829490262617c4829410362e17c4829790462e17c4829710562e1'
+            '7c4829690662e17c4829610762e17c4829590862e17c4829510962e17c4829490a62e17c4829410b62717c4829790c62'
+            '717c4829710d62717c4829690e62717c4829610f62717c4829591062717c4829511162717c4829491262717c48294113'
+            '62f17c4829791462f17c4829711562f17c4829691662f17c48296117c5f8775b415c415d5dc3662e0f1f840000000000'
+            '554889e54157415641554154534883e4c04881ec40170000488b45304c8b65204889bc24a8000000480500000c004889'
+            '74244048895424784c898424100100004c898c240001000048898424f80000004d85e40f8e2f0a0000488b451848894c'
+            '242862011d40efe448c7842408010000000000004883c00f48837d1800480f49451848c1f8044989c3488b45104c895c'
+            '243848c1e0064889842490000000488b451048c1e0024889842498000000488b451048c1e0034889442450488b452848'
+            'c1e00548898424a0000000488b452848c1e0024889442430488b8424080100004c89e74829c7b8c00000004839c7480f'
+            '4ff848837d10000f8e6b090000488d470f4c8965204989fb6261fd086e6c240548c1f804488d9c24400d000048c78424'
+            '88000000000000004889842430010000488b45104883e801482500fcffff4c8db0000400004c89742420488bb4248800'
+            '0000488b4510488d8c24400900004c8d8c2480050000c461f96ec14829f04889f74889c6b8000400004889bc24c80000'
+            '004839c6480f4ec64531d24531c04d89d54889842438010000488d044048c1e00648898424e80000004c89c0488b9424'
+            '3001000041be020000004829c24883fa04740e4883fa0241be03000000440f4ef2488b8c24080100004889c6488b5530'
+            '4d63d648c1e60449c1e2044489b424e0000000488d7e104801ce488b8c24880000004c01ea480faf751048898424d800'
+            '00004c89ac24d00000004c899424f00000004531d24801ce6261fd087ee94d89d44989d2488d34b14889f24c89a42428'
+            '0100004531ed4c8d47f0c461f97ec14c89942420010000488bb424980000004d89d74d89ee48899424180100000f1f00'
+            '4989d44c8d9424400100004c89c06690c5f857c04939c37e0762d17c481004244883c00162d17c4829024901f44983c2'
+            '404839f875da488d8424800100004c8d942480090000662e0f1f84000000000062f17c482868ff4883e8804983ea8062'
+            'f154481440fe62d17c482942fd62f154481540fe62d17c482942fe4939c175d0488d8424400900004989da4989dc62f1'
+            'fd48283062f1fd482868014805000100004981c40001000062f1cd481440fe62d1fd48294424fc62f1cd481540fe62d1'
+            'fd48294424fd62f1d5481440ff62d1fd48294424fe62f1d5481540ff62d1fd48294424ff4839d875a5488d8424400500'
+            '004c8dab000100004989c462d17c4828224983c2404983c44062d35d482352034462d17c48285a0762d36548235a0b44'
+            '62d35d48234203ee62d17c48286a0762d35548234a0bee62f36d4823eb8862f36d4823d3dd62d17c482954240362f37d'
+            '4823d18862f37d4823c1dd62d17c48296c24ff62d17c482954240762d17c482944240b4d39d575834d89fa0f1f440000'
+            '62f17c4828384883c0404981c2c000000062d17c48117afd4839c875e34983c6104981c7000c00004883c2404c39b424'
+            '380100000f8f46feffff488b842490000000488b9424180100004883c7104c8ba424280100004c8b9424200100004801'
+            'c2488b8424f00000004983c4104983c2404939c40f85d1fdffff448bb424e0000000488b8424d80000004c8bac24d000'
+            '0000488bb424e8000000418d56ff488d4410014901f548398424300100000f8f08fdffff4883bc240001000000488bbc'
+            '24c80000000f8e87050000488b4510488bb4243801000048c7842480000000000000004c899c24d80000004c8bb42488'
+            '000000489948897c24704989f74c8b64243048c78424200100000000000049c1ff0448f77d186261fd086ef848c1e003'
+            '4889442448488b8424000100004883e8014883e0f84883c0084889442458488d04b50000000048898424d000000031c9'
+            '48837d181f7e194c8b5424380f1f400083c101b80100000048d3e04939c27ff0488b8424200100004c8b5c24704c89b4'
+            '2428010000c4c1f96ed4488bbc24f80000004c8b8c24800000004989c04883c008488b7424404c8b9424380100004889'
+            '8424f00000004c8b7424780f1f4400004c398424000100000f8e06050000488b842428010000489948f77d184e8d2408'
+            '4d85ff7451488b8424a80000004a8d141831c00f1f4400004989c562f27d4831024883c21049d3fd4d01e562f17c485b'
+            'c062927d48183cae62b245589804ae4989c54883c00149c1e50662b17c4811042f4c39f875c2488b8424d00000004983'
+            'c0014c035d104801c76261fd087ef84901c14c398424f00000000f8560ffffff488b842400010000488b942420010000'
+            '41bb080000004c897c24684c8bb42428010000c4c1f97ed46261fd087e6c240c4829d04c39d848898424e00000004c0f'
+            '4ed8488b45304c899c2418010000488984242801000031c04989c70f1f440000488b9424300100004c8bac24d8000000'
+            '4c89f848c1e0044c29fa4929c54883fa040f845c0400004883fa020f8f0404000089d1c1e1044863c94c39e94c0f4ee9'
+            '4883fa020f844504000048898424c8000000488b942428010000488d8c2440110000488bb42438010000488bbc24f800'
+            '0000c5f877e836f3ffff488b8424c8000000b901000000488b9424080100004801d031d24883bc24e0000000070f8e15'
+            '0200004983fd070f8e0b020000488b55284d8d5df8488bb4242001000048898424c80000004d89da4c89ac24c0000000'
+            '4531c0488dbc24c00d0000480fafd04983e2f84c899c24b80000004c8b9c24a00000004983c20848898c24b00000004c'
+            '89d14801f2488bb424100100004c8d0c964a8d14a5000000004d89ca488db424400a00004d89c1660f1f840000000000'
+            '4e8d848c40110000488d842440090000c4c17c28304883c040c4c14c1480c00000004981c080010000c5fc2940c0c4c1'
+            '4c158040ffffffc5fc2940e04839c675cf4889d84e8d04124d89d5c5fc288c2460090000c5fc28942440090000c5fc28'
+            'a424c0090000c5ecc684248009000044c5fc298424400d0000c5ecc6842480090000eec5fc298424600d0000c5f4c684'
+            '24a009000044c5fc298424800d0000c5f4c68424a0090000eec5fc288c24e0090000c5fc298424a00d0000c5dcc68424'
+            '000a000044c5fc298424c00d0000c5dcc68424000a0000eec5fc298424e00d0000c5f4c68424200a000044c5fc298424'
+            '000e0000c5f4c68424200a0000eec5fc298424200e0000c5fc2820c4e35d18888000000001c4e35d068080000000314d'
+            '85f6740bc4c174584d00c4c17c58004883c020c4c17c114d004d01e5c4c17c11004d01e04839c775be4983c1084d01da'
+            '4939c90f85a7feffff4c8b9c24b8000000488b8424c80000004c8bac24c0000000488b8c24b00000004c89da48c1ea03'
+            '488d14d5080000004c39ea7d6d4801d0480faf4528488bbc2420010000488db494401100004c8b8c24180100004801f8'
+            '488bbc2410010000488d3c870f1f40004989f031c04d85f60f85f20000006690c4c17a10004981c0c0000000c5fa1104'
+            '874883c0014c39c87ce64883c2014883c6044c01e74c39ea75c6488b9424e80000004901cf48019424280100004c39bc'
+            '24300100000f8fb5fcffff488b8424f0000000488b5424484c8b7c246848019424800000004889842420010000488b54'
+            '24506261fd086e6c240c480154247048394424580f8504fbffff4c8b9c24d8000000488184248800000000040000488b'
+            '542420488b8424880000004839d00f85e6f6ffff4c8b65204881842408010000c0000000488b8424080100004939c40f'
+            '8f53f6ffffc5f877488d65d85b415c415d415e415f5dc3660f1f840000000000c5fa100487c4c17a58004981c0c00000'
+            '00c5fa1104874883c0014c39c87ce1e906ffffff31c0662e0f1f84000000000062617c481124874883c0104939c27ff0'
+            'e941fbffffba3000000048898424c8000000488bb42438010000488d8c24401100004939d5488bbc24f80000004c0f4f'
+            'ea488b942428010000c5f877e84ff2ffff488b8424c8000000b903000000e904fcffffba200000004939d54c0f4fea48'
+            '898424c8000000488b942428010000488d8c2440110000488bb42438010000488bbc24f8000000c5f877e811f0ffff48'
+            '8b8424c8000000b902000000e9b6fbffff'
+        ),
+    },
 }
 
 # half_matvec (gcc -mavx2 -mfma -mf16c), intel syntax:
@@ -2960,3 +3157,1640 @@ KERNELS = {
 #  8d3:	vfmadd231ps ymm2,ymm0,YMMWORD PTR [r14+rdx*1]
 #  8d9:	vfmadd231ps ymm1,ymm0,YMMWORD PTR [r14+rax*4]
 #  8df:	jmp    818 <qgemv8_avx2+0x818>
+
+# qgemm4_avx512 (gcc -mavx512f), intel syntax:
+# 0000000000000000 <micro_1>:
+#        0:	push   rbp
+#        1:	lea    r8,[rsi*4+0x0]
+#        9:	lea    r9,[rsi+rsi*2]
+#        d:	mov    rax,rdi
+#       10:	vxorps xmm8,xmm8,xmm8
+#       15:	lea    r11,[r8+rsi*1]
+#       19:	lea    rdi,[rdi+r8*1]
+#       1d:	shl    r11,0x2
+#       21:	vmovaps zmm7,zmm8
+#       27:	vmovaps zmm6,zmm8
+#       2d:	mov    rbp,rsp
+#       30:	push   r13
+#       32:	vmovaps zmm5,zmm8
+#       38:	lea    r13,[r9*4+0x0]
+#       40:	push   r12
+#       42:	mov    r12,rsi
+#       45:	shl    r9,0x3
+#       49:	vmovaps zmm4,zmm8
+#       4f:	push   rbx
+#       50:	shl    r12,0x4
+#       54:	lea    rbx,[rsi*8+0x0]
+#       5c:	vmovaps zmm3,zmm8
+#       62:	mov    r10,rbx
+#       65:	vmovaps zmm2,zmm8
+#       6b:	vmovaps zmm1,zmm8
+#       71:	sub    r10,rsi
+#       74:	shl    r10,0x2
+#       78:	nop    DWORD PTR [rax+rax*1+0x0]
+#       80:	vmovups zmm0,ZMMWORD PTR [rdx]
+#       86:	add    rdx,0xc0
+#       8d:	vfmadd231ps zmm8,zmm0,DWORD BCST [rax]
+#       93:	vfmadd231ps zmm7,zmm0,DWORD BCST [rax+rsi*4]
+#       9a:	add    rax,0x4
+#       9e:	vfmadd231ps zmm6,zmm0,DWORD BCST [rax+rbx*1-0x4]
+#       a6:	vfmadd231ps zmm5,zmm0,DWORD BCST [rax+r13*1-0x4]
+#       ae:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax+r12*1-0x4]
+#       b6:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax+r11*1-0x4]
+#       be:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax+r9*1-0x4]
+#       c6:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax+r10*1-0x4]
+#       ce:	cmp    rdi,rax
+#       d1:	jne    80 <micro_1+0x80>
+#       d3:	vmovaps ZMMWORD PTR [rcx],zmm8
+#       d9:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm7
+#       e0:	vmovaps ZMMWORD PTR [rcx+0x180],zmm6
+#       e7:	vmovaps ZMMWORD PTR [rcx+0x240],zmm5
+#       ee:	vmovaps ZMMWORD PTR [rcx+0x300],zmm4
+#       f5:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm3
+#       fc:	vmovaps ZMMWORD PTR [rcx+0x480],zmm2
+#      103:	vmovaps ZMMWORD PTR [rcx+0x540],zmm1
+#      10a:	vzeroupper
+#      10d:	pop    rbx
+#      10e:	pop    r12
+#      110:	pop    r13
+#      112:	pop    rbp
+#      113:	ret
+#      114:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+#      11f:	nop
+# 0000000000000120 <micro_2>:
+#      120:	push   rbp
+#      121:	lea    r8,[rsi*4+0x0]
+#      129:	lea    r9,[rsi+rsi*2]
+#      12d:	mov    rax,rdi
+#      130:	vxorps xmm3,xmm3,xmm3
+#      134:	lea    r11,[r8+rsi*1]
+#      138:	lea    rdi,[rdi+r8*1]
+#      13c:	add    rdx,0x40
+#      140:	shl    r11,0x2
+#      144:	vmovaps zmm4,zmm3
+#      14a:	vmovaps zmm5,zmm3
+#      150:	mov    rbp,rsp
+#      153:	push   r13
+#      155:	vmovaps zmm6,zmm3
+#      15b:	lea    r13,[r9*4+0x0]
+#      163:	push   r12
+#      165:	mov    r12,rsi
+#      168:	shl    r9,0x3
+#      16c:	vmovaps zmm7,zmm3
+#      172:	push   rbx
+#      173:	shl    r12,0x4
+#      177:	lea    rbx,[rsi*8+0x0]
+#      17f:	vmovaps zmm8,zmm3
+#      185:	mov    r10,rbx
+#      188:	vmovaps zmm9,zmm3
+#      18e:	vmovaps zmm18,zmm3
+#      194:	sub    r10,rsi
+#      197:	vmovaps zmm17,zmm3
+#      19d:	vmovaps zmm16,zmm3
+#      1a3:	shl    r10,0x2
+#      1a7:	vmovaps zmm15,zmm3
+#      1ad:	vmovaps zmm14,zmm3
+#      1b3:	vmovaps zmm13,zmm3
+#      1b9:	vmovaps zmm12,zmm3
+#      1bf:	vmovaps zmm11,zmm3
+#      1c5:	vmovaps zmm10,zmm3
+#      1cb:	nop    DWORD PTR [rax+rax*1+0x0]
+#      1d0:	vmovups zmm1,ZMMWORD PTR [rdx-0x40]
+#      1d7:	vmovups zmm0,ZMMWORD PTR [rdx]
+#      1dd:	add    rdx,0xc0
+#      1e4:	vbroadcastss zmm2,DWORD PTR [rax]
+#      1ea:	vfmadd231ps zmm18,zmm2,zmm1
+#      1f0:	vfmadd231ps zmm17,zmm2,zmm0
+#      1f6:	vbroadcastss zmm2,DWORD PTR [rax+rsi*4]
+#      1fd:	add    rax,0x4
+#      201:	vfmadd231ps zmm16,zmm2,zmm1
+#      207:	vfmadd231ps zmm15,zmm2,zmm0
+#      20d:	vbroadcastss zmm2,DWORD PTR [rax+rbx*1-0x4]
+#      215:	vfmadd231ps zmm14,zmm2,zmm1
+#      21b:	vfmadd231ps zmm13,zmm2,zmm0
+#      221:	vbroadcastss zmm2,DWORD PTR [rax+r13*1-0x4]
+#      229:	vfmadd231ps zmm12,zmm2,zmm1
+#      22f:	vfmadd231ps zmm11,zmm2,zmm0
+#      235:	vbroadcastss zmm2,DWORD PTR [rax+r12*1-0x4]
+#      23d:	vfmadd231ps zmm10,zmm2,zmm1
+#      243:	vfmadd231ps zmm9,zmm2,zmm0
+#      249:	vbroadcastss zmm2,DWORD PTR [rax+r11*1-0x4]
+#      251:	vfmadd231ps zmm8,zmm2,zmm1
+#      257:	vfmadd231ps zmm7,zmm2,zmm0
+#      25d:	vbroadcastss zmm2,DWORD PTR [rax+r9*1-0x4]
+#      265:	vfmadd231ps zmm6,zmm2,zmm1
+#      26b:	vfmadd231ps zmm5,zmm2,zmm0
+#      271:	vbroadcastss zmm2,DWORD PTR [rax+r10*1-0x4]
+#      279:	vfmadd231ps zmm4,zmm2,zmm1
+#      27f:	vfmadd231ps zmm3,zmm2,zmm0
+#      285:	cmp    rdi,rax
+#      288:	jne    1d0 <micro_2+0xb0>
+#      28e:	vmovaps ZMMWORD PTR [rcx],zmm18
+#      294:	vmovaps ZMMWORD PTR [rcx+0x40],zmm17
+#      29b:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm16
+#      2a2:	vmovaps ZMMWORD PTR [rcx+0x100],zmm15
+#      2a9:	vmovaps ZMMWORD PTR [rcx+0x180],zmm14
+#      2b0:	vmovaps ZMMWORD PTR [rcx+0x1c0],zmm13
+#      2b7:	vmovaps ZMMWORD PTR [rcx+0x240],zmm12
+#      2be:	vmovaps ZMMWORD PTR [rcx+0x280],zmm11
+#      2c5:	vmovaps ZMMWORD PTR [rcx+0x300],zmm10
+#      2cc:	vmovaps ZMMWORD PTR [rcx+0x340],zmm9
+#      2d3:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm8
+#      2da:	vmovaps ZMMWORD PTR [rcx+0x400],zmm7
+#      2e1:	vmovaps ZMMWORD PTR [rcx+0x480],zmm6
+#      2e8:	vmovaps ZMMWORD PTR [rcx+0x4c0],zmm5
+#      2ef:	vmovaps ZMMWORD PTR [rcx+0x540],zmm4
+#      2f6:	vmovaps ZMMWORD PTR [rcx+0x580],zmm3
+#      2fd:	vzeroupper
+#      300:	pop    rbx
+#      301:	pop    r12
+#      303:	pop    r13
+#      305:	pop    rbp
+#      306:	ret
+#      307:	nop    WORD PTR [rax+rax*1+0x0]
+# 0000000000000310 <micro_3>:
+#      310:	push   rbp
+#      311:	lea    r8,[rsi*4+0x0]
+#      319:	lea    r9,[rsi+rsi*2]
+#      31d:	mov    rax,rdi
+#      320:	vxorps xmm4,xmm4,xmm4
+#      324:	lea    r11,[r8+rsi*1]
+#      328:	lea    rdi,[rdi+r8*1]
+#      32c:	shl    r11,0x2
+#      330:	vmovaps zmm5,zmm4
+#      336:	vmovaps zmm6,zmm4
+#      33c:	mov    rbp,rsp
+#      33f:	push   r13
+#      341:	vmovaps zmm7,zmm4
+#      347:	lea    r13,[r9*4+0x0]
+#      34f:	push   r12
+#      351:	mov    r12,rsi
+#      354:	shl    r9,0x3
+#      358:	vmovaps zmm8,zmm4
+#      35e:	push   rbx
+#      35f:	shl    r12,0x4
+#      363:	lea    rbx,[rsi*8+0x0]
+#      36b:	vmovaps zmm9,zmm4
+#      371:	mov    r10,rbx
+#      374:	vmovaps zmm10,zmm4
+#      37a:	vmovaps zmm11,zmm4
+#      380:	sub    r10,rsi
+#      383:	vmovaps zmm12,zmm4
+#      389:	vmovaps zmm13,zmm4
+#      38f:	shl    r10,0x2
+#      393:	vmovaps zmm14,zmm4
+#      399:	vmovaps zmm15,zmm4
+#      39f:	vmovaps zmm16,zmm4
+#      3a5:	vmovaps zmm17,zmm4
+#      3ab:	vmovaps zmm18,zmm4
+#      3b1:	vmovaps zmm19,zmm4
+#      3b7:	vmovaps zmm20,zmm4
+#      3bd:	vmovaps zmm21,zmm4
+#      3c3:	vmovaps zmm22,zmm4
+#      3c9:	vmovaps zmm23,zmm4
+#      3cf:	vmovaps zmm24,zmm4
+#      3d5:	vmovaps zmm25,zmm4
+#      3db:	vmovaps zmm26,zmm4
+#      3e1:	vmovaps zmm27,zmm4
+#      3e7:	nop    WORD PTR [rax+rax*1+0x0]
+#      3f0:	vmovups zmm2,ZMMWORD PTR [rdx]
+#      3f6:	vmovups zmm1,ZMMWORD PTR [rdx+0x40]
+#      3fd:	add    rdx,0xc0
+#      404:	vmovups zmm0,ZMMWORD PTR [rdx-0x40]
+#      40b:	vbroadcastss zmm3,DWORD PTR [rax]
+#      411:	vfmadd231ps zmm27,zmm3,zmm2
+#      417:	vfmadd231ps zmm26,zmm3,zmm1
+#      41d:	vfmadd231ps zmm25,zmm3,zmm0
+#      423:	vbroadcastss zmm3,DWORD PTR [rax+rsi*4]
+#      42a:	add    rax,0x4
+#      42e:	vfmadd231ps zmm24,zmm3,zmm2
+#      434:	vfmadd231ps zmm23,zmm3,zmm1
+#      43a:	vfmadd231ps zmm22,zmm3,zmm0
+#      440:	vbroadcastss zmm3,DWORD PTR [rax+rbx*1-0x4]
+#      448:	vfmadd231ps zmm21,zmm3,zmm2
+#      44e:	vfmadd231ps zmm20,zmm3,zmm1
+#      454:	vfmadd231ps zmm19,zmm3,zmm0
+#      45a:	vbroadcastss zmm3,DWORD PTR [rax+r13*1-0x4]
+#      462:	vfmadd231ps zmm18,zmm3,zmm2
+#      468:	vfmadd231ps zmm17,zmm3,zmm1
+#      46e:	vfmadd231ps zmm16,zmm3,zmm0
+#      474:	vbroadcastss zmm3,DWORD PTR [rax+r12*1-0x4]
+#      47c:	vfmadd231ps zmm15,zmm3,zmm2
+#      482:	vfmadd231ps zmm14,zmm3,zmm1
+#      488:	vfmadd231ps zmm13,zmm3,zmm0
+#      48e:	vbroadcastss zmm3,DWORD PTR [rax+r11*1-0x4]
+#      496:	vfmadd231ps zmm12,zmm3,zmm2
+#      49c:	vfmadd231ps zmm11,zmm3,zmm1
+#      4a2:	vfmadd231ps zmm10,zmm3,zmm0
+#      4a8:	vbroadcastss zmm3,DWORD PTR [rax+r9*1-0x4]
+#      4b0:	vfmadd231ps zmm9,zmm3,zmm2
+#      4b6:	vfmadd231ps zmm8,zmm3,zmm1
+#      4bc:	vfmadd231ps zmm7,zmm3,zmm0
+#      4c2:	vbroadcastss zmm3,DWORD PTR [rax+r10*1-0x4]
+#      4ca:	vfmadd231ps zmm6,zmm3,zmm2
+#      4d0:	vfmadd231ps zmm5,zmm3,zmm1
+#      4d6:	vfmadd231ps zmm4,zmm3,zmm0
+#      4dc:	cmp    rdi,rax
+#      4df:	jne    3f0 <micro_3+0xe0>
+#      4e5:	vmovaps ZMMWORD PTR [rcx],zmm27
+#      4eb:	vmovaps ZMMWORD PTR [rcx+0x40],zmm26
+#      4f2:	vmovaps ZMMWORD PTR [rcx+0x80],zmm25
+#      4f9:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm24
+#      500:	vmovaps ZMMWORD PTR [rcx+0x100],zmm23
+#      507:	vmovaps ZMMWORD PTR [rcx+0x140],zmm22
+#      50e:	vmovaps ZMMWORD PTR [rcx+0x180],zmm21
+#      515:	vmovaps ZMMWORD PTR [rcx+0x1c0],zmm20
+#      51c:	vmovaps ZMMWORD PTR [rcx+0x200],zmm19
+#      523:	vmovaps ZMMWORD PTR [rcx+0x240],zmm18
+#      52a:	vmovaps ZMMWORD PTR [rcx+0x280],zmm17
+#      531:	vmovaps ZMMWORD PTR [rcx+0x2c0],zmm16
+#      538:	vmovaps ZMMWORD PTR [rcx+0x300],zmm15
+#      53f:	vmovaps ZMMWORD PTR [rcx+0x340],zmm14
+#      546:	vmovaps ZMMWORD PTR [rcx+0x380],zmm13
+#      54d:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm12
+#      554:	vmovaps ZMMWORD PTR [rcx+0x400],zmm11
+#      55b:	vmovaps ZMMWORD PTR [rcx+0x440],zmm10
+#      562:	vmovaps ZMMWORD PTR [rcx+0x480],zmm9
+#      569:	vmovaps ZMMWORD PTR [rcx+0x4c0],zmm8
+#      570:	vmovaps ZMMWORD PTR [rcx+0x500],zmm7
+#      577:	vmovaps ZMMWORD PTR [rcx+0x540],zmm6
+#      57e:	vmovaps ZMMWORD PTR [rcx+0x580],zmm5
+#      585:	vmovaps ZMMWORD PTR [rcx+0x5c0],zmm4
+#      58c:	vzeroupper
+#      58f:	pop    rbx
+#      590:	pop    r12
+#      592:	pop    r13
+#      594:	pop    rbp
+#      595:	ret
+#      596:	cs nop WORD PTR [rax+rax*1+0x0]
+# 00000000000005a0 <qgemm4_avx512>:
+#      5a0:	push   rbp
+#      5a1:	mov    rbp,rsp
+#      5a4:	push   r15
+#      5a6:	push   r14
+#      5a8:	push   r13
+#      5aa:	push   r12
+#      5ac:	push   rbx
+#      5ad:	and    rsp,0xffffffffffffffc0
+#      5b1:	sub    rsp,0x1740
+#      5b8:	mov    rax,QWORD PTR [rbp+0x30]
+#      5bc:	mov    r14,QWORD PTR [rbp+0x20]
+#      5c0:	mov    QWORD PTR [rsp+0xb8],rdi
+#      5c8:	mov    r10,QWORD PTR [rbp+0x10]
+#      5cc:	add    rax,0xc0000
+#      5d2:	mov    QWORD PTR [rsp+0x80],rsi
+#      5da:	mov    QWORD PTR [rsp+0x58],rdx
+#      5df:	mov    QWORD PTR [rsp+0x30],rcx
+#      5e4:	mov    QWORD PTR [rsp+0x108],r9
+#      5ec:	mov    QWORD PTR [rsp+0x100],rax
+#      5f4:	test   r14,r14
+#      5f7:	jle    1084 <qgemm4_avx512+0xae4>
+#      5fd:	mov    rax,QWORD PTR [rbp+0x18]
+#      601:	vmovq  xmm31,r8
+#      607:	mov    rbx,r10
+#      60a:	mov    r15,r10
+#      60d:	mov    QWORD PTR [rsp+0x110],0x0
+#      619:	add    rax,0x1f
+#      61d:	cmp    QWORD PTR [rbp+0x18],0x0
+#      622:	cmovns rax,QWORD PTR [rbp+0x18]
+#      627:	shl    rbx,0x6
+#      62b:	mov    QWORD PTR [rsp+0xa8],rbx
+#      633:	mov    rbx,r14
+#      636:	sar    rax,0x5
+#      63a:	mov    r8,rax
+#      63d:	lea    rax,[r10*4+0x0]
+#      645:	mov    rsi,rax
+#      648:	mov    QWORD PTR [rsp+0x40],rax
+#      64d:	and    rax,0xfffffffffffffff8
+#      651:	mov    QWORD PTR [rsp+0x68],rax
+#      656:	mov    rax,QWORD PTR [rbp+0x28]
+#      65a:	sar    rsi,0x3
+#      65e:	mov    QWORD PTR [rsp+0xd8],rsi
+#      666:	shl    rax,0x5
+#      66a:	mov    QWORD PTR [rsp+0x48],r8
+#      66f:	mov    QWORD PTR [rsp+0xb0],rax
+#      677:	mov    rax,QWORD PTR [rbp+0x28]
+#      67b:	shl    rax,0x2
+#      67f:	mov    QWORD PTR [rsp+0x98],rax
+#      687:	mov    eax,0xf
+#      68c:	vpbroadcastd zmm28,eax
+#      692:	mov    rax,QWORD PTR [rsp+0x110]
+#      69a:	mov    rsi,rbx
+#      69d:	sub    rsi,rax
+#      6a0:	mov    eax,0xc0
+#      6a5:	cmp    rsi,rax
+#      6a8:	cmovg  rsi,rax
+#      6ac:	test   r15,r15
+#      6af:	jle    1064 <qgemm4_avx512+0xac4>
+#      6b5:	lea    rax,[rsi+0xf]
+#      6b9:	mov    QWORD PTR [rbp+0x20],rbx
+#      6bd:	vpxord zmm29,zmm29,zmm29
+#      6c3:	mov    r11,rsi
+#      6c6:	mov    QWORD PTR [rsp+0xa0],0x0
+#      6d2:	sar    rax,0x4
+#      6d6:	mov    QWORD PTR [rsp+0x120],rax
+#      6de:	lea    rax,[r15-0x1]
+#      6e2:	and    rax,0xfffffffffffffc00
+#      6e8:	add    rax,0x400
+#      6ee:	mov    QWORD PTR [rsp+0x38],rax
+#      6f3:	mov    rax,QWORD PTR [rsp+0xa0]
+#      6fb:	mov    rsi,r15
+#      6fe:	lea    r12,[rsp+0x580]
+#      706:	mov    QWORD PTR [rsp+0xf8],0x0
+#      712:	mov    QWORD PTR [rbp+0x10],r15
+#      716:	lea    r10,[rsp+0x940]
+#      71e:	mov    r15,r12
+#      721:	mov    rdi,QWORD PTR [rsp+0x40]
+#      726:	sub    rsi,rax
+#      729:	mov    eax,0x400
+#      72e:	mov    r14,QWORD PTR [rbp+0x30]
+#      732:	mov    r12,QWORD PTR [rbp+0x10]
+#      736:	cmp    rsi,rax
+#      739:	vmovq  xmm8,r10
+#      73e:	cmovle rax,rsi
+#      742:	xor    r9d,r9d
+#      745:	mov    QWORD PTR [rsp+0x130],rax
+#      74d:	lea    rax,[rax+rax*2]
+#      751:	shl    rax,0x6
+#      755:	mov    QWORD PTR [rsp+0xf0],rax
+#      75d:	mov    rax,QWORD PTR [rsp+0xf8]
+#      765:	mov    rdx,QWORD PTR [rsp+0x120]
+#      76d:	sub    rdx,rax
+#      770:	mov    eax,0x2
+#      775:	cmp    rdx,0x4
+#      779:	je     787 <qgemm4_avx512+0x1e7>
+#      77b:	cmp    rdx,0x2
+#      77f:	mov    eax,0x3
+#      784:	cmovle eax,edx
+#      787:	mov    rdx,QWORD PTR [rsp+0xf8]
+#      78f:	movsxd r8,eax
+#      792:	mov    QWORD PTR [rbp+0x10],r12
+#      796:	mov    rbx,QWORD PTR [rsp+0x110]
+#      79e:	mov    r10,r8
+#      7a1:	mov    DWORD PTR [rsp+0xe0],eax
+#      7a8:	xor    r8d,r8d
+#      7ab:	shl    rdx,0x4
+#      7af:	shl    r10,0x4
+#      7b3:	lea    rsi,[rdx+0x10]
+#      7b7:	add    rdx,rbx
+#      7ba:	mov    rbx,QWORD PTR [rsp+0xa0]
+#      7c2:	mov    QWORD PTR [rsp+0xe8],r10
+#      7ca:	imul   rdx,r12
+#      7ce:	add    rdx,rbx
+#      7d1:	mov    rbx,QWORD PTR [rsp+0x30]
+#      7d6:	lea    rdx,[rbx+rdx*4]
+#      7da:	lea    rax,[rsi-0x10]
+#      7de:	xor    r10d,r10d
+#      7e1:	vmovq  rbx,xmm8
+#      7e6:	mov    r13,rdx
+#      7e9:	mov    QWORD PTR [rsp+0x128],rax
+#      7f1:	mov    QWORD PTR [rsp+0x118],rdx
+#      7f9:	nop    DWORD PTR [rax+0x0]
+#      800:	mov    rax,QWORD PTR [rsp+0x128]
+#      808:	mov    rcx,r13
+#      80b:	lea    rdx,[rsp+0x140]
+#      813:	nop    DWORD PTR [rax+rax*1+0x0]
+#      818:	vxorps xmm0,xmm0,xmm0
+#      81c:	cmp    r11,rax
+#      81f:	jle    827 <qgemm4_avx512+0x287>
+#      821:	vmovups zmm0,ZMMWORD PTR [rcx]
+#      827:	add    rax,0x1
+#      82b:	vmovaps ZMMWORD PTR [rdx],zmm0
+#      831:	add    rcx,rdi
+#      834:	add    rdx,0x40
+#      838:	cmp    rax,rsi
+#      83b:	jne    818 <qgemm4_avx512+0x278>
+#      83d:	lea    rax,[rsp+0x180]
+#      845:	lea    rdx,[rsp+0x980]
+#      84d:	nop    DWORD PTR [rax]
+#      850:	vmovaps zmm6,ZMMWORD PTR [rax-0x40]
+#      857:	sub    rax,0xffffffffffffff80
+#      85b:	sub    rdx,0xffffffffffffff80
+#      85f:	vunpcklps zmm0,zmm6,ZMMWORD PTR [rax-0x80]
+#      866:	vmovaps ZMMWORD PTR [rdx-0xc0],zmm0
+#      86d:	vunpckhps zmm0,zmm6,ZMMWORD PTR [rax-0x80]
+#      874:	vmovaps ZMMWORD PTR [rdx-0x80],zmm0
+#      87b:	cmp    r15,rax
+#      87e:	jne    850 <qgemm4_avx512+0x2b0>
+#      880:	lea    rax,[rsp+0xd40]
+#      888:	lea    rdx,[rsp+0x940]
+#      890:	mov    rcx,rax
+#      893:	vmovapd zmm4,ZMMWORD PTR [rdx]
+#      899:	vmovapd zmm6,ZMMWORD PTR [rdx+0x40]
+#      8a0:	lea    r12,[rsp+0xd40]
+#      8a8:	add    rdx,0x100
+#      8af:	vunpcklpd zmm0,zmm4,ZMMWORD PTR [rdx-0x80]
+#      8b6:	add    rcx,0x100
+#      8bd:	vmovapd ZMMWORD PTR [rcx-0x100],zmm0
+#      8c4:	vunpckhpd zmm0,zmm4,ZMMWORD PTR [rdx-0x80]
+#      8cb:	vmovapd ZMMWORD PTR [rcx-0xc0],zmm0
+#      8d2:	vunpcklpd zmm0,zmm6,ZMMWORD PTR [rdx-0x40]
+#      8d9:	vmovapd ZMMWORD PTR [rcx-0x80],zmm0
+#      8e0:	vunpckhpd zmm0,zmm6,ZMMWORD PTR [rdx-0x40]
+#      8e7:	vmovapd ZMMWORD PTR [rcx-0x40],zmm0
+#      8ee:	cmp    rdx,r12
+#      8f1:	jne    893 <qgemm4_avx512+0x2f3>
+#      8f3:	lea    rcx,[rsp+0x540]
+#      8fb:	lea    r12,[r12+0x100]
+#      903:	mov    rdx,rcx
+#      906:	vmovaps zmm3,ZMMWORD PTR [rax]
+#      90c:	add    rax,0x40
+#      910:	add    rdx,0x40
+#      914:	vshuff32x4 zmm2,zmm3,ZMMWORD PTR [rax+0xc0],0x44
+#      91c:	vshuff32x4 zmm0,zmm3,ZMMWORD PTR [rax+0xc0],0xee
+#      924:	vmovaps zmm1,ZMMWORD PTR [rax+0x1c0]
+#      92b:	vshuff32x4 zmm4,zmm1,ZMMWORD PTR [rax+0x2c0],0x44
+#      933:	vshuff32x4 zmm1,zmm1,ZMMWORD PTR [rax+0x2c0],0xee
+#      93b:	vshuff32x4 zmm5,zmm2,zmm4,0x88
+#      942:	vshuff32x4 zmm2,zmm2,zmm4,0xdd
+#      949:	vshuff32x4 zmm4,zmm0,zmm1,0x88
+#      950:	vshuff32x4 zmm0,zmm0,zmm1,0xdd
+#      957:	vmovaps ZMMWORD PTR [rdx-0x40],zmm5
+#      95e:	vmovaps ZMMWORD PTR [rdx+0xc0],zmm2
+#      965:	vmovaps ZMMWORD PTR [rdx+0x1c0],zmm4
+#      96c:	vmovaps ZMMWORD PTR [rdx+0x2c0],zmm0
+#      973:	cmp    r12,rax
+#      976:	jne    906 <qgemm4_avx512+0x366>
+#      978:	mov    QWORD PTR [rsp+0x138],rsi
+#      980:	mov    rdx,r10
+#      983:	mov    rsi,rbx
+#      986:	cs nop WORD PTR [rax+rax*1+0x0]
+#      990:	mov    rax,rdx
+#      993:	mov    r12,rdx
+#      996:	vmovaps zmm3,ZMMWORD PTR [rcx]
+#      99c:	sar    rax,1
+#      99f:	and    r12,0xffffffffffffffe0
+#      9a3:	and    eax,0xf
+#      9a6:	test   dl,0x1
+#      9a9:	lea    rbx,[rax+0x10]
+#      9ad:	cmovne rax,rbx
+#      9b1:	add    rcx,0x40
+#      9b5:	add    rdx,0x1
+#      9b9:	add    rax,r12
+#      9bc:	lea    rax,[rax+rax*2]
+#      9c0:	shl    rax,0x4
+#      9c4:	add    rax,r8
+#      9c7:	lea    rax,[r14+rax*4]
+#      9cb:	vmovups ZMMWORD PTR [rax+r9*1],zmm3
+#      9d2:	cmp    rcx,rsi
+#      9d5:	jne    990 <qgemm4_avx512+0x3f0>
+#      9d7:	mov    rbx,rsi
+#      9da:	add    r10,0x10
+#      9de:	add    r13,0x40
+#      9e2:	mov    rsi,QWORD PTR [rsp+0x138]
+#      9ea:	cmp    QWORD PTR [rsp+0x130],r10
+#      9f2:	jg     800 <qgemm4_avx512+0x260>
+#      9f8:	mov    rax,QWORD PTR [rsp+0xa8]
+#      a00:	mov    rdx,QWORD PTR [rsp+0x118]
+#      a08:	add    r8,0x10
+#      a0c:	add    rsi,0x10
+#      a10:	add    rdx,rax
+#      a13:	mov    rax,QWORD PTR [rsp+0xe8]
+#      a1b:	cmp    r8,rax
+#      a1e:	jne    7da <qgemm4_avx512+0x23a>
+#      a24:	mov    eax,DWORD PTR [rsp+0xe0]
+#      a2b:	mov    rsi,QWORD PTR [rsp+0xf8]
+#      a33:	mov    r12,QWORD PTR [rbp+0x10]
+#      a37:	sub    eax,0x1
+#      a3a:	lea    rax,[rsi+rax*1+0x1]
+#      a3f:	mov    rsi,QWORD PTR [rsp+0xf0]
+#      a47:	mov    QWORD PTR [rsp+0xf8],rax
+#      a4f:	add    r9,rsi
+#      a52:	cmp    QWORD PTR [rsp+0x120],rax
+#      a5a:	jg     75d <qgemm4_avx512+0x1bd>
+#      a60:	cmp    QWORD PTR [rsp+0x108],0x0
+#      a69:	mov    r15,r12
+#      a6c:	jle    103e <qgemm4_avx512+0xa9e>
+#      a72:	mov    rbx,QWORD PTR [rsp+0xa0]
+#      a7a:	mov    QWORD PTR [rbp+0x10],r12
+#      a7e:	mov    rsi,QWORD PTR [rsp+0x130]
+#      a86:	mov    QWORD PTR [rsp+0xe0],r11
+#      a8e:	lea    rax,[rbx*4+0x0]
+#      a96:	mov    QWORD PTR [rsp+0x88],0x0
+#      aa2:	sar    rax,0x3
+#      aa6:	mov    r13,rsi
+#      aa9:	mov    QWORD PTR [rsp+0x118],0x0
+#      ab5:	mov    QWORD PTR [rsp+0x90],rax
+#      abd:	mov    rax,r12
+#      ac0:	sar    r13,0x5
+#      ac4:	cqo
+#      ac6:	idiv   QWORD PTR [rbp+0x18]
+#      aca:	mov    QWORD PTR [rsp+0x50],rax
+#      acf:	shl    rax,0x3
+#      ad3:	mov    QWORD PTR [rsp+0x60],rax
+#      ad8:	mov    rax,QWORD PTR [rsp+0x108]
+#      ae0:	sub    rax,0x1
+#      ae4:	and    rax,0xfffffffffffffff8
+#      ae8:	add    rax,0x8
+#      aec:	mov    QWORD PTR [rsp+0x70],rax
+#      af1:	lea    rax,[rsi*4+0x0]
+#      af9:	mov    QWORD PTR [rsp+0xd0],rax
+#      b01:	xor    ecx,ecx
+#      b03:	cmp    QWORD PTR [rbp+0x18],0x3f
+#      b08:	jle    b20 <qgemm4_avx512+0x580>
+#      b0a:	mov    r12,QWORD PTR [rsp+0x48]
+#      b0f:	nop
+#      b10:	add    ecx,0x1
+#      b13:	mov    eax,0x1
+#      b18:	shl    rax,cl
+#      b1b:	cmp    r12,rax
+#      b1e:	jg     b10 <qgemm4_avx512+0x570>
+#      b20:	mov    rax,QWORD PTR [rsp+0x118]
+#      b28:	mov    QWORD PTR [rsp+0x128],rbx
+#      b30:	mov    r8,QWORD PTR [rsp+0x100]
+#      b38:	mov    r11,QWORD PTR [rsp+0x90]
+#      b40:	mov    r9,rax
+#      b43:	add    rax,0x8
+#      b47:	mov    r10,QWORD PTR [rsp+0x88]
+#      b4f:	mov    r12,QWORD PTR [rsp+0x130]
+#      b57:	mov    QWORD PTR [rsp+0xf8],rax
+#      b5f:	mov    rbx,QWORD PTR [rsp+0x80]
+#      b67:	mov    rdi,QWORD PTR [rsp+0x58]
+#      b6c:	mov    r15,QWORD PTR [rsp+0x50]
+#      b71:	nop    DWORD PTR [rax+0x0]
+#      b78:	cmp    QWORD PTR [rsp+0x108],r9
+#      b80:	jle    10bc <qgemm4_avx512+0xb1c>
+#      b86:	mov    rax,QWORD PTR [rsp+0x128]
+#      b8e:	cqo
+#      b90:	idiv   QWORD PTR [rbp+0x18]
+#      b94:	lea    r14,[rax+r10*1]
+#      b98:	test   r13,r13
+#      b9b:	je     c3d <qgemm4_avx512+0x69d>
+#      ba1:	mov    rax,QWORD PTR [rsp+0xb8]
+#      ba9:	mov    rdx,r8
+#      bac:	mov    QWORD PTR [rsp+0x138],r9
+#      bb4:	mov    r9,r8
+#      bb7:	mov    r8,r14
+#      bba:	lea    rsi,[rax+r11*1]
+#      bbe:	xor    eax,eax
+#      bc0:	mov    r14,rsi
+#      bc3:	mov    rsi,rdx
+#      bc6:	mov    rdx,rax
+#      bc9:	nop    DWORD PTR [rax+0x0]
+#      bd0:	mov    rax,rdx
+#      bd3:	add    rdx,0x1
+#      bd7:	add    r14,0x10
+#      bdb:	sub    rsi,0xffffffffffffff80
+#      bdf:	sar    rax,cl
+#      be2:	vpmovzxbd zmm0,XMMWORD PTR [r14-0x10]
+#      be9:	add    rax,r8
+#      bec:	vbroadcastss zmm5,DWORD PTR [rbx+rax*4]
+#      bf3:	vbroadcastss zmm4,DWORD PTR [rdi+rax*4]
+#      bfa:	vpandd zmm2,zmm0,zmm28
+#      c00:	vpsrld zmm0,zmm0,0x4
+#      c07:	vcvtdq2ps zmm2,zmm2
+#      c0d:	vcvtdq2ps zmm0,zmm0
+#      c13:	vfmadd132ps zmm2,zmm4,zmm5
+#      c19:	vfmadd132ps zmm0,zmm4,zmm5
+#      c1f:	vmovups ZMMWORD PTR [rsi-0x80],zmm2
+#      c26:	vmovups ZMMWORD PTR [rsi-0x40],zmm0
+#      c2d:	cmp    rdx,r13
+#      c30:	jne    bd0 <qgemm4_avx512+0x630>
+#      c32:	mov    r8,r9
+#      c35:	mov    r9,QWORD PTR [rsp+0x138]
+#      c3d:	mov    rax,QWORD PTR [rsp+0xd0]
+#      c45:	add    r9,0x1
+#      c49:	add    r10,r15
+#      c4c:	add    r8,rax
+#      c4f:	mov    rax,QWORD PTR [rsp+0xd8]
+#      c57:	add    r11,rax
+#      c5a:	cmp    QWORD PTR [rsp+0xf8],r9
+#      c62:	jne    b78 <qgemm4_avx512+0x5d8>
+#      c68:	mov    rax,QWORD PTR [rsp+0x108]
+#      c70:	mov    rsi,QWORD PTR [rsp+0x118]
+#      c78:	mov    r11d,0x8
+#      c7e:	mov    QWORD PTR [rsp+0x138],0x0
+#      c8a:	mov    rbx,QWORD PTR [rsp+0x128]
+#      c92:	mov    QWORD PTR [rsp+0x78],r13
+#      c97:	sub    rax,rsi
+#      c9a:	mov    r15,QWORD PTR [rsp+0x98]
+#      ca2:	cmp    rax,r11
+#      ca5:	mov    QWORD PTR [rsp+0xe8],rax
+#      cad:	cmovle r11,rax
+#      cb1:	mov    rax,QWORD PTR [rbp+0x30]
+#      cb5:	mov    QWORD PTR [rsp+0x128],rax
+#      cbd:	mov    r14,r11
+#      cc0:	mov    rax,QWORD PTR [rsp+0x138]
+#      cc8:	mov    rdx,QWORD PTR [rsp+0x120]
+#      cd0:	mov    r12,QWORD PTR [rsp+0xe0]
+#      cd8:	sub    rdx,rax
+#      cdb:	shl    rax,0x4
+#      cdf:	mov    r13,rax
+#      ce2:	sub    r12,rax
+#      ce5:	cmp    rdx,0x4
+#      ce9:	je     1113 <qgemm4_avx512+0xb73>
+#      cef:	cmp    rdx,0x2
+#      cf3:	jg     10d5 <qgemm4_avx512+0xb35>
+#      cf9:	mov    ecx,edx
+#      cfb:	shl    ecx,0x4
+#      cfe:	movsxd rcx,ecx
+#      d01:	cmp    rcx,r12
+#      d04:	cmovle r12,rcx
+#      d08:	cmp    rdx,0x2
+#      d0c:	je     111f <qgemm4_avx512+0xb7f>
+#      d12:	mov    rdx,QWORD PTR [rsp+0x128]
+#      d1a:	mov    rsi,QWORD PTR [rsp+0x130]
+#      d22:	lea    rcx,[rsp+0x1140]
+#      d2a:	mov    rdi,QWORD PTR [rsp+0x100]
+#      d32:	vzeroupper
+#      d35:	call   0 <micro_1>
+#      d3a:	mov    ecx,0x1
+#      d3f:	mov    rax,QWORD PTR [rsp+0x110]
+#      d47:	xor    edx,edx
+#      d49:	add    rax,r13
+#      d4c:	cmp    QWORD PTR [rsp+0xe8],0x7
+#      d55:	jle    f65 <qgemm4_avx512+0x9c5>
+#      d5b:	cmp    r12,0x7
+#      d5f:	jle    f65 <qgemm4_avx512+0x9c5>
+#      d65:	mov    rdx,QWORD PTR [rbp+0x28]
+#      d69:	lea    r11,[r12-0x8]
+#      d6e:	mov    rsi,QWORD PTR [rsp+0x118]
+#      d76:	mov    QWORD PTR [rsp+0xc0],rcx
+#      d7e:	mov    r10,r11
+#      d81:	lea    r13,[r15*4+0x0]
+#      d89:	xor    r8d,r8d
+#      d8c:	mov    rcx,QWORD PTR [rsp+0xb0]
+#      d94:	imul   rdx,rax
+#      d98:	and    r10,0xfffffffffffffff8
+#      d9c:	mov    QWORD PTR [rsp+0xc8],r11
+#      da4:	vmovq  xmm2,r14
+#      da9:	add    r10,0x8
+#      dad:	mov    r11,rax
+#      db0:	lea    rdi,[rsp+0xdc0]
+#      db8:	mov    r14,r13
+#      dbb:	mov    rax,r10
+#      dbe:	add    rdx,rsi
+#      dc1:	vmovq  rsi,xmm31
+#      dc7:	lea    r9,[rsi+rdx*4]
+#      dcb:	lea    rsi,[rsp+0xa40]
+#      dd3:	mov    r10,r9
+#      dd6:	mov    r9,r8
+#      dd9:	nop    DWORD PTR [rax+0x0]
+#      de0:	lea    r8,[rsp+r9*4+0x1140]
+#      de8:	lea    rdx,[rsp+0x940]
+#      df0:	vmovaps ymm5,YMMWORD PTR [r8]
+#      df5:	add    rdx,0x40
+#      df9:	vunpcklps ymm0,ymm5,YMMWORD PTR [r8+0xc0]
+#      e02:	add    r8,0x180
+#      e09:	vmovaps YMMWORD PTR [rdx-0x40],ymm0
+#      e0e:	vunpckhps ymm0,ymm5,YMMWORD PTR [r8-0xc0]
+#      e17:	vmovaps YMMWORD PTR [rdx-0x20],ymm0
+#      e1c:	cmp    rsi,rdx
+#      e1f:	jne    df0 <qgemm4_avx512+0x850>
+#      e21:	lea    rdx,[rsp+0xd40]
+#      e29:	lea    r13,[r14+r10*1]
+#      e2d:	mov    r8,r10
+#      e30:	vmovaps ymm7,YMMWORD PTR [rsp+0x940]
+#      e39:	vmovaps ymm3,YMMWORD PTR [rsp+0x9e0]
+#      e42:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0x980],0x44
+#      e4c:	vmovaps YMMWORD PTR [rsp+0xd40],ymm0
+#      e55:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0x980],0xee
+#      e5f:	vmovaps ymm7,YMMWORD PTR [rsp+0x960]
+#      e68:	vmovaps YMMWORD PTR [rsp+0xd60],ymm0
+#      e71:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0x9a0],0x44
+#      e7b:	vmovaps YMMWORD PTR [rsp+0xd80],ymm0
+#      e84:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0x9a0],0xee
+#      e8e:	vmovaps ymm7,YMMWORD PTR [rsp+0x9c0]
+#      e97:	vmovaps YMMWORD PTR [rsp+0xda0],ymm0
+#      ea0:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0xa00],0x44
+#      eaa:	vmovaps YMMWORD PTR [rsp+0xdc0],ymm0
+#      eb3:	vshufps ymm0,ymm7,YMMWORD PTR [rsp+0xa00],0xee
+#      ebd:	vmovaps YMMWORD PTR [rsp+0xde0],ymm0
+#      ec6:	vshufps ymm0,ymm3,YMMWORD PTR [rsp+0xa20],0x44
+#      ed0:	vmovaps YMMWORD PTR [rsp+0xe00],ymm0
+#      ed9:	vshufps ymm0,ymm3,YMMWORD PTR [rsp+0xa20],0xee
+#      ee3:	vmovaps YMMWORD PTR [rsp+0xe20],ymm0
+#      eec:	vmovaps ymm6,YMMWORD PTR [rdx]
+#      ef0:	vinsertf128 ymm1,ymm6,XMMWORD PTR [rdx+0x80],0x1
+#      efa:	vperm2f128 ymm0,ymm6,YMMWORD PTR [rdx+0x80],0x31
+#      f04:	test   rbx,rbx
+#      f07:	je     f14 <qgemm4_avx512+0x974>
+#      f09:	vaddps ymm1,ymm1,YMMWORD PTR [r8]
+#      f0e:	vaddps ymm0,ymm0,YMMWORD PTR [r13+0x0]
+#      f14:	add    rdx,0x20
+#      f18:	vmovups YMMWORD PTR [r8],ymm1
+#      f1d:	add    r8,r15
+#      f20:	vmovups YMMWORD PTR [r13+0x0],ymm0
+#      f26:	add    r13,r15
+#      f29:	cmp    rdi,rdx
+#      f2c:	jne    eec <qgemm4_avx512+0x94c>
+#      f2e:	add    r9,0x8
+#      f32:	add    r10,rcx
+#      f35:	cmp    r9,rax
+#      f38:	jne    de0 <qgemm4_avx512+0x840>
+#      f3e:	mov    rax,r11
+#      f41:	mov    r11,QWORD PTR [rsp+0xc8]
+#      f49:	mov    rcx,QWORD PTR [rsp+0xc0]
+#      f51:	vmovq  r14,xmm2
+#      f56:	mov    rdx,r11
+#      f59:	shr    rdx,0x3
+#      f5d:	lea    rdx,[rdx*8+0x8]
+#      f65:	cmp    rdx,r12
+#      f68:	jge    fca <qgemm4_avx512+0xa2a>
+#      f6a:	add    rax,rdx
+#      f6d:	imul   rax,QWORD PTR [rbp+0x28]
+#      f72:	mov    rdi,QWORD PTR [rsp+0x118]
+#      f7a:	lea    rsi,[rsp+rdx*4+0x1140]
+#      f82:	add    rax,rdi
+#      f85:	vmovq  rdi,xmm31
+#      f8b:	lea    rdi,[rdi+rax*4]
+#      f8f:	nop
+#      f90:	mov    r8,rsi
+#      f93:	xor    eax,eax
+#      f95:	test   rbx,rbx
+#      f98:	jne    1098 <qgemm4_avx512+0xaf8>
+#      f9e:	xchg   ax,ax
+#      fa0:	vmovss xmm0,DWORD PTR [r8]
+#      fa5:	add    r8,0xc0
+#      fac:	vmovss DWORD PTR [rdi+rax*4],xmm0
+#      fb1:	add    rax,0x1
+#      fb5:	cmp    rax,r14
+#      fb8:	jl     fa0 <qgemm4_avx512+0xa00>
+#      fba:	add    rdx,0x1
+#      fbe:	add    rsi,0x4
+#      fc2:	add    rdi,r15
+#      fc5:	cmp    rdx,r12
+#      fc8:	jne    f90 <qgemm4_avx512+0x9f0>
+#      fca:	add    QWORD PTR [rsp+0x138],rcx
+#      fd2:	mov    rdi,QWORD PTR [rsp+0xf0]
+#      fda:	mov    rax,QWORD PTR [rsp+0x138]
+#      fe2:	add    QWORD PTR [rsp+0x128],rdi
+#      fea:	cmp    QWORD PTR [rsp+0x120],rax
+#      ff2:	jg     cc0 <qgemm4_avx512+0x720>
+#      ff8:	mov    rax,QWORD PTR [rsp+0xf8]
+#     1000:	mov    rdi,QWORD PTR [rsp+0x60]
+#     1005:	mov    r13,QWORD PTR [rsp+0x78]
+#     100a:	add    QWORD PTR [rsp+0x88],rdi
+#     1012:	mov    QWORD PTR [rsp+0x118],rax
+#     101a:	mov    rdi,QWORD PTR [rsp+0x68]
+#     101f:	add    QWORD PTR [rsp+0x90],rdi
+#     1027:	cmp    QWORD PTR [rsp+0x70],rax
+#     102c:	jne    b01 <qgemm4_avx512+0x561>
+#     1032:	mov    r11,QWORD PTR [rsp+0xe0]
+#     103a:	mov    r15,QWORD PTR [rbp+0x10]
+#     103e:	add    QWORD PTR [rsp+0xa0],0x400
+#     104a:	mov    rsi,QWORD PTR [rsp+0x38]
+#     104f:	mov    rax,QWORD PTR [rsp+0xa0]
+#     1057:	cmp    rax,rsi
+#     105a:	jne    6f3 <qgemm4_avx512+0x153>
+#     1060:	mov    rbx,QWORD PTR [rbp+0x20]
+#     1064:	add    QWORD PTR [rsp+0x110],0xc0
+#     1070:	mov    rax,QWORD PTR [rsp+0x110]
+#     1078:	cmp    rbx,rax
+#     107b:	jg     692 <qgemm4_avx512+0xf2>
+#     1081:	vzeroupper
+#     1084:	lea    rsp,[rbp-0x28]
+#     1088:	pop    rbx
+#     1089:	pop    r12
+#     108b:	pop    r13
+#     108d:	pop    r14
+#     108f:	pop    r15
+#     1091:	pop    rbp
+#     1092:	ret
+#     1093:	nop    DWORD PTR [rax+rax*1+0x0]
+#     1098:	vmovss xmm0,DWORD PTR [rdi+rax*4]
+#     109d:	vaddss xmm0,xmm0,DWORD PTR [r8]
+#     10a2:	add    r8,0xc0
+#     10a9:	vmovss DWORD PTR [rdi+rax*4],xmm0
+#     10ae:	add    rax,0x1
+#     10b2:	cmp    rax,r14
+#     10b5:	jl     1098 <qgemm4_avx512+0xaf8>
+#     10b7:	jmp    fba <qgemm4_avx512+0xa1a>
+#     10bc:	xor    eax,eax
+#     10be:	xchg   ax,ax
+#     10c0:	vmovups ZMMWORD PTR [r8+rax*4],zmm29
+#     10c7:	add    rax,0x10
+#     10cb:	cmp    r12,rax
+#     10ce:	jg     10c0 <qgemm4_avx512+0xb20>
+#     10d0:	jmp    c3d <qgemm4_avx512+0x69d>
+#     10d5:	mov    edx,0x30
+#     10da:	mov    rsi,QWORD PTR [rsp+0x130]
+#     10e2:	mov    rdi,QWORD PTR [rsp+0x100]
+#     10ea:	lea    rcx,[rsp+0x1140]
+#     10f2:	cmp    r12,rdx
+#     10f5:	cmovg  r12,rdx
+#     10f9:	mov    rdx,QWORD PTR [rsp+0x128]
+#     1101:	vzeroupper
+#     1104:	call   310 <micro_3>
+#     1109:	mov    ecx,0x3
+#     110e:	jmp    d3f <qgemm4_avx512+0x79f>
+#     1113:	mov    edx,0x20
+#     1118:	cmp    r12,rdx
+#     111b:	cmovg  r12,rdx
+#     111f:	mov    rdx,QWORD PTR [rsp+0x128]
+#     1127:	mov    rsi,QWORD PTR [rsp+0x130]
+#     112f:	lea    rcx,[rsp+0x1140]
+#     1137:	mov    rdi,QWORD PTR [rsp+0x100]
+#     113f:	vzeroupper
+#     1142:	call   120 <micro_2>
+#     1147:	mov    ecx,0x2
+#     114c:	jmp    d3f <qgemm4_avx512+0x79f>
+
+# qgemm8_avx512 (gcc -mavx512f), intel syntax:
+# 0000000000000000 <micro_1>:
+#        0:	push   rbp
+#        1:	lea    r8,[rsi*4+0x0]
+#        9:	lea    r9,[rsi+rsi*2]
+#        d:	mov    rax,rdi
+#       10:	vxorps xmm8,xmm8,xmm8
+#       15:	lea    r11,[r8+rsi*1]
+#       19:	lea    rdi,[rdi+r8*1]
+#       1d:	shl    r11,0x2
+#       21:	vmovaps zmm7,zmm8
+#       27:	vmovaps zmm6,zmm8
+#       2d:	mov    rbp,rsp
+#       30:	push   r13
+#       32:	vmovaps zmm5,zmm8
+#       38:	lea    r13,[r9*4+0x0]
+#       40:	push   r12
+#       42:	mov    r12,rsi
+#       45:	shl    r9,0x3
+#       49:	vmovaps zmm4,zmm8
+#       4f:	push   rbx
+#       50:	shl    r12,0x4
+#       54:	lea    rbx,[rsi*8+0x0]
+#       5c:	vmovaps zmm3,zmm8
+#       62:	mov    r10,rbx
+#       65:	vmovaps zmm2,zmm8
+#       6b:	vmovaps zmm1,zmm8
+#       71:	sub    r10,rsi
+#       74:	shl    r10,0x2
+#       78:	nop    DWORD PTR [rax+rax*1+0x0]
+#       80:	vmovups zmm0,ZMMWORD PTR [rdx]
+#       86:	add    rdx,0xc0
+#       8d:	vfmadd231ps zmm8,zmm0,DWORD BCST [rax]
+#       93:	vfmadd231ps zmm7,zmm0,DWORD BCST [rax+rsi*4]
+#       9a:	add    rax,0x4
+#       9e:	vfmadd231ps zmm6,zmm0,DWORD BCST [rax+rbx*1-0x4]
+#       a6:	vfmadd231ps zmm5,zmm0,DWORD BCST [rax+r13*1-0x4]
+#       ae:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax+r12*1-0x4]
+#       b6:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax+r11*1-0x4]
+#       be:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax+r9*1-0x4]
+#       c6:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax+r10*1-0x4]
+#       ce:	cmp    rdi,rax
+#       d1:	jne    80 <micro_1+0x80>
+#       d3:	vmovaps ZMMWORD PTR [rcx],zmm8
+#       d9:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm7
+#       e0:	vmovaps ZMMWORD PTR [rcx+0x180],zmm6
+#       e7:	vmovaps ZMMWORD PTR [rcx+0x240],zmm5
+#       ee:	vmovaps ZMMWORD PTR [rcx+0x300],zmm4
+#       f5:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm3
+#       fc:	vmovaps ZMMWORD PTR [rcx+0x480],zmm2
+#      103:	vmovaps ZMMWORD PTR [rcx+0x540],zmm1
+#      10a:	vzeroupper
+#      10d:	pop    rbx
+#      10e:	pop    r12
+#      110:	pop    r13
+#      112:	pop    rbp
+#      113:	ret
+#      114:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+#      11f:	nop
+# 0000000000000120 <micro_2>:
+#      120:	push   rbp
+#      121:	lea    r8,[rsi*4+0x0]
+#      129:	lea    r9,[rsi+rsi*2]
+#      12d:	mov    rax,rdi
+#      130:	vxorps xmm3,xmm3,xmm3
+#      134:	lea    r11,[r8+rsi*1]
+#      138:	lea    rdi,[rdi+r8*1]
+#      13c:	add    rdx,0x40
+#      140:	shl    r11,0x2
+#      144:	vmovaps zmm4,zmm3
+#      14a:	vmovaps zmm5,zmm3
+#      150:	mov    rbp,rsp
+#      153:	push   r13
+#      155:	vmovaps zmm6,zmm3
+#      15b:	lea    r13,[r9*4+0x0]
+#      163:	push   r12
+#      165:	mov    r12,rsi
+#      168:	shl    r9,0x3
+#      16c:	vmovaps zmm7,zmm3
+#      172:	push   rbx
+#      173:	shl    r12,0x4
+#      177:	lea    rbx,[rsi*8+0x0]
+#      17f:	vmovaps zmm8,zmm3
+#      185:	mov    r10,rbx
+#      188:	vmovaps zmm9,zmm3
+#      18e:	vmovaps zmm18,zmm3
+#      194:	sub    r10,rsi
+#      197:	vmovaps zmm17,zmm3
+#      19d:	vmovaps zmm16,zmm3
+#      1a3:	shl    r10,0x2
+#      1a7:	vmovaps zmm15,zmm3
+#      1ad:	vmovaps zmm14,zmm3
+#      1b3:	vmovaps zmm13,zmm3
+#      1b9:	vmovaps zmm12,zmm3
+#      1bf:	vmovaps zmm11,zmm3
+#      1c5:	vmovaps zmm10,zmm3
+#      1cb:	nop    DWORD PTR [rax+rax*1+0x0]
+#      1d0:	vmovups zmm1,ZMMWORD PTR [rdx-0x40]
+#      1d7:	vmovups zmm0,ZMMWORD PTR [rdx]
+#      1dd:	add    rdx,0xc0
+#      1e4:	vbroadcastss zmm2,DWORD PTR [rax]
+#      1ea:	vfmadd231ps zmm18,zmm2,zmm1
+#      1f0:	vfmadd231ps zmm17,zmm2,zmm0
+#      1f6:	vbroadcastss zmm2,DWORD PTR [rax+rsi*4]
+#      1fd:	add    rax,0x4
+#      201:	vfmadd231ps zmm16,zmm2,zmm1
+#      207:	vfmadd231ps zmm15,zmm2,zmm0
+#      20d:	vbroadcastss zmm2,DWORD PTR [rax+rbx*1-0x4]
+#      215:	vfmadd231ps zmm14,zmm2,zmm1
+#      21b:	vfmadd231ps zmm13,zmm2,zmm0
+#      221:	vbroadcastss zmm2,DWORD PTR [rax+r13*1-0x4]
+#      229:	vfmadd231ps zmm12,zmm2,zmm1
+#      22f:	vfmadd231ps zmm11,zmm2,zmm0
+#      235:	vbroadcastss zmm2,DWORD PTR [rax+r12*1-0x4]
+#      23d:	vfmadd231ps zmm10,zmm2,zmm1
+#      243:	vfmadd231ps zmm9,zmm2,zmm0
+#      249:	vbroadcastss zmm2,DWORD PTR [rax+r11*1-0x4]
+#      251:	vfmadd231ps zmm8,zmm2,zmm1
+#      257:	vfmadd231ps zmm7,zmm2,zmm0
+#      25d:	vbroadcastss zmm2,DWORD PTR [rax+r9*1-0x4]
+#      265:	vfmadd231ps zmm6,zmm2,zmm1
+#      26b:	vfmadd231ps zmm5,zmm2,zmm0
+#      271:	vbroadcastss zmm2,DWORD PTR [rax+r10*1-0x4]
+#      279:	vfmadd231ps zmm4,zmm2,zmm1
+#      27f:	vfmadd231ps zmm3,zmm2,zmm0
+#      285:	cmp    rdi,rax
+#      288:	jne    1d0 <micro_2+0xb0>
+#      28e:	vmovaps ZMMWORD PTR [rcx],zmm18
+#      294:	vmovaps ZMMWORD PTR [rcx+0x40],zmm17
+#      29b:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm16
+#      2a2:	vmovaps ZMMWORD PTR [rcx+0x100],zmm15
+#      2a9:	vmovaps ZMMWORD PTR [rcx+0x180],zmm14
+#      2b0:	vmovaps ZMMWORD PTR [rcx+0x1c0],zmm13
+#      2b7:	vmovaps ZMMWORD PTR [rcx+0x240],zmm12
+#      2be:	vmovaps ZMMWORD PTR [rcx+0x280],zmm11
+#      2c5:	vmovaps ZMMWORD PTR [rcx+0x300],zmm10
+#      2cc:	vmovaps ZMMWORD PTR [rcx+0x340],zmm9
+#      2d3:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm8
+#      2da:	vmovaps ZMMWORD PTR [rcx+0x400],zmm7
+#      2e1:	vmovaps ZMMWORD PTR [rcx+0x480],zmm6
+#      2e8:	vmovaps ZMMWORD PTR [rcx+0x4c0],zmm5
+#      2ef:	vmovaps ZMMWORD PTR [rcx+0x540],zmm4
+#      2f6:	vmovaps ZMMWORD PTR [rcx+0x580],zmm3
+#      2fd:	vzeroupper
+#      300:	pop    rbx
+#      301:	pop    r12
+#      303:	pop    r13
+#      305:	pop    rbp
+#      306:	ret
+#      307:	nop    WORD PTR [rax+rax*1+0x0]
+# 0000000000000310 <micro_3>:
+#      310:	push   rbp
+#      311:	lea    r8,[rsi*4+0x0]
+#      319:	lea    r9,[rsi+rsi*2]
+#      31d:	mov    rax,rdi
+#      320:	vxorps xmm4,xmm4,xmm4
+#      324:	lea    r11,[r8+rsi*1]
+#      328:	lea    rdi,[rdi+r8*1]
+#      32c:	shl    r11,0x2
+#      330:	vmovaps zmm5,zmm4
+#      336:	vmovaps zmm6,zmm4
+#      33c:	mov    rbp,rsp
+#      33f:	push   r13
+#      341:	vmovaps zmm7,zmm4
+#      347:	lea    r13,[r9*4+0x0]
+#      34f:	push   r12
+#      351:	mov    r12,rsi
+#      354:	shl    r9,0x3
+#      358:	vmovaps zmm8,zmm4
+#      35e:	push   rbx
+#      35f:	shl    r12,0x4
+#      363:	lea    rbx,[rsi*8+0x0]
+#      36b:	vmovaps zmm9,zmm4
+#      371:	mov    r10,rbx
+#      374:	vmovaps zmm10,zmm4
+#      37a:	vmovaps zmm11,zmm4
+#      380:	sub    r10,rsi
+#      383:	vmovaps zmm12,zmm4
+#      389:	vmovaps zmm13,zmm4
+#      38f:	shl    r10,0x2
+#      393:	vmovaps zmm14,zmm4
+#      399:	vmovaps zmm15,zmm4
+#      39f:	vmovaps zmm16,zmm4
+#      3a5:	vmovaps zmm17,zmm4
+#      3ab:	vmovaps zmm18,zmm4
+#      3b1:	vmovaps zmm19,zmm4
+#      3b7:	vmovaps zmm20,zmm4
+#      3bd:	vmovaps zmm21,zmm4
+#      3c3:	vmovaps zmm22,zmm4
+#      3c9:	vmovaps zmm23,zmm4
+#      3cf:	vmovaps zmm24,zmm4
+#      3d5:	vmovaps zmm25,zmm4
+#      3db:	vmovaps zmm26,zmm4
+#      3e1:	vmovaps zmm27,zmm4
+#      3e7:	nop    WORD PTR [rax+rax*1+0x0]
+#      3f0:	vmovups zmm2,ZMMWORD PTR [rdx]
+#      3f6:	vmovups zmm1,ZMMWORD PTR [rdx+0x40]
+#      3fd:	add    rdx,0xc0
+#      404:	vmovups zmm0,ZMMWORD PTR [rdx-0x40]
+#      40b:	vbroadcastss zmm3,DWORD PTR [rax]
+#      411:	vfmadd231ps zmm27,zmm3,zmm2
+#      417:	vfmadd231ps zmm26,zmm3,zmm1
+#      41d:	vfmadd231ps zmm25,zmm3,zmm0
+#      423:	vbroadcastss zmm3,DWORD PTR [rax+rsi*4]
+#      42a:	add    rax,0x4
+#      42e:	vfmadd231ps zmm24,zmm3,zmm2
+#      434:	vfmadd231ps zmm23,zmm3,zmm1
+#      43a:	vfmadd231ps zmm22,zmm3,zmm0
+#      440:	vbroadcastss zmm3,DWORD PTR [rax+rbx*1-0x4]
+#      448:	vfmadd231ps zmm21,zmm3,zmm2
+#      44e:	vfmadd231ps zmm20,zmm3,zmm1
+#      454:	vfmadd231ps zmm19,zmm3,zmm0
+#      45a:	vbroadcastss zmm3,DWORD PTR [rax+r13*1-0x4]
+#      462:	vfmadd231ps zmm18,zmm3,zmm2
+#      468:	vfmadd231ps zmm17,zmm3,zmm1
+#      46e:	vfmadd231ps zmm16,zmm3,zmm0
+#      474:	vbroadcastss zmm3,DWORD PTR [rax+r12*1-0x4]
+#      47c:	vfmadd231ps zmm15,zmm3,zmm2
+#      482:	vfmadd231ps zmm14,zmm3,zmm1
+#      488:	vfmadd231ps zmm13,zmm3,zmm0
+#      48e:	vbroadcastss zmm3,DWORD PTR [rax+r11*1-0x4]
+#      496:	vfmadd231ps zmm12,zmm3,zmm2
+#      49c:	vfmadd231ps zmm11,zmm3,zmm1
+#      4a2:	vfmadd231ps zmm10,zmm3,zmm0
+#      4a8:	vbroadcastss zmm3,DWORD PTR [rax+r9*1-0x4]
+#      4b0:	vfmadd231ps zmm9,zmm3,zmm2
+#      4b6:	vfmadd231ps zmm8,zmm3,zmm1
+#      4bc:	vfmadd231ps zmm7,zmm3,zmm0
+#      4c2:	vbroadcastss zmm3,DWORD PTR [rax+r10*1-0x4]
+#      4ca:	vfmadd231ps zmm6,zmm3,zmm2
+#      4d0:	vfmadd231ps zmm5,zmm3,zmm1
+#      4d6:	vfmadd231ps zmm4,zmm3,zmm0
+#      4dc:	cmp    rdi,rax
+#      4df:	jne    3f0 <micro_3+0xe0>
+#      4e5:	vmovaps ZMMWORD PTR [rcx],zmm27
+#      4eb:	vmovaps ZMMWORD PTR [rcx+0x40],zmm26
+#      4f2:	vmovaps ZMMWORD PTR [rcx+0x80],zmm25
+#      4f9:	vmovaps ZMMWORD PTR [rcx+0xc0],zmm24
+#      500:	vmovaps ZMMWORD PTR [rcx+0x100],zmm23
+#      507:	vmovaps ZMMWORD PTR [rcx+0x140],zmm22
+#      50e:	vmovaps ZMMWORD PTR [rcx+0x180],zmm21
+#      515:	vmovaps ZMMWORD PTR [rcx+0x1c0],zmm20
+#      51c:	vmovaps ZMMWORD PTR [rcx+0x200],zmm19
+#      523:	vmovaps ZMMWORD PTR [rcx+0x240],zmm18
+#      52a:	vmovaps ZMMWORD PTR [rcx+0x280],zmm17
+#      531:	vmovaps ZMMWORD PTR [rcx+0x2c0],zmm16
+#      538:	vmovaps ZMMWORD PTR [rcx+0x300],zmm15
+#      53f:	vmovaps ZMMWORD PTR [rcx+0x340],zmm14
+#      546:	vmovaps ZMMWORD PTR [rcx+0x380],zmm13
+#      54d:	vmovaps ZMMWORD PTR [rcx+0x3c0],zmm12
+#      554:	vmovaps ZMMWORD PTR [rcx+0x400],zmm11
+#      55b:	vmovaps ZMMWORD PTR [rcx+0x440],zmm10
+#      562:	vmovaps ZMMWORD PTR [rcx+0x480],zmm9
+#      569:	vmovaps ZMMWORD PTR [rcx+0x4c0],zmm8
+#      570:	vmovaps ZMMWORD PTR [rcx+0x500],zmm7
+#      577:	vmovaps ZMMWORD PTR [rcx+0x540],zmm6
+#      57e:	vmovaps ZMMWORD PTR [rcx+0x580],zmm5
+#      585:	vmovaps ZMMWORD PTR [rcx+0x5c0],zmm4
+#      58c:	vzeroupper
+#      58f:	pop    rbx
+#      590:	pop    r12
+#      592:	pop    r13
+#      594:	pop    rbp
+#      595:	ret
+#      596:	cs nop WORD PTR [rax+rax*1+0x0]
+# 00000000000005a0 <qgemm8_avx512>:
+#      5a0:	push   rbp
+#      5a1:	mov    rbp,rsp
+#      5a4:	push   r15
+#      5a6:	push   r14
+#      5a8:	push   r13
+#      5aa:	push   r12
+#      5ac:	push   rbx
+#      5ad:	and    rsp,0xffffffffffffffc0
+#      5b1:	sub    rsp,0x1740
+#      5b8:	mov    rax,QWORD PTR [rbp+0x30]
+#      5bc:	mov    r12,QWORD PTR [rbp+0x20]
+#      5c0:	mov    QWORD PTR [rsp+0xa8],rdi
+#      5c8:	add    rax,0xc0000
+#      5ce:	mov    QWORD PTR [rsp+0x40],rsi
+#      5d3:	mov    QWORD PTR [rsp+0x78],rdx
+#      5d8:	mov    QWORD PTR [rsp+0x110],r8
+#      5e0:	mov    QWORD PTR [rsp+0x100],r9
+#      5e8:	mov    QWORD PTR [rsp+0xf8],rax
+#      5f0:	test   r12,r12
+#      5f3:	jle    1028 <qgemm8_avx512+0xa88>
+#      5f9:	mov    rax,QWORD PTR [rbp+0x18]
+#      5fd:	mov    QWORD PTR [rsp+0x28],rcx
+#      602:	vpxord zmm28,zmm28,zmm28
+#      608:	mov    QWORD PTR [rsp+0x108],0x0
+#      614:	add    rax,0xf
+#      618:	cmp    QWORD PTR [rbp+0x18],0x0
+#      61d:	cmovns rax,QWORD PTR [rbp+0x18]
+#      622:	sar    rax,0x4
+#      626:	mov    r11,rax
+#      629:	mov    rax,QWORD PTR [rbp+0x10]
+#      62d:	mov    QWORD PTR [rsp+0x38],r11
+#      632:	shl    rax,0x6
+#      636:	mov    QWORD PTR [rsp+0x90],rax
+#      63e:	mov    rax,QWORD PTR [rbp+0x10]
+#      642:	shl    rax,0x2
+#      646:	mov    QWORD PTR [rsp+0x98],rax
+#      64e:	mov    rax,QWORD PTR [rbp+0x10]
+#      652:	shl    rax,0x3
+#      656:	mov    QWORD PTR [rsp+0x50],rax
+#      65b:	mov    rax,QWORD PTR [rbp+0x28]
+#      65f:	shl    rax,0x5
+#      663:	mov    QWORD PTR [rsp+0xa0],rax
+#      66b:	mov    rax,QWORD PTR [rbp+0x28]
+#      66f:	shl    rax,0x2
+#      673:	mov    QWORD PTR [rsp+0x30],rax
+#      678:	mov    rax,QWORD PTR [rsp+0x108]
+#      680:	mov    rdi,r12
+#      683:	sub    rdi,rax
+#      686:	mov    eax,0xc0
+#      68b:	cmp    rdi,rax
+#      68e:	cmovg  rdi,rax
+#      692:	cmp    QWORD PTR [rbp+0x10],0x0
+#      697:	jle    1008 <qgemm8_avx512+0xa68>
+#      69d:	lea    rax,[rdi+0xf]
+#      6a1:	mov    QWORD PTR [rbp+0x20],r12
+#      6a5:	mov    r11,rdi
+#      6a8:	vmovq  xmm29,QWORD PTR [rsp+0x28]
+#      6b0:	sar    rax,0x4
+#      6b4:	lea    rbx,[rsp+0xd40]
+#      6bc:	mov    QWORD PTR [rsp+0x88],0x0
+#      6c8:	mov    QWORD PTR [rsp+0x130],rax
+#      6d0:	mov    rax,QWORD PTR [rbp+0x10]
+#      6d4:	sub    rax,0x1
+#      6d8:	and    rax,0xfffffffffffffc00
+#      6de:	lea    r14,[rax+0x400]
+#      6e5:	mov    QWORD PTR [rsp+0x20],r14
+#      6ea:	mov    rsi,QWORD PTR [rsp+0x88]
+#      6f2:	mov    rax,QWORD PTR [rbp+0x10]
+#      6f6:	lea    rcx,[rsp+0x940]
+#      6fe:	lea    r9,[rsp+0x580]
+#      706:	vmovq  xmm8,rcx
+#      70b:	sub    rax,rsi
+#      70e:	mov    rdi,rsi
+#      711:	mov    rsi,rax
+#      714:	mov    eax,0x400
+#      719:	mov    QWORD PTR [rsp+0xc8],rdi
+#      721:	cmp    rsi,rax
+#      724:	cmovle rax,rsi
+#      728:	xor    r10d,r10d
+#      72b:	xor    r8d,r8d
+#      72e:	mov    r13,r10
+#      731:	mov    QWORD PTR [rsp+0x138],rax
+#      739:	lea    rax,[rax+rax*2]
+#      73d:	shl    rax,0x6
+#      741:	mov    QWORD PTR [rsp+0xe8],rax
+#      749:	mov    rax,r8
+#      74c:	mov    rdx,QWORD PTR [rsp+0x130]
+#      754:	mov    r14d,0x2
+#      75a:	sub    rdx,rax
+#      75d:	cmp    rdx,0x4
+#      761:	je     771 <qgemm8_avx512+0x1d1>
+#      763:	cmp    rdx,0x2
+#      767:	mov    r14d,0x3
+#      76d:	cmovle r14d,edx
+#      771:	mov    rcx,QWORD PTR [rsp+0x108]
+#      779:	mov    rsi,rax
+#      77c:	mov    rdx,QWORD PTR [rbp+0x30]
+#      780:	movsxd r10,r14d
+#      783:	shl    rsi,0x4
+#      787:	shl    r10,0x4
+#      78b:	mov    DWORD PTR [rsp+0xe0],r14d
+#      793:	lea    rdi,[rsi+0x10]
+#      797:	add    rsi,rcx
+#      79a:	mov    rcx,QWORD PTR [rsp+0x88]
+#      7a2:	add    rdx,r13
+#      7a5:	imul   rsi,QWORD PTR [rbp+0x10]
+#      7aa:	mov    QWORD PTR [rsp+0xd8],rax
+#      7b2:	mov    QWORD PTR [rsp+0xd0],r13
+#      7ba:	mov    QWORD PTR [rsp+0xf0],r10
+#      7c2:	xor    r10d,r10d
+#      7c5:	add    rsi,rcx
+#      7c8:	vmovq  rcx,xmm29
+#      7ce:	mov    r12,r10
+#      7d1:	mov    r10,rdx
+#      7d4:	lea    rsi,[rcx+rsi*4]
+#      7d8:	mov    rdx,rsi
+#      7db:	mov    QWORD PTR [rsp+0x128],r12
+#      7e3:	xor    r13d,r13d
+#      7e6:	lea    r8,[rdi-0x10]
+#      7ea:	vmovq  rcx,xmm8
+#      7ef:	mov    QWORD PTR [rsp+0x120],r10
+#      7f7:	mov    rsi,QWORD PTR [rsp+0x98]
+#      7ff:	mov    r15,r10
+#      802:	mov    r14,r13
+#      805:	mov    QWORD PTR [rsp+0x118],rdx
+#      80d:	nop    DWORD PTR [rax]
+#      810:	mov    r12,rdx
+#      813:	lea    r10,[rsp+0x140]
+#      81b:	mov    rax,r8
+#      81e:	xchg   ax,ax
+#      820:	vxorps xmm0,xmm0,xmm0
+#      824:	cmp    r11,rax
+#      827:	jle    830 <qgemm8_avx512+0x290>
+#      829:	vmovups zmm0,ZMMWORD PTR [r12]
+#      830:	add    rax,0x1
+#      834:	vmovaps ZMMWORD PTR [r10],zmm0
+#      83a:	add    r12,rsi
+#      83d:	add    r10,0x40
+#      841:	cmp    rax,rdi
+#      844:	jne    820 <qgemm8_avx512+0x280>
+#      846:	lea    rax,[rsp+0x180]
+#      84e:	lea    r10,[rsp+0x980]
+#      856:	cs nop WORD PTR [rax+rax*1+0x0]
+#      860:	vmovaps zmm5,ZMMWORD PTR [rax-0x40]
+#      867:	sub    rax,0xffffffffffffff80
+#      86b:	sub    r10,0xffffffffffffff80
+#      86f:	vunpcklps zmm0,zmm5,ZMMWORD PTR [rax-0x80]
+#      876:	vmovaps ZMMWORD PTR [r10-0xc0],zmm0
+#      87d:	vunpckhps zmm0,zmm5,ZMMWORD PTR [rax-0x80]
+#      884:	vmovaps ZMMWORD PTR [r10-0x80],zmm0
+#      88b:	cmp    r9,rax
+#      88e:	jne    860 <qgemm8_avx512+0x2c0>
+#      890:	lea    rax,[rsp+0x940]
+#      898:	mov    r10,rbx
+#      89b:	mov    r12,rbx
+#      89e:	vmovapd zmm6,ZMMWORD PTR [rax]
+#      8a4:	vmovapd zmm5,ZMMWORD PTR [rax+0x40]
+#      8ab:	add    rax,0x100
+#      8b1:	add    r12,0x100
+#      8b8:	vunpcklpd zmm0,zmm6,ZMMWORD PTR [rax-0x80]
+#      8bf:	vmovapd ZMMWORD PTR [r12-0x100],zmm0
+#      8c7:	vunpckhpd zmm0,zmm6,ZMMWORD PTR [rax-0x80]
+#      8ce:	vmovapd ZMMWORD PTR [r12-0xc0],zmm0
+#      8d6:	vunpcklpd zmm0,zmm5,ZMMWORD PTR [rax-0x40]
+#      8dd:	vmovapd ZMMWORD PTR [r12-0x80],zmm0
+#      8e5:	vunpckhpd zmm0,zmm5,ZMMWORD PTR [rax-0x40]
+#      8ec:	vmovapd ZMMWORD PTR [r12-0x40],zmm0
+#      8f4:	cmp    rax,rbx
+#      8f7:	jne    89e <qgemm8_avx512+0x2fe>
+#      8f9:	lea    rax,[rsp+0x540]
+#      901:	lea    r13,[rbx+0x100]
+#      908:	mov    r12,rax
+#      90b:	vmovaps zmm4,ZMMWORD PTR [r10]
+#      911:	add    r10,0x40
+#      915:	add    r12,0x40
+#      919:	vshuff32x4 zmm2,zmm4,ZMMWORD PTR [r10+0xc0],0x44
+#      921:	vmovaps zmm3,ZMMWORD PTR [r10+0x1c0]
+#      928:	vshuff32x4 zmm3,zmm3,ZMMWORD PTR [r10+0x2c0],0x44
+#      930:	vshuff32x4 zmm0,zmm4,ZMMWORD PTR [r10+0xc0],0xee
+#      938:	vmovaps zmm5,ZMMWORD PTR [r10+0x1c0]
+#      93f:	vshuff32x4 zmm1,zmm5,ZMMWORD PTR [r10+0x2c0],0xee
+#      947:	vshuff32x4 zmm5,zmm2,zmm3,0x88
+#      94e:	vshuff32x4 zmm2,zmm2,zmm3,0xdd
+#      955:	vmovaps ZMMWORD PTR [r12+0xc0],zmm2
+#      95d:	vshuff32x4 zmm2,zmm0,zmm1,0x88
+#      964:	vshuff32x4 zmm0,zmm0,zmm1,0xdd
+#      96b:	vmovaps ZMMWORD PTR [r12-0x40],zmm5
+#      973:	vmovaps ZMMWORD PTR [r12+0x1c0],zmm2
+#      97b:	vmovaps ZMMWORD PTR [r12+0x2c0],zmm0
+#      983:	cmp    r13,r10
+#      986:	jne    90b <qgemm8_avx512+0x36b>
+#      988:	mov    r10,r15
+#      98b:	nop    DWORD PTR [rax+rax*1+0x0]
+#      990:	vmovaps zmm7,ZMMWORD PTR [rax]
+#      996:	add    rax,0x40
+#      99a:	add    r10,0xc0
+#      9a1:	vmovups ZMMWORD PTR [r10-0xc0],zmm7
+#      9a8:	cmp    rax,rcx
+#      9ab:	jne    990 <qgemm8_avx512+0x3f0>
+#      9ad:	add    r14,0x10
+#      9b1:	add    r15,0xc00
+#      9b8:	add    rdx,0x40
+#      9bc:	cmp    QWORD PTR [rsp+0x138],r14
+#      9c4:	jg     810 <qgemm8_avx512+0x270>
+#      9ca:	mov    rax,QWORD PTR [rsp+0x90]
+#      9d2:	mov    rdx,QWORD PTR [rsp+0x118]
+#      9da:	add    rdi,0x10
+#      9de:	mov    r12,QWORD PTR [rsp+0x128]
+#      9e6:	mov    r10,QWORD PTR [rsp+0x120]
+#      9ee:	add    rdx,rax
+#      9f1:	mov    rax,QWORD PTR [rsp+0xf0]
+#      9f9:	add    r12,0x10
+#      9fd:	add    r10,0x40
+#      a01:	cmp    r12,rax
+#      a04:	jne    7db <qgemm8_avx512+0x23b>
+#      a0a:	mov    r14d,DWORD PTR [rsp+0xe0]
+#      a12:	mov    rax,QWORD PTR [rsp+0xd8]
+#      a1a:	mov    r13,QWORD PTR [rsp+0xd0]
+#      a22:	mov    rsi,QWORD PTR [rsp+0xe8]
+#      a2a:	lea    edx,[r14-0x1]
+#      a2e:	lea    rax,[rax+rdx*1+0x1]
+#      a33:	add    r13,rsi
+#      a36:	cmp    QWORD PTR [rsp+0x130],rax
+#      a3e:	jg     74c <qgemm8_avx512+0x1ac>
+#      a44:	cmp    QWORD PTR [rsp+0x100],0x0
+#      a4d:	mov    rdi,QWORD PTR [rsp+0xc8]
+#      a55:	jle    fe2 <qgemm8_avx512+0xa42>
+#      a5b:	mov    rax,QWORD PTR [rbp+0x10]
+#      a5f:	mov    rsi,QWORD PTR [rsp+0x138]
+#      a67:	mov    QWORD PTR [rsp+0x80],0x0
+#      a73:	mov    QWORD PTR [rsp+0xd8],r11
+#      a7b:	mov    r14,QWORD PTR [rsp+0x88]
+#      a83:	cqo
+#      a85:	mov    QWORD PTR [rsp+0x70],rdi
+#      a8a:	mov    r15,rsi
+#      a8d:	mov    r12,QWORD PTR [rsp+0x30]
+#      a92:	mov    QWORD PTR [rsp+0x120],0x0
+#      a9e:	sar    r15,0x4
+#      aa2:	idiv   QWORD PTR [rbp+0x18]
+#      aa6:	vmovq  xmm31,rax
+#      aac:	shl    rax,0x3
+#      ab0:	mov    QWORD PTR [rsp+0x48],rax
+#      ab5:	mov    rax,QWORD PTR [rsp+0x100]
+#      abd:	sub    rax,0x1
+#      ac1:	and    rax,0xfffffffffffffff8
+#      ac5:	add    rax,0x8
+#      ac9:	mov    QWORD PTR [rsp+0x58],rax
+#      ace:	lea    rax,[rsi*4+0x0]
+#      ad6:	mov    QWORD PTR [rsp+0xd0],rax
+#      ade:	xor    ecx,ecx
+#      ae0:	cmp    QWORD PTR [rbp+0x18],0x1f
+#      ae5:	jle    b00 <qgemm8_avx512+0x560>
+#      ae7:	mov    r10,QWORD PTR [rsp+0x38]
+#      aec:	nop    DWORD PTR [rax+0x0]
+#      af0:	add    ecx,0x1
+#      af3:	mov    eax,0x1
+#      af8:	shl    rax,cl
+#      afb:	cmp    r10,rax
+#      afe:	jg     af0 <qgemm8_avx512+0x550>
+#      b00:	mov    rax,QWORD PTR [rsp+0x120]
+#      b08:	mov    r11,QWORD PTR [rsp+0x70]
+#      b0d:	mov    QWORD PTR [rsp+0x128],r14
+#      b15:	vmovq  xmm2,r12
+#      b1a:	mov    rdi,QWORD PTR [rsp+0xf8]
+#      b22:	mov    r9,QWORD PTR [rsp+0x80]
+#      b2a:	mov    r8,rax
+#      b2d:	add    rax,0x8
+#      b31:	mov    rsi,QWORD PTR [rsp+0x40]
+#      b36:	mov    r10,QWORD PTR [rsp+0x138]
+#      b3e:	mov    QWORD PTR [rsp+0xf0],rax
+#      b46:	mov    r14,QWORD PTR [rsp+0x78]
+#      b4b:	nop    DWORD PTR [rax+rax*1+0x0]
+#      b50:	cmp    QWORD PTR [rsp+0x100],r8
+#      b58:	jle    1064 <qgemm8_avx512+0xac4>
+#      b5e:	mov    rax,QWORD PTR [rsp+0x128]
+#      b66:	cqo
+#      b68:	idiv   QWORD PTR [rbp+0x18]
+#      b6c:	lea    r12,[rax+r9*1]
+#      b70:	test   r15,r15
+#      b73:	je     bc6 <qgemm8_avx512+0x626>
+#      b75:	mov    rax,QWORD PTR [rsp+0xa8]
+#      b7d:	lea    rdx,[rax+r11*1]
+#      b81:	xor    eax,eax
+#      b83:	nop    DWORD PTR [rax+rax*1+0x0]
+#      b88:	mov    r13,rax
+#      b8b:	vpmovzxbd zmm0,XMMWORD PTR [rdx]
+#      b91:	add    rdx,0x10
+#      b95:	sar    r13,cl
+#      b98:	add    r13,r12
+#      b9b:	vcvtdq2ps zmm0,zmm0
+#      ba1:	vbroadcastss zmm7,DWORD PTR [r14+r13*4]
+#      ba8:	vfmadd132ps zmm0,zmm7,DWORD BCST [rsi+r13*4]
+#      baf:	mov    r13,rax
+#      bb2:	add    rax,0x1
+#      bb6:	shl    r13,0x6
+#      bba:	vmovups ZMMWORD PTR [rdi+r13*1],zmm0
+#      bc1:	cmp    rax,r15
+#      bc4:	jne    b88 <qgemm8_avx512+0x5e8>
+#      bc6:	mov    rax,QWORD PTR [rsp+0xd0]
+#      bce:	add    r8,0x1
+#      bd2:	add    r11,QWORD PTR [rbp+0x10]
+#      bd6:	add    rdi,rax
+#      bd9:	vmovq  rax,xmm31
+#      bdf:	add    r9,rax
+#      be2:	cmp    QWORD PTR [rsp+0xf0],r8
+#      bea:	jne    b50 <qgemm8_avx512+0x5b0>
+#      bf0:	mov    rax,QWORD PTR [rsp+0x100]
+#      bf8:	mov    rdx,QWORD PTR [rsp+0x120]
+#      c00:	mov    r11d,0x8
+#      c06:	mov    QWORD PTR [rsp+0x68],r15
+#      c0b:	mov    r14,QWORD PTR [rsp+0x128]
+#      c13:	vmovq  r12,xmm2
+#      c18:	vmovq  QWORD PTR [rsp+0x60],xmm29
+#      c20:	sub    rax,rdx
+#      c23:	cmp    rax,r11
+#      c26:	mov    QWORD PTR [rsp+0xe0],rax
+#      c2e:	cmovle r11,rax
+#      c32:	mov    rax,QWORD PTR [rbp+0x30]
+#      c36:	mov    QWORD PTR [rsp+0x118],r11
+#      c3e:	mov    QWORD PTR [rsp+0x128],rax
+#      c46:	xor    eax,eax
+#      c48:	mov    r15,rax
+#      c4b:	nop    DWORD PTR [rax+rax*1+0x0]
+#      c50:	mov    rdx,QWORD PTR [rsp+0x130]
+#      c58:	mov    r13,QWORD PTR [rsp+0xd8]
+#      c60:	mov    rax,r15
+#      c63:	shl    rax,0x4
+#      c67:	sub    rdx,r15
+#      c6a:	sub    r13,rax
+#      c6d:	cmp    rdx,0x4
+#      c71:	je     10d3 <qgemm8_avx512+0xb33>
+#      c77:	cmp    rdx,0x2
+#      c7b:	jg     1085 <qgemm8_avx512+0xae5>
+#      c81:	mov    ecx,edx
+#      c83:	shl    ecx,0x4
+#      c86:	movsxd rcx,ecx
+#      c89:	cmp    rcx,r13
+#      c8c:	cmovle r13,rcx
+#      c90:	cmp    rdx,0x2
+#      c94:	je     10df <qgemm8_avx512+0xb3f>
+#      c9a:	mov    QWORD PTR [rsp+0xc8],rax
+#      ca2:	mov    rdx,QWORD PTR [rsp+0x128]
+#      caa:	lea    rcx,[rsp+0x1140]
+#      cb2:	mov    rsi,QWORD PTR [rsp+0x138]
+#      cba:	mov    rdi,QWORD PTR [rsp+0xf8]
+#      cc2:	vzeroupper
+#      cc5:	call   0 <micro_1>
+#      cca:	mov    rax,QWORD PTR [rsp+0xc8]
+#      cd2:	mov    ecx,0x1
+#      cd7:	mov    rdx,QWORD PTR [rsp+0x108]
+#      cdf:	add    rax,rdx
+#      ce2:	xor    edx,edx
+#      ce4:	cmp    QWORD PTR [rsp+0xe0],0x7
+#      ced:	jle    f08 <qgemm8_avx512+0x968>
+#      cf3:	cmp    r13,0x7
+#      cf7:	jle    f08 <qgemm8_avx512+0x968>
+#      cfd:	mov    rdx,QWORD PTR [rbp+0x28]
+#      d01:	lea    r11,[r13-0x8]
+#      d05:	mov    rsi,QWORD PTR [rsp+0x120]
+#      d0d:	mov    QWORD PTR [rsp+0xc8],rax
+#      d15:	mov    r10,r11
+#      d18:	mov    QWORD PTR [rsp+0xc0],r13
+#      d20:	xor    r8d,r8d
+#      d23:	lea    rdi,[rsp+0xdc0]
+#      d2b:	imul   rdx,rax
+#      d2f:	and    r10,0xfffffffffffffff8
+#      d33:	mov    QWORD PTR [rsp+0xb8],r11
+#      d3b:	mov    r11,QWORD PTR [rsp+0xa0]
+#      d43:	add    r10,0x8
+#      d47:	mov    QWORD PTR [rsp+0xb0],rcx
+#      d4f:	mov    rcx,r10
+#      d52:	add    rdx,rsi
+#      d55:	mov    rsi,QWORD PTR [rsp+0x110]
+#      d5d:	lea    r9,[rsi+rdx*4]
+#      d61:	lea    rdx,[r12*4+0x0]
+#      d69:	mov    r10,r9
+#      d6c:	lea    rsi,[rsp+0xa40]
+#      d74:	mov    r9,r8
+#      d77:	nop    WORD PTR [rax+rax*1+0x0]
+#      d80:	lea    r8,[rsp+r9*4+0x1140]
+#      d88:	lea    rax,[rsp+0x940]
+#      d90:	vmovaps ymm6,YMMWORD PTR [r8]
+#      d95:	add    rax,0x40
+#      d99:	vunpcklps ymm0,ymm6,YMMWORD PTR [r8+0xc0]
+#      da2:	add    r8,0x180
+#      da9:	vmovaps YMMWORD PTR [rax-0x40],ymm0
+#      dae:	vunpckhps ymm0,ymm6,YMMWORD PTR [r8-0xc0]
+#      db7:	vmovaps YMMWORD PTR [rax-0x20],ymm0
+#      dbc:	cmp    rsi,rax
+#      dbf:	jne    d90 <qgemm8_avx512+0x7f0>
+#      dc1:	mov    rax,rbx
+#      dc4:	lea    r8,[rdx+r10*1]
+#      dc8:	mov    r13,r10
+#      dcb:	vmovaps ymm1,YMMWORD PTR [rsp+0x960]
+#      dd4:	vmovaps ymm2,YMMWORD PTR [rsp+0x940]
+#      ddd:	vmovaps ymm4,YMMWORD PTR [rsp+0x9c0]
+#      de6:	vshufps ymm0,ymm2,YMMWORD PTR [rsp+0x980],0x44
+#      df0:	vmovaps YMMWORD PTR [rsp+0xd40],ymm0
+#      df9:	vshufps ymm0,ymm2,YMMWORD PTR [rsp+0x980],0xee
+#      e03:	vmovaps YMMWORD PTR [rsp+0xd60],ymm0
+#      e0c:	vshufps ymm0,ymm1,YMMWORD PTR [rsp+0x9a0],0x44
+#      e16:	vmovaps YMMWORD PTR [rsp+0xd80],ymm0
+#      e1f:	vshufps ymm0,ymm1,YMMWORD PTR [rsp+0x9a0],0xee
+#      e29:	vmovaps ymm1,YMMWORD PTR [rsp+0x9e0]
+#      e32:	vmovaps YMMWORD PTR [rsp+0xda0],ymm0
+#      e3b:	vshufps ymm0,ymm4,YMMWORD PTR [rsp+0xa00],0x44
+#      e45:	vmovaps YMMWORD PTR [rsp+0xdc0],ymm0
+#      e4e:	vshufps ymm0,ymm4,YMMWORD PTR [rsp+0xa00],0xee
+#      e58:	vmovaps YMMWORD PTR [rsp+0xde0],ymm0
+#      e61:	vshufps ymm0,ymm1,YMMWORD PTR [rsp+0xa20],0x44
+#      e6b:	vmovaps YMMWORD PTR [rsp+0xe00],ymm0
+#      e74:	vshufps ymm0,ymm1,YMMWORD PTR [rsp+0xa20],0xee
+#      e7e:	vmovaps YMMWORD PTR [rsp+0xe20],ymm0
+#      e87:	vmovaps ymm4,YMMWORD PTR [rax]
+#      e8b:	vinsertf128 ymm1,ymm4,XMMWORD PTR [rax+0x80],0x1
+#      e95:	vperm2f128 ymm0,ymm4,YMMWORD PTR [rax+0x80],0x31
+#      e9f:	test   r14,r14
+#      ea2:	je     eaf <qgemm8_avx512+0x90f>
+#      ea4:	vaddps ymm1,ymm1,YMMWORD PTR [r13+0x0]
+#      eaa:	vaddps ymm0,ymm0,YMMWORD PTR [r8]
+#      eaf:	add    rax,0x20
+#      eb3:	vmovups YMMWORD PTR [r13+0x0],ymm1
+#      eb9:	add    r13,r12
+#      ebc:	vmovups YMMWORD PTR [r8],ymm0
+#      ec1:	add    r8,r12
+#      ec4:	cmp    rdi,rax
+#      ec7:	jne    e87 <qgemm8_avx512+0x8e7>
+#      ec9:	add    r9,0x8
+#      ecd:	add    r10,r11
+#      ed0:	cmp    r9,rcx
+#      ed3:	jne    d80 <qgemm8_avx512+0x7e0>
+#      ed9:	mov    r11,QWORD PTR [rsp+0xb8]
+#      ee1:	mov    rax,QWORD PTR [rsp+0xc8]
+#      ee9:	mov    r13,QWORD PTR [rsp+0xc0]
+#      ef1:	mov    rcx,QWORD PTR [rsp+0xb0]
+#      ef9:	mov    rdx,r11
+#      efc:	shr    rdx,0x3
+#      f00:	lea    rdx,[rdx*8+0x8]
+#      f08:	cmp    rdx,r13
+#      f0b:	jge    f7a <qgemm8_avx512+0x9da>
+#      f0d:	add    rax,rdx
+#      f10:	imul   rax,QWORD PTR [rbp+0x28]
+#      f15:	mov    rdi,QWORD PTR [rsp+0x120]
+#      f1d:	lea    rsi,[rsp+rdx*4+0x1140]
+#      f25:	mov    r9,QWORD PTR [rsp+0x118]
+#      f2d:	add    rax,rdi
+#      f30:	mov    rdi,QWORD PTR [rsp+0x110]
+#      f38:	lea    rdi,[rdi+rax*4]
+#      f3c:	nop    DWORD PTR [rax+0x0]
+#      f40:	mov    r8,rsi
+#      f43:	xor    eax,eax
+#      f45:	test   r14,r14
+#      f48:	jne    1040 <qgemm8_avx512+0xaa0>
+#      f4e:	xchg   ax,ax
+#      f50:	vmovss xmm0,DWORD PTR [r8]
+#      f55:	add    r8,0xc0
+#      f5c:	vmovss DWORD PTR [rdi+rax*4],xmm0
+#      f61:	add    rax,0x1
+#      f65:	cmp    rax,r9
+#      f68:	jl     f50 <qgemm8_avx512+0x9b0>
+#      f6a:	add    rdx,0x1
+#      f6e:	add    rsi,0x4
+#      f72:	add    rdi,r12
+#      f75:	cmp    rdx,r13
+#      f78:	jne    f40 <qgemm8_avx512+0x9a0>
+#      f7a:	mov    rdx,QWORD PTR [rsp+0xe8]
+#      f82:	add    r15,rcx
+#      f85:	add    QWORD PTR [rsp+0x128],rdx
+#      f8d:	cmp    QWORD PTR [rsp+0x130],r15
+#      f95:	jg     c50 <qgemm8_avx512+0x6b0>
+#      f9b:	mov    rax,QWORD PTR [rsp+0xf0]
+#      fa3:	mov    rdx,QWORD PTR [rsp+0x48]
+#      fa8:	mov    r15,QWORD PTR [rsp+0x68]
+#      fad:	add    QWORD PTR [rsp+0x80],rdx
+#      fb5:	mov    QWORD PTR [rsp+0x120],rax
+#      fbd:	mov    rdx,QWORD PTR [rsp+0x50]
+#      fc2:	vmovq  xmm29,QWORD PTR [rsp+0x60]
+#      fca:	add    QWORD PTR [rsp+0x70],rdx
+#      fcf:	cmp    QWORD PTR [rsp+0x58],rax
+#      fd4:	jne    ade <qgemm8_avx512+0x53e>
+#      fda:	mov    r11,QWORD PTR [rsp+0xd8]
+#      fe2:	add    QWORD PTR [rsp+0x88],0x400
+#      fee:	mov    rdx,QWORD PTR [rsp+0x20]
+#      ff3:	mov    rax,QWORD PTR [rsp+0x88]
+#      ffb:	cmp    rax,rdx
+#      ffe:	jne    6ea <qgemm8_avx512+0x14a>
+#     1004:	mov    r12,QWORD PTR [rbp+0x20]
+#     1008:	add    QWORD PTR [rsp+0x108],0xc0
+#     1014:	mov    rax,QWORD PTR [rsp+0x108]
+#     101c:	cmp    r12,rax
+#     101f:	jg     678 <qgemm8_avx512+0xd8>
+#     1025:	vzeroupper
+#     1028:	lea    rsp,[rbp-0x28]
+#     102c:	pop    rbx
+#     102d:	pop    r12
+#     102f:	pop    r13
+#     1031:	pop    r14
+#     1033:	pop    r15
+#     1035:	pop    rbp
+#     1036:	ret
+#     1037:	nop    WORD PTR [rax+rax*1+0x0]
+#     1040:	vmovss xmm0,DWORD PTR [rdi+rax*4]
+#     1045:	vaddss xmm0,xmm0,DWORD PTR [r8]
+#     104a:	add    r8,0xc0
+#     1051:	vmovss DWORD PTR [rdi+rax*4],xmm0
+#     1056:	add    rax,0x1
+#     105a:	cmp    rax,r9
+#     105d:	jl     1040 <qgemm8_avx512+0xaa0>
+#     105f:	jmp    f6a <qgemm8_avx512+0x9ca>
+#     1064:	xor    eax,eax
+#     1066:	cs nop WORD PTR [rax+rax*1+0x0]
+#     1070:	vmovups ZMMWORD PTR [rdi+rax*4],zmm28
+#     1077:	add    rax,0x10
+#     107b:	cmp    r10,rax
+#     107e:	jg     1070 <qgemm8_avx512+0xad0>
+#     1080:	jmp    bc6 <qgemm8_avx512+0x626>
+#     1085:	mov    edx,0x30
+#     108a:	mov    QWORD PTR [rsp+0xc8],rax
+#     1092:	mov    rsi,QWORD PTR [rsp+0x138]
+#     109a:	lea    rcx,[rsp+0x1140]
+#     10a2:	cmp    r13,rdx
+#     10a5:	mov    rdi,QWORD PTR [rsp+0xf8]
+#     10ad:	cmovg  r13,rdx
+#     10b1:	mov    rdx,QWORD PTR [rsp+0x128]
+#     10b9:	vzeroupper
+#     10bc:	call   310 <micro_3>
+#     10c1:	mov    rax,QWORD PTR [rsp+0xc8]
+#     10c9:	mov    ecx,0x3
+#     10ce:	jmp    cd7 <qgemm8_avx512+0x737>
+#     10d3:	mov    edx,0x20
+#     10d8:	cmp    r13,rdx
+#     10db:	cmovg  r13,rdx
+#     10df:	mov    QWORD PTR [rsp+0xc8],rax
+#     10e7:	mov    rdx,QWORD PTR [rsp+0x128]
+#     10ef:	lea    rcx,[rsp+0x1140]
+#     10f7:	mov    rsi,QWORD PTR [rsp+0x138]
+#     10ff:	mov    rdi,QWORD PTR [rsp+0xf8]
+#     1107:	vzeroupper
+#     110a:	call   120 <micro_2>
+#     110f:	mov    rax,QWORD PTR [rsp+0xc8]
+#     1117:	mov    ecx,0x2
+#     111c:	jmp    cd7 <qgemm8_avx512+0x737>

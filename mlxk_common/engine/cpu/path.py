@@ -19,8 +19,11 @@ Generation (one row per step) reads every weight once a token, so it is
 bound by bytes: quantized layers the packed-weight kernel can run
 (``cpu/qgemv.py``, x86-64 with AVX-512F or AVX2+FMA; ``MLXK2_CPU_KERNELS=0``
 switches it off) keep their packed weights for few-row products
-(``cpu/qlayers.py``) whatever the dtype decision, and the float32 matrix
-only as a second form for prompts.  ``_kernel_*`` below is that part.
+(``cpu/qlayers.py``) whatever the dtype decision.  Prompts (more rows) go
+through the many-row kernel on the same packed weights where the variant has
+one (AVX-512F: no float32 copy at all), else through ``sgemm`` on a float32
+copy kept as a second form when the budget allows.  ``_kernel_*`` below is
+that part.
 """
 
 from __future__ import annotations
@@ -80,14 +83,15 @@ def apply(model, settings: CpuSettings | None, cpu_flags: set[str] | None = None
     record = {"device": "cpu", "dtype": settings.dtype, **_blas_record()}
     if settings.dtype == "native":
         why = "--cpu-dtype native: the model as it comes"
-        return {**record, "path": "native", "reason": why, "generation": "native", "generation_reason": why}
+        return {**record, "path": "native", "reason": why, "generation": "native", "generation_reason": why,
+                "prompt": "native", "prompt_reason": why}  # fmt: skip
     start = time.perf_counter()
     quantized = _quantized_layers(model)
     kernel, kernel_why, kernel_layers = _kernel_plan(quantized, settings, cpu_flags)
     quantized = [(n, m) for n, m in quantized if all(m is not k for _k, k in kernel_layers)]
     extra = (
         sum(_dequantized_extra(m) for _n, m in quantized)
-        + sum(_kernel_extra(m) for _n, m in kernel_layers)
+        + (sum(_kernel_extra(m) for _n, m in kernel_layers) if kernel is not None and kernel.gemm is None else 0)
         + _float_cast_extra(model)
     )
     if settings.dtype == "float32":
@@ -115,8 +119,14 @@ def apply(model, settings: CpuSettings | None, cpu_flags: set[str] | None = None
     # The prompt pass's SiLU, softmax and RoPE in NumPy (cpu/prompt_ops.py), installed on the layers as
     # loaded, before kernel layers replace them: the kernel's fused few-row MLP step builds on it.
     ops = prompt_ops.install(model)
-    generation = _kernel_install(model, kernel, kernel_why, kernel_layers, keep_float32=dequantize)
-    generation = generation or {"generation": path, "generation_reason": kernel_why}
+    keep = dequantize and kernel is not None and kernel.gemm is None  # the many-row kernel needs no float32 copy
+    generation = _kernel_install(model, kernel, kernel_why, kernel_layers, keep_float32=keep)
+    generation = generation or {
+        "generation": path,
+        "generation_reason": kernel_why,
+        "prompt": path,
+        "prompt_reason": "through sgemm on the float32 matrices" if path == "float32" else kernel_why,
+    }
     prepared = {**record, "path": path, "reason": why, **generation, "prepare_s": round(time.perf_counter() - start, 3)}
     return {**prepared, "prompt_ops": ops}
 
@@ -165,7 +175,8 @@ def _kernel_extra(module) -> int:
 
 
 def _kernel_install(model, kernel, why: str, layers, keep_float32: bool) -> dict | None:
-    """Replace each layer by its kernel layer, one at a time; the record's generation fields."""
+    """Replace each layer by its kernel layer, one at a time; the record's generation and
+    prompt fields."""
     if kernel is None:
         return None
     from mlx.utils import tree_unflatten
@@ -177,15 +188,30 @@ def _kernel_install(model, kernel, why: str, layers, keep_float32: bool) -> dict
         dense += layer.rows * layer.cols * 4
         model.update_modules(tree_unflatten([(name, layer)]))
     fused = sum(qlayers.fuse_swiglu(m) for _n, m in model.named_modules())
-    rows = f"1-{qlayers.KERNEL_ROWS} rows" if keep_float32 else "every product"
-    return {
+    few = keep_float32 or kernel.gemm is not None
+    rows = f"1-{qlayers.KERNEL_ROWS} rows" if few else "every product"
+    layers_read = f"{len(layers)} quantized layers read their packed weights"
+    record = {
         "generation": f"qgemv-{kernel.variant}",
         "generation_reason": (
-            f"{why}: {rows} of {len(layers)} quantized layers read their packed weights "
-            f"({human_bytes(packed)} instead of {human_bytes(dense)} as float32)"
+            f"{why}: {rows} of {layers_read} ({human_bytes(packed)} instead of {human_bytes(dense)} as float32)"
             + (f"; {fused} SwiGLU MLPs step in NumPy between the kernel calls" if fused else "")
         ),
     }
+    if kernel.gemm is not None:
+        prompt = {
+            "prompt": kernel.gemm,
+            "prompt_reason": (
+                f"{why}: more than {qlayers.KERNEL_ROWS} rows of {layers_read} through the many-row kernel "
+                f"(no float32 copy of them kept: {human_bytes(dense)} less)"
+            ),
+        }
+    elif keep_float32:
+        prompt = {"prompt": "float32", "prompt_reason": "their float32 matrices kept for prompts, through sgemm"}
+    else:
+        prompt = {"prompt": record["generation"], "prompt_reason": "over the memory budget: no float32 copy, "
+                  f"{qgemv.MAX_ROWS_PER_PASS} rows a pass over the packed weights"}  # fmt: skip
+    return {**record, **prompt}
 
 
 def _float_cast_extra(model) -> int:

@@ -171,7 +171,6 @@ def swiglu(gate, up):
     """``silu(gate) * up`` for two freshly computed float32 arrays; the result
     is ``up``'s buffer (``gate``'s is scratch).  MLX's op for other dtypes."""
     import mlx.core as mx
-    import numpy as np
 
     mx.eval(gate, up)
     g, u = _view(gate), _view(up)
@@ -179,16 +178,25 @@ def swiglu(gate, up):
         from mlx_lm.models.activations import swiglu as mlx_swiglu
 
         return mlx_swiglu(gate, up)
-    g, u = g.reshape(-1), u.reshape(-1)
+    silu_times(g, u)
+    return up
+
+
+def silu_times(g, u):
+    """``u = silu(g) * u`` in place for float32 NumPy arrays of one shape (``g`` is scratch),
+    a cache-sized block at a time; returns ``u``."""
+    import numpy as np
+
+    g, flat = g.reshape(-1), u.reshape(-1)
     with np.errstate(over="ignore"):  # exp(-gate) = inf for gate < -88: the result is 0, as it should be
         for start in range(0, g.size, BLOCK):
-            gb, ub = g[start : start + BLOCK], u[start : start + BLOCK]
+            gb, ub = g[start : start + BLOCK], flat[start : start + BLOCK]
             np.multiply(gb, ub, out=ub)
             np.negative(gb, out=gb)
             np.exp(gb, out=gb)
             gb += np.float32(1)
             np.divide(ub, gb, out=ub)
-    return up
+    return u
 
 
 class RopeTable:

@@ -29,6 +29,10 @@ NEEDS = {"avx512": {"avx512f"}, "avx2": {"avx2", "fma"}}
 BITS = (4, 8)
 GROUPS = (32, 64, 128)
 MAX_ROWS_PER_PASS = 4  # rows of x one pass over the weights serves (the C code's widest case)
+GEMM_VARIANTS = ("avx512",)  # variants with the many-row kernel (scripts/kernels/qgemm.h)
+GEMM_SCRATCH = 192 * 1024 + 8 * 1024  # floats a call needs (QGEMM_SCRATCH in qgemm.h)
+GEMM_PANEL = 8  # weight rows the many-row kernel computes together: threads split at these
+GEMM_MIN_ROWS = 16  # up to this many rows qgemv is as fast or faster (4096 x 1024, 4 bits: 5 rows 0.38x its time)
 
 _loaded: dict = {}
 
@@ -70,6 +74,17 @@ class Kernel:
             if isinstance(fn, str):
                 raise OSError(fn)
             self._fns[bits] = fn
+        # Many rows (a prompt): the blocked kernel, where this variant has one.
+        self._gemms = {}
+        if variant in GEMM_VARIANTS:
+            for bits in BITS:
+                fn = native.function(
+                    f"qgemm{bits}_{variant}", None, [ctypes.c_void_p] * 5 + [ctypes.c_int64] * 5 + [ctypes.c_void_p]
+                )
+                if isinstance(fn, str):
+                    raise OSError(fn)
+                self._gemms[bits] = fn
+        self.gemm = f"qgemm-{variant}" if self._gemms else None
         self._local = threading.local()
 
     def check(self, bits: int, group: int, w, scales, biases) -> None:
@@ -90,29 +105,53 @@ class Kernel:
         ):
             raise ValueError("qgemv: packed weights, scales or biases do not match")
 
-    def bind(self, bits: int, group: int, w, scales, biases):
+    def bind(self, bits: int, group: int, w, scales, biases, many: bool = False):
         """``call(x, out)`` for fixed weights (checked once here): x n x cols and out n x rows,
         float32, C-contiguous (any leading shape; the caller makes them).  The hot path of a
-        generated token: no checks, the pointers computed once."""
+        generated token: no checks, the pointers computed once.  ``many``: calls of more than
+        ``GEMM_MIN_ROWS`` rows go to the many-row kernel (``self.gemm`` says whether
+        there is one), split over the engine's threads (``cpu/pool.py``) when there are two."""
         import numpy as np
 
+        from mlxk_common.engine.cpu import pool
+
         self.check(bits, group, w, scales, biases)
-        fn = self._fns[bits]
+        fn, gemm = self._fns[bits], self._gemms.get(bits) if many else None
         rows, cols = w.shape[0], w.shape[1] * 32 // bits
         wp, sp, bp = w.ctypes.data, scales.ctypes.data, biases.ctypes.data
+        w_row, g_row = w.strides[0], scales.strides[0]  # bytes a weight row takes, packed and in scales
         local = self._local
+
+        def scratch(size):
+            if size > getattr(local, "size", 0):  # one buffer a thread, kept
+                local.buffer = np.empty(max(size, 1 << 16), np.float32)
+                local.size, local.ptr = local.buffer.size, local.buffer.ctypes.data
+            return local.ptr
 
         def call(x, out):
             n = x.size // cols
-            if n * cols > getattr(local, "size", 0):  # the 4-bit code's permuted x: one buffer a thread
-                local.buffer = np.empty(max(n * cols, 1 << 16), np.float32)
-                local.size, local.ptr = local.buffer.size, local.buffer.ctypes.data
-            fn(wp, sp, bp, x.ctypes.data, out.ctypes.data, rows, cols, group, n, local.ptr)
+            if gemm is None or n <= GEMM_MIN_ROWS:
+                fn(wp, sp, bp, x.ctypes.data, out.ctypes.data, rows, cols, group, n, scratch(n * cols))
+                return out
+            xp, yp = x.ctypes.data, out.ctypes.data
+            parts = pool.pool()
+            if parts is None:
+                gemm(wp, sp, bp, xp, yp, rows, cols, group, n, rows, scratch(GEMM_SCRATCH))
+                return out
+
+            def part(lo, hi):
+                r0, r1 = lo * GEMM_PANEL, min(hi * GEMM_PANEL, rows)
+                return lambda: gemm(
+                    wp + r0 * w_row, sp + r0 * g_row, bp + r0 * g_row, xp, yp + r0 * 4,
+                    r1 - r0, cols, group, n, rows, scratch(GEMM_SCRATCH),
+                )  # fmt: skip
+
+            parts.run([part(lo, hi) for lo, hi in parts.chunks(-(-rows // GEMM_PANEL))])
             return out
 
         return call
 
-    def run(self, bits: int, group: int, w, scales, biases, x, out):
+    def run(self, bits: int, group: int, w, scales, biases, x, out, many: bool = False):
         """``out[m] = dequantize(w) @ x[m]``, checked (tests, benches)."""
         import numpy as np
 
@@ -123,7 +162,7 @@ class Kernel:
             or not all(a.flags.c_contiguous and a.dtype == np.float32 for a in (x, out))
         ):
             raise ValueError("qgemv: x or out do not match the weights")
-        return self.bind(bits, group, w, scales, biases)(x, out)
+        return self.bind(bits, group, w, scales, biases, many)(x, out)
 
 
 def kernel(environ=None, flags: set[str] | None = None) -> tuple[Kernel | None, str]:

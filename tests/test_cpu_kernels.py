@@ -184,7 +184,6 @@ def test_with_the_many_row_kernel_no_float32_copy_is_kept(smollm2_workspace):
     assert layers and all(m.dense is None and m.many for m in layers)
 
 
-
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS, reason="no x86-64 CPU with AVX2+FMA or AVX-512F")
 def test_greedy_text_through_the_kernel_equals_the_float32_path(smollm2_workspace, tmp_path):

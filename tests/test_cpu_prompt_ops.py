@@ -120,6 +120,39 @@ def test_attention_matches_mlx(kind, offset, block, monkeypatch):
     assert _max_err(ours, reference) <= 2e-6, (kind, offset, block)
 
 
+def test_attention_gives_its_value_product_no_subnormal_probabilities(monkeypatch):
+    """Peaked attention (scores far apart, as in the 0.49B model) makes probabilities below float32's
+    smallest normal number; they go to the value product as zeros (a product over subnormal numbers
+    ran 4x slower), and the result still matches MLX's."""
+    import mlx.core as mx
+    import numpy as np
+
+    mx.random.seed(7)
+    B, H, kv, L, D = 1, 4, 2, 40, 16
+    q, k, v = mx.random.normal((B, H, L, D)) * 12, mx.random.normal((B, kv, L, D)) * 12, mx.random.normal((B, kv, L, D))
+    reference = mx.fast.scaled_dot_product_attention(q, k, v, scale=1.0, mask="causal")
+    seen, matmul = [], mx.matmul
+
+    def watch(a, b):
+        seen.append(np.array(a, dtype=np.float32))
+        return matmul(a, b)
+
+    monkeypatch.setattr(mx, "matmul", watch)
+    ours = prompt_ops.attention(q, k, v, 1.0, "causal")
+    probabilities = seen[-1]  # the last product: probabilities @ values
+    assert probabilities.shape[-1] == L and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-5)
+    smallest = np.finfo(np.float32).tiny
+    # This case has them: a float32 softmax of the same scores gives subnormal probabilities.
+    scores = np.array(q, np.float32) @ np.array(mx.repeat(k, H // kv, axis=1), np.float32).swapaxes(-1, -2)
+    scores[..., np.triu_indices(L, 1)[0], np.triu_indices(L, 1)[1]] = -np.inf
+    plain = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    plain /= plain.sum(axis=-1, keepdims=True)
+    assert ((plain != 0) & (plain < smallest)).any()
+    masked = H * L * (L - 1) // 2
+    assert (probabilities == 0).sum() > masked and not ((probabilities != 0) & (np.abs(probabilities) < smallest)).any()
+    assert _max_err(ours, reference) <= 2e-6
+
+
 def _tiny(model_type: str, **extra):
     import mlx.core as mx
     from mlx.utils import tree_map

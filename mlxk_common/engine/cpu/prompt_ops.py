@@ -36,6 +36,7 @@ import os
 from functools import cache
 
 ENV = "MLXK2_CPU_PROMPT_OPS"
+TINY = 1.1754944e-38  # float32's smallest normal number
 BLOCK = 1 << 14  # elements per NumPy block of the SwiGLU: 64 KiB of float32, in L2 with its partner
 SCORE_BLOCK = 1 << 18  # attention scores per block of query rows (1 MiB), at least MIN_ROWS rows
 MIN_ROWS = 32
@@ -333,8 +334,8 @@ def attention(queries, keys, values, scale: float, mask):
         if causal:
             rows = np.arange(S - L + r0, S - L + r1)[:, None]
             hidden = np.arange(seen)[None, :] > rows
-            if hidden.any():
-                np.copyto(s5, _finfo_min(), where=hidden)
+            if hidden.any():  # an added -inf: as fast as any add (np.copyto with where= was 10x slower)
+                s5 += np.where(hidden, np.float32(-np.inf), np.float32(0))
         elif mask is not None:
             part = mask[..., r0:r1, :] if mask.shape[-2] == L else mask
             if part.dtype == np.bool_:
@@ -344,6 +345,10 @@ def attention(queries, keys, values, scale: float, mask):
         s -= s.max(axis=-1, keepdims=True)
         np.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
+        # Probabilities below float32's smallest normal number are subnormal, and a product that
+        # reads them runs several times slower on x86 (microcode assists: the 0.49B model's value
+        # products took 87 instead of ~20 ms a pass); as zeros they change no sum that matters.
+        s *= s >= TINY  # (np.copyto with where= took 10x as long)
         if scores is None:
             scores = mx.array(s)
         vb = values[:, :, :seen] if seen < S else values

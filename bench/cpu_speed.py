@@ -392,7 +392,8 @@ def report(name: str, model: Path, results: dict, args, bandwidth: float, llama_
         path = results[label][0].get("path") or {}
         print(
             f"{label} CPU path: {path.get('path')} (BLAS {path.get('blas')}, shim {path.get('shim')}): "
-            f"{path.get('reason')}; generation {path.get('generation')}: {path.get('generation_reason')}"
+            f"{path.get('reason')}; generation {path.get('generation')}: {path.get('generation_reason')}; "
+            f"prompts {path.get('prompt')}: {path.get('prompt_reason')}"
         )
         gen_path = path.get("generation") or path.get("path")
         if gen_path == "float32":

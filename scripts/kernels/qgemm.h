@@ -12,7 +12,8 @@
  * eighth of the bytes (4 bits) and no float32 copy of the weights is needed.
  *
  * Blocking (AVX-512F, 32 vector registers):
- *   - x: up to MC rows and KC columns at a time, transposed into `scratch`
+ *   - x: blocks of at most MC rows (as even as whole vectors allow) and KC
+ *     columns at a time, transposed into `scratch`
  *     as sub-blocks of MB = 48 rows: xt[k][48] (the rows are the vector
  *     lanes, three vectors a column);
  *   - weights: NR = 8 rows over the same KC columns, dequantized into
@@ -42,8 +43,12 @@
 
 #define NR 8
 #define MB 48
+#ifndef MC
 #define MC 192
+#endif
+#ifndef KC
 #define KC 1024
+#endif
 #define QGEMM_SCRATCH (MC * KC + NR * KC)
 
 INLINE int opaque(int v) {
@@ -232,8 +237,12 @@ INLINE void qgemm_avx512_body(const uint32_t *w, const float *sc, const float *b
     const uint8_t *wb = (const uint8_t *)w;
     float *xt = scratch, *dq = scratch + MC * KC;
     float tile[NR * MB] __attribute__((aligned(64)));
-    for (int64_t m0 = 0; m0 < nx; m0 += MC) {
-        int64_t count = nx - m0 < MC ? nx - m0 : MC;
+    /* Blocks of x rows as even as whole vectors allow (199 rows: 112 + 87, not 192 + 7: each
+       block dequantizes the weights again, and a 7-row block runs the narrow loop over all). */
+    const int64_t blocks = (nx + MC - 1) / MC;
+    const int64_t step = ((nx + blocks - 1) / blocks + 15) / 16 * 16;
+    for (int64_t m0 = 0; m0 < nx; m0 += step) {
+        int64_t count = nx - m0 < step ? nx - m0 : step;
         for (int64_t k0 = 0; k0 < cols; k0 += KC) {
             int64_t kc = cols - k0 < KC ? cols - k0 : KC;
             pack_x(x, cols, m0, count, k0, kc, xt, bits);

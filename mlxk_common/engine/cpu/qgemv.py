@@ -30,7 +30,7 @@ BITS = (4, 8)
 GROUPS = (32, 64, 128)
 MAX_ROWS_PER_PASS = 4  # rows of x one pass over the weights serves (the C code's widest case)
 GEMM_VARIANTS = ("avx512",)  # variants with the many-row kernel (scripts/kernels/qgemm.h)
-GEMM_SCRATCH = 192 * 1024 + 8 * 1024  # floats a call needs (QGEMM_SCRATCH in qgemm.h)
+GEMM_SCRATCH = 192 * 1024 + 8 * 1024  # floats a call needs (QGEMM_SCRATCH in qgemm.h: MC * KC + NR * KC)
 GEMM_PANEL = 8  # weight rows the many-row kernel computes together: threads split at these
 GEMM_MIN_ROWS = 16  # up to this many rows qgemv is as fast or faster (4096 x 1024, 4 bits: 5 rows 0.38x its time)
 

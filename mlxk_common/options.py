@@ -132,9 +132,9 @@ def add_cpu_arguments(parser) -> None:
                        help="weights on a CPU: float32 runs through OpenBLAS and is fastest; auto (default) "
                             "dequantizes to float32 when it fits the memory budget (env MLXK2_CPU_MEMORY; "
                             "default half the available memory), float32 always, native keeps the model as "
-                            "stored (env MLXK2_CPU_DTYPE); except with native, generated tokens of a 4/8-bit "
-                            "model read the packed weights through mlxk's own kernel on x86-64 "
-                            "(MLXK2_CPU_KERNELS=0: off)")
+                            "stored (env MLXK2_CPU_DTYPE); except with native, a 4/8-bit model's generated "
+                            "tokens (and on AVX-512 CPUs its prompts, keeping no float32 copy) read the packed "
+                            "weights through mlxk's own kernels on x86-64 (MLXK2_CPU_KERNELS=0: off)")
 
 
 def add_token_argument(parser, what: str = "Hub access token") -> None:

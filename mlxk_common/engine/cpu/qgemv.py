@@ -21,7 +21,7 @@ import platform
 import sys
 import threading
 
-from mlxk_common.engine.cpu import native
+from mlxk_common.engine.cpu import native, pool
 
 OFF = {"0", "off", "false", "no", "none"}
 VARIANTS = ("avx512", "avx2")
@@ -112,8 +112,6 @@ class Kernel:
         ``GEMM_MIN_ROWS`` rows go to the many-row kernel (``self.gemm`` says whether
         there is one), split over the engine's threads (``cpu/pool.py``) when there are two."""
         import numpy as np
-
-        from mlxk_common.engine.cpu import pool
 
         self.check(bits, group, w, scales, biases)
         fn, gemm = self._fns[bits], self._gemms.get(bits) if many else None

@@ -10,6 +10,11 @@ scripts/build_kernels.py compiles at development time into the engine's
 maps the bytes of the variant the CPU can run (AVX-512F, else AVX2 + FMA)
 read + execute and ctypes calls them.
 
+Prompts (many rows of x) are compute, not bytes: the AVX-512F variant also
+has the many-row kernel (scripts/kernels/qgemm.h, ``qgemm{4,8}_avx512``),
+blocked like a float32 matrix product on weight panels dequantized from the
+packed bytes, so no float32 copy of the weights is needed (``Kernel.gemm``).
+
 x86-64 Linux only.  ``MLXK2_CPU_KERNELS``: ``0``/``off`` switches the kernel
 off; ``avx2`` or ``avx512`` asks for that variant (if the CPU lacks it, none
 is used and the reason says so); anything else (default ``auto``) picks.

@@ -9,10 +9,11 @@ float32 dequantized matrix too:
   requests): x is evaluated, the kernel (``cpu/qgemv.py``) reads the packed
   weights once per 4 rows, and the result goes back into the graph as an
   ``mx.array``;
-* more rows (a prompt): ``x @ W.T`` on the float32 matrix through OpenBLAS
-  ``sgemm`` when it is kept, else the kernel, 4 rows per pass over the packed
-  weights (compute-bound, still several times MLX's scalar
-  ``quantized_matmul``).
+* more rows (a prompt): the many-row kernel on the packed weights where the
+  variant has one (``Kernel.gemm``, AVX-512F; then no float32 matrix is
+  kept), else ``x @ W.T`` on the float32 matrix through OpenBLAS ``sgemm``
+  when it is kept, else the kernel, 4 rows per pass over the packed weights
+  (compute-bound, still several times MLX's scalar ``quantized_matmul``).
 
 The embedding's lookup gathers rows of the float32 table when kept (else
 dequantizes the rows it gathers, as MLX does); its ``as_linear`` (the output
@@ -21,7 +22,8 @@ layer of a model with tied embeddings) is a product like the above.
 ``fuse_swiglu``: an mlx-lm SwiGLU MLP (``down(silu(gate(x)) * up(x))``) whose
 three layers are kernel layers runs its few-row steps in NumPy between the
 kernel calls: one host sync and three MLX operations less a layer and token
-(6% of a SmolLM2 step here).  More rows take the module's own code.
+(6% of a SmolLM2 step here).  More rows do the same through the many-row
+kernel where the layers have it, else take the module's own code.
 """
 
 from __future__ import annotations

@@ -62,33 +62,27 @@ def select(environ=None, flags: set[str] | None = None) -> tuple[str | None, str
     return None, "the CPU has neither AVX-512F nor AVX2+FMA"
 
 
+def _entry(name: str, ints: int):
+    """Kernel ``name`` (five pointers, ``ints`` int64 sizes, a scratch pointer) as a ctypes
+    function; OSError when it cannot be loaded."""
+    import ctypes
+
+    fn = native.function(name, None, [ctypes.c_void_p] * 5 + [ctypes.c_int64] * ints + [ctypes.c_void_p])
+    if isinstance(fn, str):
+        raise OSError(fn)
+    return fn
+
+
 class Kernel:
     """``run(w, scales, biases, x, out)``: ``out[m] = dequantize(w) @ x[m]`` for NumPy arrays
     (w: rows x packed uint32; scales, biases: rows x groups float32; x: n x cols float32;
     out: n x rows float32, all C-contiguous)."""
 
     def __init__(self, variant: str):
-        import ctypes
-
         self.variant = variant
-        self._fns = {}
-        for bits in BITS:
-            fn = native.function(
-                f"qgemv{bits}_{variant}", None, [ctypes.c_void_p] * 5 + [ctypes.c_int64] * 4 + [ctypes.c_void_p]
-            )
-            if isinstance(fn, str):
-                raise OSError(fn)
-            self._fns[bits] = fn
-        # Many rows (a prompt): the blocked kernel, where this variant has one.
-        self._gemms = {}
-        if variant in GEMM_VARIANTS:
-            for bits in BITS:
-                fn = native.function(
-                    f"qgemm{bits}_{variant}", None, [ctypes.c_void_p] * 5 + [ctypes.c_int64] * 5 + [ctypes.c_void_p]
-                )
-                if isinstance(fn, str):
-                    raise OSError(fn)
-                self._gemms[bits] = fn
+        self._fns = {bits: _entry(f"qgemv{bits}_{variant}", 4) for bits in BITS}
+        # Many rows (a prompt): the blocked kernel, where this variant has one (one more argument: ldy).
+        self._gemms = {bits: _entry(f"qgemm{bits}_{variant}", 5) for bits in BITS} if variant in GEMM_VARIANTS else {}
         self.gemm = f"qgemm-{variant}" if self._gemms else None
         self._local = threading.local()
 
